@@ -1,0 +1,25 @@
+import HookSpec
+
+/// `hookapply schema`: prints the spec's JSON Schema for editors.
+enum SchemaCommand {
+    static let spec = CommandSpec(
+        name: "schema",
+        abstract: "Print the JSON Schema (draft 2020-12) of the webhook spec.",
+        discussion: "Point an editor at it (\"$schema\" in the spec) to complete and check the file as you type.")
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) -> ExitCode {
+        context.standardOutput.write(SpecSchema.text.hasSuffix("\n") ? SpecSchema.text : SpecSchema.text + "\n")
+        return .success
+    }
+}
+
+/// `hookapply version`.
+enum VersionCommand {
+    static let version = "0.1.0"
+    static let spec = CommandSpec(name: "version", abstract: "Print the version of hookapply.")
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) -> ExitCode {
+        context.standardOutput.line("hookapply \(version) (spec version \(Spec.currentVersion))")
+        return .success
+    }
+}

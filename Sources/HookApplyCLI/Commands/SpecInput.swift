@@ -1,0 +1,37 @@
+import HookSpec
+
+/// A spec read from a file or standard input.
+struct LoadedSpec {
+    var displayName: String
+    /// The absolute path, or nil for standard input.
+    var path: String?
+    var bytes: [UInt8]
+    var document: SpecDocument
+}
+
+struct SpecInputError: Error {
+    var file: String
+    var message: String
+}
+
+enum SpecInput {
+    static let defaultFile = "webhooks.json"
+
+    /// Reads `-f FILE` (default `webhooks.json`; `-` is standard input) and loads it.
+    static func load(_ file: String?, _ context: Context) -> Result<LoadedSpec, SpecInputError> {
+        let name = file ?? defaultFile
+        if name == "-" {
+            let bytes = context.readStandardInput()
+            return .success(LoadedSpec(displayName: "<stdin>", path: nil, bytes: bytes, document: SpecLoader.load(bytes)))
+        }
+        do {
+            let path = context.absolutePath(name)
+            let bytes = try FileReader.read(path, displayPath: name)
+            return .success(LoadedSpec(displayName: name, path: path, bytes: bytes, document: SpecLoader.load(bytes)))
+        } catch {
+            var message = "\(error)"
+            if file == nil { message += "; pass -f FILE, or run in the folder that holds \(defaultFile)" }
+            return .failure(SpecInputError(file: name, message: message))
+        }
+    }
+}

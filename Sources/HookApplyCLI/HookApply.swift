@@ -1,0 +1,105 @@
+import HookSpec
+
+/// The `hookapply` command: dispatches to subcommands. The executable only builds a ``Context`` and calls ``run(_:)``.
+public enum HookApply {
+    struct Command: Sendable {
+        var spec: CommandSpec
+        var run: @Sendable (ParsedArguments, Context) async -> ExitCode
+    }
+
+    static let commands: [Command] = [
+        Command(spec: ValidateCommand.spec) { ValidateCommand.run($0, $1) },
+        Command(spec: SchemaCommand.spec) { SchemaCommand.run($0, $1) },
+        Command(spec: VersionCommand.spec) { VersionCommand.run($0, $1) },
+    ]
+
+    static let helpSpec = CommandSpec(
+        name: "help", abstract: "Show help for hookapply or one of its commands.",
+        positionals: [PositionalSpec(name: "command", help: "The command to explain.")])
+
+    static var overview: String {
+        var lines = [
+            "OVERVIEW: Keep container-registry webhooks exactly as declared in a JSON spec.",
+            "",
+            "USAGE: hookapply <command> [options]",
+            "",
+            "COMMANDS:",
+        ]
+        for command in commands.map(\.spec) + [helpSpec] {
+            lines.append("  " + command.name.padding(12) + command.abstract)
+        }
+        lines += ["", "See 'hookapply help <command>' for a command's options.", ""]
+        return lines.joined(separator: "\n")
+    }
+
+    /// Runs the command line in `context.arguments` (without the program name) and returns the exit code.
+    public static func run(_ context: Context) async -> ExitCode {
+        var arguments = context.arguments
+        guard let first = arguments.first else {
+            context.standardError.write(overview)
+            return .usage
+        }
+        arguments.removeFirst()
+        switch first {
+        case "--help", "-h":
+            context.standardOutput.write(overview)
+            return .success
+        case "--version":
+            return VersionCommand.run(ParsedArguments(), context)
+        case "help":
+            return help(arguments, context)
+        default:
+            break
+        }
+        guard let command = commands.first(where: { $0.spec.name == first }) else {
+            var message = "unknown command '\(first)'"
+            if let match = Suggestion.closest(to: first, among: commands.map(\.spec.name) + ["help"]) {
+                message += "; did you mean '\(match)'?"
+            }
+            return usageError(message, usage: "hookapply <command> [options]", context)
+        }
+        do {
+            let parsed = try ArgumentParser.parse(arguments, for: command.spec)
+            if parsed.wantsHelp {
+                context.standardOutput.write(command.spec.help)
+                return .success
+            }
+            return await command.run(parsed, context)
+        } catch {
+            return usageError(error.message, usage: command.spec.usage, context, helpFor: command.spec.name)
+        }
+    }
+
+    static func help(_ arguments: [String], _ context: Context) -> ExitCode {
+        guard let name = arguments.first else {
+            context.standardOutput.write(overview)
+            return .success
+        }
+        if name == "help" {
+            context.standardOutput.write(helpSpec.help)
+            return .success
+        }
+        guard arguments.count == 1, let command = commands.first(where: { $0.spec.name == name }) else {
+            var message = arguments.count > 1 ? "unexpected argument '\(arguments[1])'" : "unknown command '\(name)'"
+            if arguments.count == 1, let match = Suggestion.closest(to: name, among: commands.map(\.spec.name)) {
+                message += "; did you mean '\(match)'?"
+            }
+            return usageError(message, usage: helpSpec.usage, context)
+        }
+        context.standardOutput.write(command.spec.help)
+        return .success
+    }
+
+    static func usageError(_ message: String, usage: String, _ context: Context, helpFor command: String? = nil) -> ExitCode {
+        context.standardError.line("Error: \(message)")
+        context.standardError.line("Usage: \(usage)")
+        context.standardError.line("  See 'hookapply help\(command.map { " \($0)" } ?? "")' for more information.")
+        return .usage
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

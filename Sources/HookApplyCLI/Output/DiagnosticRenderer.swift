@@ -1,0 +1,57 @@
+import Foundation
+import HookSpec
+
+/// Renders diagnostics for people (`FILE:LINE:COL: error: [code] message`) and for CI (a JSON array).
+enum DiagnosticRenderer {
+    static func text(_ diagnostics: [Diagnostic], file: String, style: Style) -> String {
+        var output = ""
+        for diagnostic in diagnostics {
+            let location = diagnostic.position.map { "\(file):\($0.line):\($0.column)" } ?? file
+            let severity = diagnostic.severity == .error
+                ? style.bold(style.red("error")) : style.bold(style.yellow("warning"))
+            let pointer = diagnostic.pointer.tokens.isEmpty ? "" : style.dim(" (at \(diagnostic.pointer))")
+            output += "\(style.bold(location + ":")) \(severity): [\(diagnostic.code)] \(diagnostic.message)\(pointer)\n"
+        }
+        return output
+    }
+
+    static func countLine(_ diagnostics: [Diagnostic]) -> String {
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.count - errors
+        return "\(plural(errors, "error")) and \(plural(warnings, "warning"))"
+    }
+
+    static func plural(_ count: Int, _ word: String) -> String {
+        "\(count) \(word)\(count == 1 ? "" : "s")"
+    }
+
+    /// One object per diagnostic with the file, so CI can turn each into an annotation.
+    struct Record: Codable {
+        var file: String
+        var line: Int?
+        var column: Int?
+        var severity: String
+        var code: String
+        var pointer: String
+        var message: String
+    }
+
+    static func json(_ diagnostics: [Diagnostic], file: String) -> String {
+        let records = diagnostics.map {
+            Record(file: file, line: $0.position?.line, column: $0.position?.column, severity: $0.severity.rawValue,
+                   code: $0.code, pointer: $0.pointer.description, message: $0.message)
+        }
+        return JSONOutput.encode(records)
+    }
+}
+
+enum JSONOutput {
+    static func encode<Value: Encodable>(_ value: Value) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) else {
+            return "[]\n"  // encoding plain records cannot fail; keep the output valid JSON regardless
+        }
+        return text + "\n"
+    }
+}

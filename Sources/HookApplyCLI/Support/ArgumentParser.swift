@@ -1,0 +1,172 @@
+/// A command-line option. `valueName` nil means a flag that takes no value.
+struct OptionSpec: Sendable {
+    var long: String
+    var short: Character? = nil
+    var valueName: String? = nil
+    var help: String
+    var allowedValues: [String]? = nil
+    var isRepeatable: Bool = false
+}
+
+/// A positional argument.
+struct PositionalSpec: Sendable {
+    var name: String
+    var help: String
+    var isOptional: Bool = true
+}
+
+/// A subcommand's interface: the one table that parsing, usage errors and `--help` all come from.
+struct CommandSpec: Sendable {
+    var name: String
+    var abstract: String
+    var discussion: String = ""
+    var positionals: [PositionalSpec] = []
+    var options: [OptionSpec] = []
+
+    var usage: String {
+        var parts = ["hookapply", name]
+        for option in options {
+            var text = option.short.map { "-\($0)" } ?? "--\(option.long)"
+            if let valueName = option.valueName { text += " <\(valueName)>" }
+            parts.append("[\(text)]" + (option.isRepeatable ? "..." : ""))
+        }
+        for positional in positionals {
+            parts.append(positional.isOptional ? "[<\(positional.name)>]" : "<\(positional.name)>")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    var help: String {
+        var lines = ["OVERVIEW: \(abstract)", ""]
+        if !discussion.isEmpty { lines += [discussion, ""] }
+        lines += ["USAGE: \(usage)", ""]
+        if !positionals.isEmpty {
+            lines.append("ARGUMENTS:")
+            for positional in positionals { lines.append(pad("  <\(positional.name)>", positional.help)) }
+            lines.append("")
+        }
+        lines.append("OPTIONS:")
+        for option in options {
+            var left = "  " + (option.short.map { "-\($0), " } ?? "") + "--\(option.long)"
+            if let valueName = option.valueName { left += " <\(valueName)>" }
+            var text = option.help
+            if let allowed = option.allowedValues { text += " (values: \(allowed.joined(separator: ", ")))" }
+            lines.append(pad(left, text))
+        }
+        lines.append(pad("  -h, --help", "Show help information."))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func pad(_ left: String, _ right: String) -> String {
+        left.count < 26 ? left + String(repeating: " ", count: 26 - left.count) + right : left + "\n" + String(repeating: " ", count: 26) + right
+    }
+}
+
+/// The parsed command line of one subcommand.
+struct ParsedArguments: Sendable {
+    var values: [String: [String]] = [:]
+    var flags: Set<String> = []
+    var positionals: [String] = []
+    var wantsHelp = false
+
+    func value(_ long: String) -> String? { values[long]?.last }
+    func allValues(_ long: String) -> [String] { values[long] ?? [] }
+    func has(_ flag: String) -> Bool { flags.contains(flag) }
+}
+
+/// A mistake in the command line: exit 64 with the message and the usage line.
+struct UsageError: Error, Sendable {
+    var message: String
+}
+
+enum ArgumentParser {
+    static func parse(_ arguments: [String], for command: CommandSpec) throws(UsageError) -> ParsedArguments {
+        var parsed = ParsedArguments()
+        var index = 0
+        var onlyPositionals = false
+        func option(named long: String) -> OptionSpec? { command.options.first { $0.long == long } }
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if onlyPositionals || argument == "-" || !argument.hasPrefix("-") {
+                parsed.positionals.append(argument)
+                continue
+            }
+            if argument == "--" {
+                onlyPositionals = true
+                continue
+            }
+            if argument == "--help" || argument == "-h" {
+                parsed.wantsHelp = true
+                continue
+            }
+            var name: String
+            var inlineValue: String? = nil
+            let spec: OptionSpec?
+            if argument.hasPrefix("--") {
+                name = String(argument.dropFirst(2))
+                if let equals = name.firstIndex(of: "=") {
+                    inlineValue = String(name[name.index(after: equals)...])
+                    name = String(name[..<equals])
+                }
+                spec = option(named: name)
+            } else {
+                let letters = argument.dropFirst()
+                guard letters.count == 1, let letter = letters.first else {
+                    throw UsageError(message: "unknown option '\(argument)'" + suggestion(for: String(letters), in: command))
+                }
+                spec = command.options.first { $0.short == letter }
+                name = spec?.long ?? String(letter)
+            }
+            guard let spec else {
+                throw UsageError(message: "unknown option '\(argument.split(separator: "=").first.map(String.init) ?? argument)'" + suggestion(for: name, in: command))
+            }
+            guard spec.valueName != nil else {
+                if inlineValue != nil { throw UsageError(message: "option '--\(spec.long)' takes no value") }
+                parsed.flags.insert(spec.long)
+                continue
+            }
+            let value: String
+            if let inlineValue {
+                value = inlineValue
+            } else {
+                guard index < arguments.count, arguments[index] == "-" || !arguments[index].hasPrefix("-") else {
+                    throw UsageError(message: "option '--\(spec.long)' needs a value: --\(spec.long) <\(spec.valueName ?? "value")>")
+                }
+                value = arguments[index]
+                index += 1
+            }
+            if let allowed = spec.allowedValues, !allowed.contains(value) {
+                let hint = Suggestion.closestWord(to: value, among: allowed).map { "; did you mean '\($0)'?" } ?? ""
+                throw UsageError(message: "invalid value '\(value)' for '--\(spec.long)'; valid values are \(allowed.map { "'\($0)'" }.joined(separator: ", "))\(hint)")
+            }
+            if !spec.isRepeatable, parsed.values[spec.long] != nil {
+                throw UsageError(message: "option '--\(spec.long)' is given more than once")
+            }
+            parsed.values[spec.long, default: []].append(value)
+        }
+        if parsed.wantsHelp { return parsed }
+        let required = command.positionals.filter { !$0.isOptional }
+        if parsed.positionals.count < required.count {
+            throw UsageError(message: "missing argument <\(required[parsed.positionals.count].name)>")
+        }
+        if parsed.positionals.count > command.positionals.count {
+            throw UsageError(message: "unexpected argument '\(parsed.positionals[command.positionals.count])'")
+        }
+        return parsed
+    }
+
+    private static func suggestion(for name: String, in command: CommandSpec) -> String {
+        let longs = command.options.map(\.long) + ["help"]
+        if let match = Suggestion.closestWord(to: name, among: longs) { return "; did you mean '--\(match)'?" }
+        return "; see 'hookapply \(command.name) --help'"
+    }
+}
+
+import HookSpec
+
+extension Suggestion {
+    static func closestWord(to word: String, among candidates: [String]) -> String? {
+        closest(to: word, among: candidates)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Everything a command may touch from the outside world, so tests can run commands in process
+/// with their own arguments, environment, input and captured output.
+public struct Context: Sendable {
+    public var arguments: [String]
+    public var environment: [String: String]
+    /// Relative paths are taken from here.
+    public var currentDirectory: String
+    public var standardOutput: OutputStream
+    public var standardError: OutputStream
+    public var readStandardInput: @Sendable () -> [UInt8]
+    public var isStandardInputTerminal: Bool
+    public var isStandardOutputTerminal: Bool
+    public var isStandardErrorTerminal: Bool
+
+    public init(
+        arguments: [String], environment: [String: String], currentDirectory: String,
+        standardOutput: OutputStream, standardError: OutputStream,
+        readStandardInput: @escaping @Sendable () -> [UInt8] = { [] },
+        isStandardInputTerminal: Bool = false, isStandardOutputTerminal: Bool = false,
+        isStandardErrorTerminal: Bool = false
+    ) {
+        self.arguments = arguments
+        self.environment = environment
+        self.currentDirectory = currentDirectory
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+        self.readStandardInput = readStandardInput
+        self.isStandardInputTerminal = isStandardInputTerminal
+        self.isStandardOutputTerminal = isStandardOutputTerminal
+        self.isStandardErrorTerminal = isStandardErrorTerminal
+    }
+
+    /// Colour is for people at a terminal: never when NO_COLOR is set (no-color.org) or TERM is dumb.
+    func usesColor(terminal: Bool) -> Bool {
+        guard terminal else { return false }
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+        return environment["TERM"] != "dumb"
+    }
+
+    /// `path` made absolute against ``currentDirectory``.
+    func absolutePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return (currentDirectory.hasSuffix("/") ? currentDirectory : currentDirectory + "/") + path
+    }
+}
+
+/// A text sink: the process's stdout or stderr, or a buffer in tests.
+public final class OutputStream: @unchecked Sendable {
+    private let lock = NSLock()
+    private let fileDescriptor: Int32?
+    private var buffer: String = ""
+
+    /// Writes through to a file descriptor.
+    public init(fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+    }
+
+    /// Collects text (for tests).
+    public init() {
+        self.fileDescriptor = nil
+    }
+
+    public func write(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let fileDescriptor else {
+            buffer += text
+            return
+        }
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { raw in
+                Foundation.write(fileDescriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            }
+            if written <= 0 { break }  // a closed pipe: nothing sensible to do but stop
+            offset += written
+        }
+        bytes.removeAll()
+    }
+
+    public func line(_ text: String = "") { write(text + "\n") }
+
+    /// What was written, for buffers.
+    public var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffer
+    }
+}

@@ -1,0 +1,67 @@
+/// A spec with every `${env:...}` replaced by its value: what the reconciler plans from.
+///
+/// Holds secrets in clear; nothing that renders it may print ``ResolvedWebhook/serviceUri`` or header
+/// values without ``Redaction``.
+public struct ResolvedSpec: Hashable, Sendable {
+    public var owner: String
+    public var registries: [ResolvedRegistry]
+
+    public init(owner: String, registries: [ResolvedRegistry]) {
+        self.owner = owner
+        self.registries = registries
+    }
+}
+
+public struct ResolvedRegistry: Hashable, Sendable {
+    public var name: String
+    public var target: ResolvedTarget
+    public var prune: PruneMode
+    public var webhooks: [ResolvedWebhook]
+
+    public init(name: String, target: ResolvedTarget, prune: PruneMode, webhooks: [ResolvedWebhook]) {
+        self.name = name
+        self.target = target
+        self.prune = prune
+        self.webhooks = webhooks
+    }
+}
+
+public enum ResolvedTarget: Hashable, Sendable {
+    /// The state file's path as written (relative to the spec file's folder) or the default.
+    case local(path: String)
+    case azure(subscriptionId: String, resourceGroup: String, registry: String, endpoint: String?)
+}
+
+public struct ResolvedWebhook: Hashable, Sendable {
+    public var name: String
+    public var serviceUri: String
+    /// Header name → value, in declaration order.
+    public var customHeaders: [ResolvedHeader]
+    public var actions: [WebhookAction]
+    public var status: WebhookStatus
+    public var scope: String
+    public var location: String?
+
+    public init(
+        name: String, serviceUri: String, customHeaders: [ResolvedHeader], actions: [WebhookAction],
+        status: WebhookStatus, scope: String, location: String?
+    ) {
+        self.name = name
+        self.serviceUri = serviceUri
+        self.customHeaders = customHeaders
+        self.actions = actions
+        self.status = status
+        self.scope = scope
+        self.location = location
+    }
+}
+
+public struct ResolvedHeader: Hashable, Sendable, Codable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}

@@ -1,0 +1,169 @@
+/// A webhook spec, version 1: the registries a team manages and the webhooks each should hold.
+///
+/// Values are as written (``Template``s keep their `${env:...}` references); ``SpecResolver``
+/// turns a spec into a ``ResolvedSpec`` with the environment's values.
+public struct Spec: Hashable, Sendable, Codable {
+    /// The newest spec version this build understands.
+    public static let currentVersion = 1
+    /// The owner written on webhooks when the spec names none.
+    public static let defaultOwner = "hookapply"
+
+    public var version: Int
+    /// Marks the webhooks this spec owns, so that pruning deletes only its own.
+    public var owner: String
+    public var registries: [Registry]
+
+    public init(version: Int = Spec.currentVersion, owner: String = Spec.defaultOwner, registries: [Registry]) {
+        self.version = version
+        self.owner = owner
+        self.registries = registries
+    }
+
+    /// Every `${env:...}` reference in the spec with each place that uses it, in document order.
+    public var environmentReferences: [EnvironmentReference] {
+        var order: [String] = []
+        var places: [String: [JSONPointer]] = [:]
+        func note(_ template: Template, _ pointer: JSONPointer) {
+            for name in template.variableNames {
+                if places[name] == nil { order.append(name) }
+                places[name, default: []].append(pointer)
+            }
+        }
+        for (registryIndex, registry) in registries.enumerated() {
+            let registryPointer = JSONPointer.root.appending("registries").appending(registryIndex)
+            if case .azure(let azure) = registry.target {
+                note(azure.subscriptionId, registryPointer.appending("azure").appending("subscriptionId"))
+            }
+            for (webhookIndex, webhook) in registry.webhooks.enumerated() {
+                let webhookPointer = registryPointer.appending("webhooks").appending(webhookIndex)
+                note(webhook.serviceUri, webhookPointer.appending("serviceUri"))
+                for header in webhook.customHeaders {
+                    note(header.value, webhookPointer.appending("customHeaders").appending(header.name))
+                }
+            }
+        }
+        return order.map { EnvironmentReference(name: $0, pointers: places[$0] ?? []) }
+    }
+}
+
+/// One environment variable a spec needs, and where it is used.
+public struct EnvironmentReference: Hashable, Sendable, Codable {
+    public var name: String
+    public var pointers: [JSONPointer]
+
+    public init(name: String, pointers: [JSONPointer]) {
+        self.name = name
+        self.pointers = pointers
+    }
+}
+
+/// One registry and the webhooks it should hold.
+public struct Registry: Hashable, Sendable, Codable {
+    public var name: String
+    public var target: Target
+    public var prune: PruneMode
+    public var webhooks: [Webhook]
+
+    public init(name: String, target: Target, prune: PruneMode = .owned, webhooks: [Webhook]) {
+        self.name = name
+        self.target = target
+        self.prune = prune
+        self.webhooks = webhooks
+    }
+}
+
+/// Where a registry lives.
+public enum Target: Hashable, Sendable, Codable {
+    /// The embedded local registry: a JSON state file. `path` is relative to the spec file;
+    /// nil means the default `.hookapply/<registry>.json`.
+    case local(path: String?)
+    /// An Azure Container Registry.
+    case azure(AzureTarget)
+
+    /// The state file of a local registry, relative to the spec file's folder.
+    public static func defaultLocalPath(registry: String) -> String { ".hookapply/\(registry).json" }
+}
+
+/// The coordinates of an Azure Container Registry.
+public struct AzureTarget: Hashable, Sendable, Codable {
+    public var subscriptionId: Template
+    public var resourceGroup: String
+    public var registry: String
+    /// The ARM endpoint; nil means the public cloud's.
+    public var endpoint: String?
+
+    public init(subscriptionId: Template, resourceGroup: String, registry: String, endpoint: String? = nil) {
+        self.subscriptionId = subscriptionId
+        self.resourceGroup = resourceGroup
+        self.registry = registry
+        self.endpoint = endpoint
+    }
+}
+
+/// Which undeclared webhooks a plan deletes.
+public enum PruneMode: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Only those carrying this spec's owner tag (the default: never delete what is not ours).
+    case owned
+    /// Every undeclared webhook.
+    case all
+    /// None.
+    case none
+}
+
+/// A webhook as declared.
+public struct Webhook: Hashable, Sendable, Codable {
+    public var name: String
+    public var serviceUri: Template
+    /// In declaration order; names are unique case-insensitively after validation.
+    public var customHeaders: [Header]
+    public var actions: [WebhookAction]
+    public var status: WebhookStatus
+    /// `""` means every repository.
+    public var scope: String
+    /// Azure only: the replica region; nil means the registry's.
+    public var location: String?
+    /// Kept in the spec only, never sent to a registry.
+    public var description: String?
+
+    public init(
+        name: String, serviceUri: Template, customHeaders: [Header] = [], actions: [WebhookAction],
+        status: WebhookStatus = .enabled, scope: String = "", location: String? = nil, description: String? = nil
+    ) {
+        self.name = name
+        self.serviceUri = serviceUri
+        self.customHeaders = customHeaders
+        self.actions = actions
+        self.status = status
+        self.scope = scope
+        self.location = location
+        self.description = description
+    }
+}
+
+/// A custom HTTP header sent with every delivery. Values are secrets.
+public struct Header: Hashable, Sendable, Codable {
+    public var name: String
+    public var value: Template
+
+    public init(name: String, value: Template) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// The registry events a webhook fires on.
+public enum WebhookAction: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
+    case push
+    case delete
+    case quarantine
+    case chartPush = "chart_push"
+    case chartDelete = "chart_delete"
+
+    public static func < (lhs: WebhookAction, rhs: WebhookAction) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Whether a webhook fires.
+public enum WebhookStatus: String, Hashable, Sendable, Codable, CaseIterable {
+    case enabled
+    case disabled
+}

@@ -1,0 +1,97 @@
+/// Replaces `${env:...}` references with values from an environment passed in (never read here,
+/// which keeps HookSpec pure and tests free of the real environment).
+public enum SpecResolver {
+    /// Checks that every referenced variable is set and non-empty (or has a fallback), without resolving.
+    public static func checkEnvironment(_ spec: Spec, environment: [String: String]) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        // A variable is satisfied when every use of it has a value: set and non-empty, or a fallback.
+        var needsValue: [String: Bool] = [:]
+        func note(_ template: Template) {
+            for case .environment(let name, let fallback) in template.parts where fallback == nil {
+                needsValue[name] = true
+            }
+        }
+        for registry in spec.registries {
+            if case .azure(let azure) = registry.target { note(azure.subscriptionId) }
+            for webhook in registry.webhooks {
+                note(webhook.serviceUri)
+                for header in webhook.customHeaders { note(header.value) }
+            }
+        }
+        for reference in spec.environmentReferences where needsValue[reference.name] == true {
+            let places = reference.pointers.map(\.description).joined(separator: ", ")
+            let first = reference.pointers.first ?? .root
+            switch environment[reference.name] {
+            case nil:
+                diagnostics.append(.error("missing-env-variable", at: first,
+                                          "environment variable '\(reference.name)' is not set; it is used at \(places); set it, or give a fallback as ${env:\(reference.name):-value}"))
+            case let value? where value.isEmpty:
+                diagnostics.append(.error("empty-env-variable", at: first,
+                                          "environment variable '\(reference.name)' is empty; it is used at \(places); give it a value"))
+            default:
+                break
+            }
+        }
+        return diagnostics
+    }
+
+    /// Resolves a valid spec. Values are re-checked after substitution (a variable can hold a bad URI or a
+    /// line break); messages name the variables involved but never their values.
+    public static func resolve(_ spec: Spec, environment: [String: String]) -> (spec: ResolvedSpec?, diagnostics: [Diagnostic]) {
+        var diagnostics = checkEnvironment(spec, environment: environment)
+        if diagnostics.hasErrors { return (nil, diagnostics) }
+        func value(_ template: Template) -> String {
+            template.rendered { name, fallback in
+                if let value = environment[name], !value.isEmpty { return value }
+                return fallback ?? ""
+            }
+        }
+        func origin(_ template: Template) -> String {
+            let names = template.variableNames
+            return names.isEmpty ? "" : " (after resolving " + names.map { "${env:\($0)}" }.joined(separator: ", ") + ")"
+        }
+        var registries: [ResolvedRegistry] = []
+        for (registryIndex, registry) in spec.registries.enumerated() {
+            let registryPointer = JSONPointer.root.appending("registries").appending(registryIndex)
+            let target: ResolvedTarget
+            switch registry.target {
+            case .local(let path):
+                target = .local(path: path ?? Target.defaultLocalPath(registry: registry.name))
+            case .azure(let azure):
+                let subscription = value(azure.subscriptionId)
+                if azure.subscriptionId.hasReferences, !SpecValidator.isUUID(subscription) {
+                    diagnostics.append(.error("invalid-subscription-id",
+                                              at: registryPointer.appending("azure").appending("subscriptionId"),
+                                              "'subscriptionId'\(origin(azure.subscriptionId)) is not a UUID"))
+                }
+                target = .azure(subscriptionId: subscription, resourceGroup: azure.resourceGroup,
+                                registry: azure.registry, endpoint: azure.endpoint)
+            }
+            var webhooks: [ResolvedWebhook] = []
+            for (webhookIndex, webhook) in registry.webhooks.enumerated() {
+                let pointer = registryPointer.appending("webhooks").appending(webhookIndex)
+                let uri = value(webhook.serviceUri)
+                if webhook.serviceUri.hasReferences {
+                    diagnostics += SpecValidator.validateServiceURIText(
+                        uri, at: pointer.appending("serviceUri"), context: "serviceUri\(origin(webhook.serviceUri))")
+                }
+                var headers: [ResolvedHeader] = []
+                for header in webhook.customHeaders {
+                    let headerValue = value(header.value)
+                    if header.value.hasReferences, let problem = SpecValidator.headerValueProblem(headerValue) {
+                        diagnostics.append(.error("invalid-header-value",
+                                                  at: pointer.appending("customHeaders").appending(header.name),
+                                                  "the value of header '\(header.name)'\(origin(header.value)) \(problem)"))
+                    }
+                    headers.append(ResolvedHeader(name: header.name, value: headerValue))
+                }
+                webhooks.append(ResolvedWebhook(
+                    name: webhook.name, serviceUri: uri, customHeaders: headers, actions: webhook.actions,
+                    status: webhook.status, scope: webhook.scope, location: webhook.location))
+            }
+            registries.append(ResolvedRegistry(name: registry.name, target: target, prune: registry.prune, webhooks: webhooks))
+        }
+        if diagnostics.hasErrors { return (nil, diagnostics) }
+        return (ResolvedSpec(owner: spec.owner, registries: registries), diagnostics)
+    }
+}
