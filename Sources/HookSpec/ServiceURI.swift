@@ -41,61 +41,74 @@ public struct ServiceURI: Hashable, Sendable {
 
     /// Parses `text`, or throws the first rule it breaks.
     public init(parsing text: String) throws(Problem) {
-        let count = text.count
-        if count > ServiceURI.maxLength { throw .tooLong(count) }
-        if text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
+        // Characters are counted only when the byte count could exceed the limit (a character is at least one byte).
+        if text.utf8.count > ServiceURI.maxLength {
+            let count = text.count
+            if count > ServiceURI.maxLength { throw .tooLong(count) }
+        }
+        var isASCII = true
+        for byte in text.utf8 {
+            if byte <= 0x20 || byte == 0x7F { throw .whitespace }
+            if byte >= 0x80 { isASCII = false }
+        }
+        if !isASCII, text.unicodeScalars.contains(where: { $0.properties.isWhitespace }) {
             throw .whitespace
         }
-        guard let colon = text.firstIndex(of: ":") else { throw .notAbsolute }
-        let scheme = text[..<colon]
-        guard let first = scheme.unicodeScalars.first, first.isASCIILetter,
-            scheme.unicodeScalars.allSatisfy({ $0.isASCIILetter || $0.isASCIIDigit || "+-.".unicodeScalars.contains($0) })
+        // Every delimiter is ASCII, so the UTF-8 bytes can be split without ever cutting a character.
+        let bytes = Array(text.utf8)
+        func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        func isASCIILetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+        func isASCIIDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0, isASCIILetter(bytes[0]),
+            bytes[..<colon].allSatisfy({ isASCIILetter($0) || isASCIIDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
         else { throw .notAbsolute }
-        let lowered = scheme.lowercased()
+        let lowered = string(0..<colon).lowercased()
         guard lowered == "http" || lowered == "https" else { throw .unsupportedScheme(lowered) }
-        var rest = text[text.index(after: colon)...]
-        guard rest.hasPrefix("//") else { throw .missingHost }
-        rest = rest.dropFirst(2)
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        rest = rest[authorityEnd...]
+        guard bytes.count >= colon + 3, bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
+        else { throw .missingHost }
+        let authorityStart = colon + 3
+        let authorityEnd = bytes[authorityStart...].firstIndex {
+            $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+        } ?? bytes.count
+        var hostStart = authorityStart
         var userinfo: String? = nil
-        if let at = authority.lastIndex(of: "@") {
-            userinfo = String(authority[..<at])
-            authority = authority[authority.index(after: at)...]
+        if let at = bytes[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")) {
+            userinfo = string(authorityStart..<at)
+            hostStart = at + 1
         }
-        var host = Substring(authority)
+        var hostEnd = authorityEnd
         var port: Int? = nil
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidHost }
-            host = authority[...close]
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .invalidHost }
-                port = try ServiceURI.port(after.dropFirst())
+        if hostStart < authorityEnd, bytes[hostStart] == UInt8(ascii: "[") {
+            guard let close = bytes[hostStart..<authorityEnd].firstIndex(of: UInt8(ascii: "]")) else { throw .invalidHost }
+            hostEnd = close + 1
+            if hostEnd < authorityEnd {
+                guard bytes[hostEnd] == UInt8(ascii: ":") else { throw .invalidHost }
+                port = try ServiceURI.port(Substring(string((hostEnd + 1)..<authorityEnd)))
             }
-        } else if let portColon = authority.lastIndex(of: ":") {
-            host = authority[..<portColon]
-            port = try ServiceURI.port(authority[authority.index(after: portColon)...])
+        } else if let portColon = bytes[hostStart..<authorityEnd].lastIndex(of: UInt8(ascii: ":")) {
+            hostEnd = portColon
+            port = try ServiceURI.port(Substring(string((portColon + 1)..<authorityEnd)))
         }
+        let host = Substring(string(hostStart..<hostEnd))
         if host.isEmpty { throw .missingHost }
         if !ServiceURI.isValidHost(host) { throw .invalidHost }
+        var pathEnd = bytes.count
         var fragment: String? = nil
-        if let hash = rest.firstIndex(of: "#") {
-            fragment = String(rest[rest.index(after: hash)...])
-            rest = rest[..<hash]
+        if let hash = bytes[authorityEnd...].firstIndex(of: UInt8(ascii: "#")) {
+            fragment = string((hash + 1)..<bytes.count)
+            pathEnd = hash
         }
         var query: String? = nil
-        if let question = rest.firstIndex(of: "?") {
-            query = String(rest[rest.index(after: question)...])
-            rest = rest[..<question]
+        if let question = bytes[authorityEnd..<pathEnd].firstIndex(of: UInt8(ascii: "?")) {
+            query = string((question + 1)..<pathEnd)
+            pathEnd = question
         }
         if fragment != nil { throw .fragment }
         self.scheme = lowered
         self.userinfo = userinfo
         self.host = String(host)
         self.port = port
-        self.path = String(rest)
+        self.path = string(authorityEnd..<pathEnd)
         self.query = query
         self.fragment = fragment
     }

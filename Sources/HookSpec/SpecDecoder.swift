@@ -21,6 +21,14 @@ struct SpecDecoder {
     /// Decodes the document; nil only when the version is unsupported (nothing else can be trusted then).
     mutating func decode(_ root: JSONNode) -> Spec? {
         let pointer = JSONPointer.root
+        // Version first: a newer spec may use keys this build does not know, and listing them would bury the one
+        // message that matters.
+        if case .object(let list) = root.value, let node = list.first(where: { $0.key == "version" })?.value,
+            case .number(let text) = node.value, let version = Int(text), version > Spec.currentVersion
+        {
+            _ = decodeVersion(node)
+            return nil
+        }
         guard let members = members(of: root, at: pointer, what: "the spec", allowed: Self.topKeys,
                                      required: ["version", "registries"]) else { return nil }
         var version = Spec.currentVersion
@@ -263,27 +271,27 @@ struct SpecDecoder {
         return result
     }
 
-    private mutating func array(_ node: JSONNode, at pointer: JSONPointer, name: String) -> [JSONNode]? {
+    private mutating func array(_ node: JSONNode, at pointer: @autoclosure () -> JSONPointer, name: String) -> [JSONNode]? {
         guard case .array(let elements) = node.value else {
-            wrongType(node, at: pointer, name: "'\(name)'", expected: "an array")
+            wrongType(node, at: pointer(), name: "'\(name)'", expected: "an array")
             return nil
         }
         return elements
     }
 
-    private mutating func string(_ node: JSONNode, at pointer: JSONPointer, name: String) -> String? {
+    private mutating func string(_ node: JSONNode, at pointer: @autoclosure () -> JSONPointer, name: String) -> String? {
         guard case .string(let value) = node.value else {
-            wrongType(node, at: pointer, name: name.hasPrefix("'") || name.contains(" ") ? name : "'\(name)'", expected: "a string")
+            wrongType(node, at: pointer(), name: name.hasPrefix("'") || name.contains(" ") ? name : "'\(name)'", expected: "a string")
             return nil
         }
         return value
     }
 
     /// A string in which `${env:...}` is not allowed (only service URIs, header values and subscription ids take it).
-    private mutating func plainString(_ node: JSONNode, at pointer: JSONPointer, name: String) -> String? {
-        guard let value = string(node, at: pointer, name: name) else { return nil }
-        if value.contains("${env:") {
-            report(.error("env-reference-not-allowed", at: pointer,
+    private mutating func plainString(_ node: JSONNode, at pointer: @autoclosure () -> JSONPointer, name: String) -> String? {
+        guard let value = string(node, at: pointer(), name: name) else { return nil }
+        if value.utf8.contains(UInt8(ascii: "$")), value.contains("${env:") {
+            report(.error("env-reference-not-allowed", at: pointer(),
                           "'\(name)' cannot use ${env:...}; references are allowed only in serviceUri, header values and azure.subscriptionId"),
                    offset: node.offset)
             return nil
@@ -291,18 +299,18 @@ struct SpecDecoder {
         return value
     }
 
-    private mutating func template(_ node: JSONNode, at pointer: JSONPointer, name: String) -> Template? {
-        guard let value = string(node, at: pointer, name: name) else { return nil }
+    private mutating func template(_ node: JSONNode, at pointer: @autoclosure () -> JSONPointer, name: String) -> Template? {
+        guard let value = string(node, at: pointer(), name: name) else { return nil }
         do {
             return try Template(parsing: value)
         } catch {
-            report(.error("invalid-env-reference", at: pointer, error.message), offset: node.offset)
+            report(.error("invalid-env-reference", at: pointer(), error.message), offset: node.offset)
             return nil
         }
     }
 
-    private mutating func wrongType(_ node: JSONNode, at pointer: JSONPointer, name: String, expected: String) {
-        report(.error("wrong-type", at: pointer, "\(name) must be \(expected), found \(describe(node))"), offset: node.offset)
+    private mutating func wrongType(_ node: JSONNode, at pointer: @autoclosure () -> JSONPointer, name: String, expected: String) {
+        report(.error("wrong-type", at: pointer(), "\(name) must be \(expected), found \(describe(node))"), offset: node.offset)
     }
 
     private func describe(_ node: JSONNode) -> String {

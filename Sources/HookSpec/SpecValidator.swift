@@ -141,12 +141,12 @@ public enum SpecValidator {
         return diagnostics
     }
 
-    public static func validateWebhookName(_ name: String, at pointer: JSONPointer) -> [Diagnostic] {
+    public static func validateWebhookName(_ name: String, at pointer: @autoclosure () -> JSONPointer) -> [Diagnostic] {
         let isLowerAlnum = name.unicodeScalars.allSatisfy(\.isASCIILowercaseLetterOrDigit)
         let lowered = name.lowercased()
         if (5...50).contains(name.count) && isLowerAlnum { return [] }
         if (5...50).contains(name.count), lowered.unicodeScalars.allSatisfy(\.isASCIILowercaseLetterOrDigit) {
-            return [.error("webhook-name-uppercase", at: pointer,
+            return [.error("webhook-name-uppercase", at: pointer(),
                            "webhook name '\(name)' has uppercase letters; use '\(lowered)' (names are lowercase letters and digits)")]
         }
         let cleaned = String(lowered.unicodeScalars.filter(\.isASCIILowercaseLetterOrDigit).prefix(50))
@@ -157,43 +157,43 @@ public enum SpecValidator {
             message += " (it has \(name.count))"
         }
         if cleaned.count >= 5 && cleaned != name { message += "; try '\(cleaned)'" }
-        return [.error("invalid-webhook-name", at: pointer, message)]
+        return [.error("invalid-webhook-name", at: pointer(), message)]
     }
 
     /// Service URI rules; a template whose host part comes from the environment is checked after resolution.
-    public static func validateServiceURI(_ template: Template, at pointer: JSONPointer) -> [Diagnostic] {
+    public static func validateServiceURI(_ template: Template, at pointer: @autoclosure () -> JSONPointer) -> [Diagnostic] {
         if let first = template.parts.first, case .environment = first { return [] }
         // References elsewhere stand in as a harmless placeholder so the literal parts are still checked.
         let text = template.rendered { _, _ in "placeholder" }
-        return validateServiceURIText(text, at: pointer, context: "serviceUri")
+        return validateServiceURIText(text, at: pointer(), context: "serviceUri")
     }
 
     /// The same rules on a resolved value; messages never contain the value, only its masked form.
-    public static func validateServiceURIText(_ text: String, at pointer: JSONPointer, context: String) -> [Diagnostic] {
+    public static func validateServiceURIText(_ text: String, at pointer: @autoclosure () -> JSONPointer, context: String) -> [Diagnostic] {
         if text.isEmpty {
-            return [.error("invalid-service-uri", at: pointer, "\(context) is empty; write it as https://host/path")]
+            return [.error("invalid-service-uri", at: pointer(), "\(context) is empty; write it as https://host/path")]
         }
         do {
             let uri = try ServiceURI(parsing: text)
             if uri.scheme == "http" {
-                return [.warning("insecure-service-uri", at: pointer,
+                return [.warning("insecure-service-uri", at: pointer(),
                                  "\(context) '\(uri.masked)' uses http, so custom headers would travel in clear text; use https")]
             }
             return []
         } catch {
             let code = if case .tooLong = error { "service-uri-too-long" } else { "invalid-service-uri" }
-            return [.error(code, at: pointer, "\(context) \(error.message)")]
+            return [.error(code, at: pointer(), "\(context) \(error.message)")]
         }
     }
 
     /// Headers that the HTTP client sets itself, or that would break framing if a webhook overrode them.
     public static let forbiddenHeaders = ["host", "content-length", "transfer-encoding", "connection"]
 
-    static func validateHeaders(_ headers: [Header], at pointer: JSONPointer) -> [Diagnostic] {
+    static func validateHeaders(_ headers: [Header], at pointer: @autoclosure () -> JSONPointer) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         var seen: [String: String] = [:]
         for header in headers {
-            let headerPointer = pointer.appending(header.name)
+            let headerPointer = pointer().appending(header.name)
             let lowered = header.name.lowercased()
             if !isToken(header.name) {
                 diagnostics.append(.error("invalid-header-name", at: headerPointer,
@@ -233,31 +233,32 @@ public enum SpecValidator {
         !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0) }
     }
 
-    static func validateScope(_ scope: String, at pointer: JSONPointer) -> [Diagnostic] {
+    static func validateScope(_ scope: String, at pointer: @autoclosure () -> JSONPointer) -> [Diagnostic] {
         if scope.isEmpty { return [] }
-        if scope.contains(":") && (scope.contains(" :") || scope.contains(": ")) || scope != scope.trimmingSpaces {
+        // Cheap test first: the spacing rules matter only when the scope has a space at all.
+        if scope.utf8.contains(0x20), scope.contains(":") && (scope.contains(" :") || scope.contains(": ")) || scope != scope.trimmingSpaces {
             let fixed = scope.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }.joined(separator: ":")
-            return [.error("scope-spaced-colon", at: pointer, "scope '\(scope)' has spaces around the repository and tag; write '\(fixed)'")]
+            return [.error("scope-spaced-colon", at: pointer(), "scope '\(scope)' has spaces around the repository and tag; write '\(fixed)'")]
         }
         let pieces = scope.split(separator: ":", omittingEmptySubsequences: false)
         guard pieces.count <= 2 else {
-            return [.error("invalid-scope", at: pointer, "scope '\(scope)' has more than one ':'; write 'repository', 'repository:tag' or 'repository:*'")]
+            return [.error("invalid-scope", at: pointer(), "scope '\(scope)' has more than one ':'; write 'repository', 'repository:tag' or 'repository:*'")]
         }
         let repository = String(pieces[0])
         if pieces.count == 2 {
             let tag = pieces[1]
             if tag != "*" && !isTag(tag) {
-                return [.error("invalid-scope", at: pointer,
+                return [.error("invalid-scope", at: pointer(),
                                "scope '\(scope)' has an invalid tag '\(tag)'; a tag is 1 to 128 letters, digits, '_', '.' or '-' not starting with '.' or '-', or '*' for every tag")]
             }
         }
         if isRepository(repository) { return [] }
         if isRepository(repository.lowercased()) {
             let fixed = pieces.count == 2 ? repository.lowercased() + ":" + pieces[1] : repository.lowercased()
-            return [.error("scope-uppercase", at: pointer, "scope '\(scope)': repository names are lowercase; write '\(fixed)'")]
+            return [.error("scope-uppercase", at: pointer(), "scope '\(scope)': repository names are lowercase; write '\(fixed)'")]
         }
         let hint = repository == "*" ? "; leave scope empty (\"\") for every repository" : ""
-        return [.error("invalid-scope", at: pointer,
+        return [.error("invalid-scope", at: pointer(),
                        "scope '\(scope)' has an invalid repository '\(repository)'; use lowercase path components of letters and digits separated by '/', joined within by '.', '_', '__' or '-'\(hint)")]
     }
 
@@ -268,23 +269,26 @@ public enum SpecValidator {
     }
 
     private static func isPathComponent(_ component: Substring) -> Bool {
-        let scalars = Array(component.unicodeScalars)
-        guard let first = scalars.first, let last = scalars.last,
-            first.isASCIILowercaseLetterOrDigit, last.isASCIILowercaseLetterOrDigit
-        else { return false }
+        // Works on UTF-8 bytes: any non-ASCII byte is simply not allowed.
+        let bytes = Array(component.utf8)
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else { return false }
         var index = 0
-        while index < scalars.count {
-            let scalar = scalars[index]
-            if scalar.isASCIILowercaseLetterOrDigit {
+        while index < bytes.count {
+            if isAlphanumeric(bytes[index]) {
                 index += 1
                 continue
             }
             // A separator run: ".", "_", "__" or one or more "-", always between alphanumerics.
             var end = index
-            while end < scalars.count, !scalars[end].isASCIILowercaseLetterOrDigit { end += 1 }
-            let separator = String(String.UnicodeScalarView(scalars[index..<end]))
-            let isDashes = separator.allSatisfy { $0 == "-" }
-            guard separator == "." || separator == "_" || separator == "__" || isDashes else { return false }
+            while end < bytes.count, !isAlphanumeric(bytes[end]) { end += 1 }
+            let run = bytes[index..<end]
+            let isDashes = run.allSatisfy { $0 == UInt8(ascii: "-") }
+            let isSeparator = run.elementsEqual([UInt8(ascii: ".")]) || run.elementsEqual([UInt8(ascii: "_")])
+                || run.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")]) || isDashes
+            guard isSeparator else { return false }
             index = end
         }
         return true

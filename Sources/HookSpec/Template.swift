@@ -39,12 +39,14 @@ public struct Template: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// The text with each reference replaced by `substitute(name, fallback)`.
     public func rendered(_ substitute: (String, String?) -> String) -> String {
-        parts.map { part in
+        var result = ""
+        for part in parts {
             switch part {
-            case .literal(let text): text
-            case .environment(let name, let fallback): substitute(name, fallback)
+            case .literal(let text): result += text
+            case .environment(let name, let fallback): result += substitute(name, fallback)
             }
-        }.joined()
+        }
+        return result
     }
 
     public init(from decoder: any Decoder) throws {
@@ -62,52 +64,61 @@ public struct Template: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     private static func parse(_ raw: String) throws(TemplateError) -> [Part] {
+        let bytes = Array(raw.utf8)
+        let dollar = UInt8(ascii: "$")
+        let open = UInt8(ascii: "{")
+        if !bytes.contains(dollar) { return raw.isEmpty ? [] : [.literal(raw)] }
+        // Scans UTF-8 bytes: every delimiter is ASCII, so slicing at them never splits a character.
         var parts: [Part] = []
-        var literal = ""
-        var rest = Substring(raw)
-        while let dollar = rest.firstIndex(of: "$") {
-            literal += rest[..<dollar]
-            let after = rest[dollar...].dropFirst()
-            if after.hasPrefix("${") {  // "$${" is an escaped literal "${"
-                literal += "${"
-                rest = after.dropFirst(2)
+        var literal: [UInt8] = []
+        var index = 0
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte == dollar else {
+                literal.append(byte)
+                index += 1
                 continue
             }
-            guard after.hasPrefix("{") else {
-                literal += "$"
-                rest = after
+            if index + 2 < bytes.count, bytes[index + 1] == dollar, bytes[index + 2] == open {  // "$${" is a literal "${"
+                literal += [dollar, open]
+                index += 3
                 continue
             }
-            guard let close = after.firstIndex(of: "}") else {
+            guard index + 1 < bytes.count, bytes[index + 1] == open else {
+                literal.append(byte)
+                index += 1
+                continue
+            }
+            guard let close = bytes[(index + 2)...].firstIndex(of: UInt8(ascii: "}")) else {
                 throw TemplateError(message: "'${' is not closed; write ${env:NAME}, or $${ for a literal '${'")
             }
-            let body = after[after.index(after: after.startIndex)..<close]
-            guard body.hasPrefix("env:") else {
+            let bodyStart = index + 2
+            let body = bytes[bodyStart..<close]
+            guard body.starts(with: Array("env:".utf8)) else {
                 throw TemplateError(
-                    message: "unsupported reference '${\(body)}'; only ${env:NAME} is supported (write $${ for a literal '${')")
+                    message: "unsupported reference '${\(text(bodyStart..<close))}'; only ${env:NAME} is supported (write $${ for a literal '${')")
             }
-            let reference = body.dropFirst(4)
-            let name: Substring
+            let nameStart = bodyStart + 4
+            var nameEnd = close
             var fallback: String? = nil
-            if let separator = reference.firstRange(of: ":-") {
-                name = reference[..<separator.lowerBound]
-                fallback = String(reference[separator.upperBound...])
-            } else {
-                name = reference
+            if let separator = (nameStart..<close).first(where: { bytes[$0] == UInt8(ascii: ":") && $0 + 1 < close && bytes[$0 + 1] == UInt8(ascii: "-") }) {
+                nameEnd = separator
+                fallback = text((separator + 2)..<close)
             }
-            guard Template.isValidName(name) else {
+            let name = text(nameStart..<nameEnd)
+            guard Template.isValidName(Substring(name)) else {
                 throw TemplateError(
                     message: "'\(name)' is not a valid environment variable name; use letters, digits and '_', not starting with a digit")
             }
             if !literal.isEmpty {
-                parts.append(.literal(literal))
-                literal = ""
+                parts.append(.literal(String(decoding: literal, as: UTF8.self)))
+                literal.removeAll()
             }
-            parts.append(.environment(name: String(name), fallback: fallback))
-            rest = after[after.index(after: close)...]
+            parts.append(.environment(name: name, fallback: fallback))
+            index = close + 1
         }
-        literal += rest
-        if !literal.isEmpty { parts.append(.literal(literal)) }
+        if !literal.isEmpty { parts.append(.literal(String(decoding: literal, as: UTF8.self))) }
         return parts
     }
 

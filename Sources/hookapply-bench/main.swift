@@ -1,1 +1,104 @@
-print("bench placeholder")
+import Foundation
+import HookSpec
+
+// Benchmarks, run in release mode: `swift run -c release hookapply-bench [--runs N] [--megabytes M]`.
+// Speed is measured here, never asserted in unit tests: these machines are shared and noisy, so
+// comparisons are made side by side in one run, alternating, and reported as medians and ratios.
+
+struct Options {
+    var runs = 9
+    var megabytes = 20
+}
+
+func parseOptions() -> Options {
+    var options = Options()
+    var arguments = CommandLine.arguments.dropFirst().makeIterator()
+    while let argument = arguments.next() {
+        switch argument {
+        case "--runs": options.runs = arguments.next().flatMap(Int.init) ?? options.runs
+        case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
+        default:
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M]\n".utf8))
+            exit(64)
+        }
+    }
+    return options
+}
+
+/// A realistic spec of about `megabytes` MB: registries of 500 webhooks using every field.
+func generateSpec(megabytes: Int) -> [UInt8] {
+    var text = "{\n  \"version\": 1,\n  \"owner\": \"bench\",\n  \"registries\": [\n"
+    var registry = 0
+    while text.utf8.count < megabytes * 1_000_000 {
+        if registry > 0 { text += ",\n" }
+        text += "    {\"name\": \"reg\(registry)\", \"local\": {}, \"prune\": \"owned\", \"webhooks\": [\n"
+        for hook in 0..<500 {
+            if hook > 0 { text += ",\n" }
+            text += """
+                      {"name": "hook\(registry)x\(hook)", "serviceUri": "https://hooks\(hook % 7).example.com/acr/\(registry)/\(hook)?code=${env:KEY\(hook % 3):-k}", \
+                "customHeaders": {"Authorization": "Bearer ${env:TOKEN:-t}", "X-Team": "team-\(hook % 11)", "Content-Type": "application/json"}, \
+                "actions": ["push", "delete"], "status": "\(hook % 5 == 0 ? "disabled" : "enabled")", "scope": "team\(hook % 13)/app-\(hook):*", \
+                "description": "Webhook \(hook) of registry \(registry): notifies the deploy pipeline \\u00e9\\n"}
+                """
+        }
+        text += "\n    ]}"
+        registry += 1
+    }
+    text += "\n  ]\n}\n"
+    return Array(text.utf8)
+}
+
+func measure(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+func peakMemoryMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes / 1024
+}
+
+func format(_ value: Double) -> String { String(format: "%.1f", value) }
+
+let options = parseOptions()
+let bytes = generateSpec(megabytes: options.megabytes)
+let data = Data(bytes)
+print("hookapply-bench: spec reader, \(format(Double(bytes.count) / 1e6)) MB spec, \(options.runs) runs each, alternating")
+#if DEBUG
+print("warning: debug build; run with `swift run -c release hookapply-bench` for meaningful figures")
+#endif
+
+// Warm up both, then alternate so that drift in machine load hits both sides alike.
+_ = try JSONReader.read(bytes)
+_ = try JSONSerialization.jsonObject(with: data)
+var ours: [Double] = []
+var foundation: [Double] = []
+var full: [Double] = []
+for _ in 0..<options.runs {
+    ours.append(try measure { _ = try JSONReader.read(bytes) })
+    foundation.append(try measure { _ = try JSONSerialization.jsonObject(with: data) })
+    full.append(measure {
+        let document = SpecLoader.load(bytes)
+        precondition(document.spec != nil, "the generated spec must be valid: \(document.diagnostics.prefix(3))")
+    })
+}
+let ratio = median(foundation) / median(ours)
+print("")
+print("| what | median ms | MB/s |")
+print("|---|---:|---:|")
+print("| JSONReader.read (strict, positions) | \(format(median(ours))) | \(format(Double(bytes.count) / 1e3 / median(ours))) |")
+print("| JSONSerialization.jsonObject | \(format(median(foundation))) | \(format(Double(bytes.count) / 1e3 / median(foundation))) |")
+print("| SpecLoader.load (read + decode + validate) | \(format(median(full))) | \(format(Double(bytes.count) / 1e3 / median(full))) |")
+print("")
+print("JSONReader is \(format(ratio))x the speed of JSONSerialization on the same bytes (median over median).")
+print("peak memory: \(format(peakMemoryMiB())) MiB")

@@ -7,7 +7,8 @@ enum ValidateCommand {
         abstract: "Check a webhook spec and report every problem with its position.",
         discussion: """
             Exits 0 when the spec is valid (warnings allowed), 1 when it is invalid or unreadable.
-            ${env:NAME} references are checked for syntax and listed; --resolve also requires each to be set.
+            ${env:NAME} references are checked for syntax and listed; --resolve also requires each to be set
+            and checks the values they resolve to (never printing them).
             """,
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file",
@@ -31,7 +32,9 @@ enum ValidateCommand {
         }
         var diagnostics = loaded.document.diagnostics
         if arguments.has("resolve") {
-            diagnostics = (diagnostics + loaded.document.checkEnvironment(context.environment)).sorted(by: Diagnostic.presentationOrder)
+            // Resolve for real: a variable can be set and still hold a bad URI or a header-injecting line break.
+            let resolved = loaded.document.resolve(environment: context.environment).diagnostics
+            diagnostics = (diagnostics + resolved.filter { !diagnostics.contains($0) }).sorted(by: Diagnostic.presentationOrder)
         }
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))
         if isJSON {

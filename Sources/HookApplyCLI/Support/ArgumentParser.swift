@@ -82,6 +82,12 @@ struct UsageError: Error, Sendable {
 enum ArgumentParser {
     static func parse(_ arguments: [String], for command: CommandSpec) throws(UsageError) -> ParsedArguments {
         var parsed = ParsedArguments()
+        // Help wins over every other mistake on the line, as in swift-argument-parser.
+        let options = arguments.prefix { $0 != "--" }
+        if options.contains("--help") || options.contains("-h") {
+            parsed.wantsHelp = true
+            return parsed
+        }
         var index = 0
         var onlyPositionals = false
         func option(named long: String) -> OptionSpec? { command.options.first { $0.long == long } }

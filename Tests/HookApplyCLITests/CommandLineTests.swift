@@ -1,0 +1,100 @@
+import Foundation
+@testable import HookSpec
+import Testing
+
+@testable import HookApplyCLI
+
+/// Argument parsing, help, usage errors (exit 64), schema and version.
+@Suite struct CommandLineTests {
+    struct UsageCase: CustomTestStringConvertible, Sendable {
+        var arguments: [String]
+        var message: String
+        var testDescription: String { arguments.joined(separator: " ") }
+    }
+
+    static let usageCases: [UsageCase] = [
+        UsageCase(arguments: ["valdate"], message: "unknown command 'valdate'; did you mean 'validate'?"),
+        UsageCase(arguments: ["validate", "--fromat", "json"], message: "unknown option '--fromat'; did you mean '--format'?"),
+        UsageCase(arguments: ["validate", "--frobnicate"], message: "unknown option '--frobnicate'; see 'hookapply validate --help'"),
+        UsageCase(arguments: ["validate", "-x"], message: "unknown option '-x'"),
+        UsageCase(arguments: ["validate", "--format", "yaml"], message: "invalid value 'yaml' for '--format'; valid values are 'text', 'json'"),
+        UsageCase(arguments: ["validate", "--format", "jsn"], message: "did you mean 'json'?"),
+        UsageCase(arguments: ["validate", "-f"], message: "option '--file' needs a value"),
+        UsageCase(arguments: ["validate", "-f", "a.json", "-f", "b.json"], message: "option '--file' is given more than once"),
+        UsageCase(arguments: ["validate", "extra"], message: "unexpected argument 'extra'"),
+        UsageCase(arguments: ["validate", "--resolve=yes"], message: "option '--resolve' takes no value"),
+        UsageCase(arguments: ["help", "nothing"], message: "unknown command 'nothing'"),
+        UsageCase(arguments: [], message: "USAGE: hookapply <command>"),
+    ]
+
+    @Test("usage errors exit 64 with a message and the usage line", arguments: usageCases)
+    func usageErrors(_ testCase: UsageCase) async {
+        let result = await hookapply(testCase.arguments)
+        #expect(result.code == .usage)
+        #expect(result.stderr.contains(testCase.message), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("help for the tool and each command", arguments: [
+        (["--help"], "help-overview.txt"),
+        (["help"], "help-overview.txt"),
+        (["help", "validate"], "help-validate.txt"),
+        (["validate", "--help"], "help-validate.txt"),
+        (["validate", "-h", "--bogus-after-help"], "help-validate.txt"),
+    ])
+    func help(_ arguments: [String], _ golden: String) async {
+        let result = await hookapply(arguments)
+        #expect(result.code == .success)
+        expectGolden(golden, result.stdout)
+    }
+
+    @Test("every command answers --help")
+    func everyCommandHasHelp() async {
+        for command in HookApply.commands {
+            let result = await hookapply([command.spec.name, "--help"])
+            #expect(result.code == .success)
+            #expect(result.stdout.hasPrefix("OVERVIEW: \(command.spec.abstract)"))
+        }
+    }
+
+    @Test("schema prints the committed schema file exactly, and the file is what the binary embeds")
+    func schema() async throws {
+        let file = try String(contentsOfFile: repositoryRoot + "/schema/hookapply.schema.json", encoding: .utf8)
+        #expect(SpecSchema.text + "\n" == file, "run scripts/embed-schema.sh after editing the schema")
+        let result = await hookapply(["schema"])
+        #expect(result.code == .success)
+        #expect(result.stdout == file)
+        // The schema is itself strict JSON.
+        _ = try JSONReader.read(Array(file.utf8))
+    }
+
+    @Test("the schema names exactly the keys the reader accepts")
+    func schemaKeysMatchReader() throws {
+        let root = try JSONReader.read(Array(SpecSchema.text.utf8))
+        func keys(_ pointer: JSONPointer) -> Set<String> {
+            guard case .object(let members)? = root.node(at: pointer)?.value else { return [] }
+            return Set(members.map(\.key))
+        }
+        #expect(keys("/properties") == Set(SpecDecoder.topKeys))
+        #expect(keys("/$defs/registry/properties") == Set(SpecDecoder.registryKeys))
+        #expect(keys("/$defs/webhook/properties") == Set(SpecDecoder.webhookKeys))
+        #expect(keys("/$defs/registry/properties/azure/properties") == Set(SpecDecoder.azureKeys))
+        #expect(keys("/$defs/registry/properties/local/properties") == Set(SpecDecoder.localKeys))
+    }
+
+    @Test("version")
+    func version() async {
+        for arguments in [["version"], ["--version"]] {
+            let result = await hookapply(arguments)
+            #expect(result.code == .success)
+            #expect(result.stdout == "hookapply \(VersionCommand.version) (spec version 1)\n")
+        }
+    }
+
+    @Test("'--' ends options and '--opt=value' works")
+    func separators() async {
+        let result = await hookapply(["validate", "--format=json", "-f", "-"], stdin: "[")
+        #expect(result.code == .failure)
+        #expect(result.stdout.contains("\"code\" : \"unexpected-end\""))
+    }
+}
