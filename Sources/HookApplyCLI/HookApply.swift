@@ -9,6 +9,12 @@ public enum HookApply {
 
     static let commands: [Command] = [
         Command(spec: ValidateCommand.spec) { ValidateCommand.run($0, $1) },
+        Command(spec: PlanCommand.spec) { await PlanCommand.run($0, $1) },
+        Command(spec: ApplyCommand.spec) { await ApplyCommand.run($0, $1) },
+        Command(spec: ShowCommand.spec) { ShowCommand.run($0, $1) },
+        Command(spec: PingCommand.spec) { await PingCommand.run($0, $1) },
+        Command(spec: EventsCommand.spec) { await EventsCommand.run($0, $1) },
+        Command(spec: ExportCommand.spec) { await ExportCommand.run($0, $1) },
         Command(spec: SchemaCommand.spec) { SchemaCommand.run($0, $1) },
         Command(spec: VersionCommand.spec) { VersionCommand.run($0, $1) },
     ]

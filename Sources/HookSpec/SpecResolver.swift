@@ -72,8 +72,13 @@ public enum SpecResolver {
                 let pointer = registryPointer.appending("webhooks").appending(webhookIndex)
                 let uri = value(webhook.serviceUri)
                 if webhook.serviceUri.hasReferences {
-                    diagnostics += SpecValidator.validateServiceURIText(
+                    var found = SpecValidator.validateServiceURIText(
                         uri, at: pointer.appending("serviceUri"), context: "serviceUri\(origin(webhook.serviceUri))")
+                    // When the scheme and host are literal, validation already warned about them; repeat only errors.
+                    if let first = webhook.serviceUri.parts.first, case .literal = first {
+                        found = found.filter { $0.severity == .error }
+                    }
+                    diagnostics += found
                 }
                 var headers: [ResolvedHeader] = []
                 for header in webhook.customHeaders {

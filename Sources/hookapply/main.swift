@@ -9,6 +9,7 @@ let context = Context(
     standardOutput: OutputStream(fileDescriptor: STDOUT_FILENO),
     standardError: OutputStream(fileDescriptor: STDERR_FILENO),
     readStandardInput: { Array(FileHandle.standardInput.readDataToEndOfFile()) },
+    readLine: { Swift.readLine(strippingNewline: true) },
     isStandardInputTerminal: isatty(STDIN_FILENO) == 1,
     isStandardOutputTerminal: isatty(STDOUT_FILENO) == 1,
     isStandardErrorTerminal: isatty(STDERR_FILENO) == 1)

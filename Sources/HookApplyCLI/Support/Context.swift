@@ -10,6 +10,8 @@ public struct Context: Sendable {
     public var standardOutput: OutputStream
     public var standardError: OutputStream
     public var readStandardInput: @Sendable () -> [UInt8]
+    /// Reads one line typed at the terminal (the apply prompt); nil at end of input.
+    public var readLine: @Sendable () -> String?
     public var isStandardInputTerminal: Bool
     public var isStandardOutputTerminal: Bool
     public var isStandardErrorTerminal: Bool
@@ -18,6 +20,7 @@ public struct Context: Sendable {
         arguments: [String], environment: [String: String], currentDirectory: String,
         standardOutput: OutputStream, standardError: OutputStream,
         readStandardInput: @escaping @Sendable () -> [UInt8] = { [] },
+        readLine: @escaping @Sendable () -> String? = { nil },
         isStandardInputTerminal: Bool = false, isStandardOutputTerminal: Bool = false,
         isStandardErrorTerminal: Bool = false
     ) {
@@ -27,6 +30,7 @@ public struct Context: Sendable {
         self.standardOutput = standardOutput
         self.standardError = standardError
         self.readStandardInput = readStandardInput
+        self.readLine = readLine
         self.isStandardInputTerminal = isStandardInputTerminal
         self.isStandardOutputTerminal = isStandardOutputTerminal
         self.isStandardErrorTerminal = isStandardErrorTerminal

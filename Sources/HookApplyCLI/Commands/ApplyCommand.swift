@@ -1,0 +1,182 @@
+import Foundation
+import HookSpec
+import Reconciler
+
+enum ApplyCommand {
+    static let spec = CommandSpec(
+        name: "apply",
+        abstract: "Make the registries match the spec, or apply a saved plan.",
+        discussion: """
+            From a spec: plans, shows the plan and asks for 'yes' (or --auto-approve). Without a terminal and
+            without --auto-approve it fails at once rather than wait.
+            From a saved plan: no prompt (passing the file is the approval); refuses if the spec, a registry or
+            a secret changed since the plan was made.
+            Per registry, deletes run first, then updates, then creates; independent changes run concurrently.
+            """,
+        positionals: [PositionalSpec(name: "planfile", help: "A plan saved with 'hookapply plan --out'.")],
+        options: [
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
+            OptionSpec(long: "auto-approve", help: "Apply without asking."),
+            OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10)."),
+            OptionSpec(long: "registry", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
+            OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once)."),
+            OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        let parallelism = Int(arguments.value("parallelism") ?? "10") ?? 0
+        let lockTimeout = Double(arguments.value("lock-timeout") ?? "0") ?? -1
+        guard parallelism >= 1 else {
+            return HookApply.usageError("--parallelism needs a whole number of at least 1", usage: spec.usage, context, helpFor: "apply")
+        }
+        guard lockTimeout >= 0 else {
+            return HookApply.usageError("--lock-timeout needs a number of seconds (0 or more)", usage: spec.usage, context, helpFor: "apply")
+        }
+        let planFile = arguments.positionals.first
+        var saved: SavedPlan? = nil
+        if let planFile {
+            if arguments.has("adopt-conflicts") || !arguments.allValues("registry").isEmpty {
+                return HookApply.usageError("a saved plan is applied as it was made; --registry and --adopt-conflicts belong to 'plan'",
+                                            usage: spec.usage, context, helpFor: "apply")
+            }
+            switch SavedPlanFile.read(planFile, context) {
+            case .success(let value): saved = value
+            case .failure(let error):
+                context.standardError.line("error: \(error.message)")
+                return .failure
+            }
+        } else if !arguments.has("auto-approve") && !context.isStandardInputTerminal {
+            context.standardError.line(
+                "error: apply needs approval, and there is no terminal to ask on; pass --auto-approve, or save a plan with 'hookapply plan --out FILE' and run 'hookapply apply FILE'")
+            return .failure
+        }
+        do throws(Reconciliation.Failure) {
+            var specFile = arguments.value("file")
+            if specFile == nil, let path = saved?.spec_file { specFile = path }
+            var effective = arguments
+            if let saved { effective.values["registry"] = saved.plan.registries.map(\.name) }
+            let reconciliation = try Reconciliation.prepare(effective, context, file: specFile)
+            if let saved, reconciliation.specDigest != saved.plan.specDigest {
+                context.standardError.line("error: saved plan is stale: the spec \(reconciliation.loaded.displayName) changed since the plan was made; run plan again. Nothing was changed")
+                return .failure
+            }
+            // Hold every local registry's lock from observing to the last change, so no other apply interleaves.
+            var locks: [FileLock] = []
+            defer { locks.forEach { $0.release() } }
+            for registry in reconciliation.registries {
+                if let local = reconciliation.providers[registry.name] as? LocalRegistryProvider {
+                    do throws(ProviderError) {
+                        locks.append(try await local.lock(timeout: lockTimeout))
+                    } catch {
+                        context.standardError.line("error: \(error.message)")
+                        return .failure
+                    }
+                }
+            }
+            let options = PlanOptions(adoptConflicts: arguments.has("adopt-conflicts"))
+            let (plan, _) = try await reconciliation.plan(context, options: options)
+            if let saved {
+                if let problem = staleness(saved: saved.plan, fresh: plan) {
+                    context.standardError.line("error: saved plan is stale: \(problem); run plan again. Nothing was changed")
+                    return .failure
+                }
+            } else {
+                let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
+                context.standardOutput.write(PlanRenderer.text(plan, style: style))
+                if plan.isEmpty { return .success }
+                if !arguments.has("auto-approve") {
+                    context.standardOutput.write("\nDo you want to make these changes? Only 'yes' will be accepted: ")
+                    guard context.readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                        context.standardError.line("Apply cancelled. Nothing was changed.")
+                        return .failure
+                    }
+                }
+                context.standardOutput.line("")
+            }
+            if plan.isEmpty {
+                context.standardOutput.line("No changes. The registries match the spec.")
+                return .success
+            }
+            return await execute(plan, reconciliation: reconciliation, parallelism: parallelism, context)
+        } catch {
+            return error.code
+        }
+    }
+
+    /// Why a saved plan no longer applies, or nil when the fresh plan is the same plan.
+    static func staleness(saved: Plan, fresh: Plan) -> String? {
+        for registry in saved.registries {
+            guard let now = fresh.registries.first(where: { $0.name == registry.name }) else {
+                return "registry '\(registry.name)' is no longer in the spec"
+            }
+            if now.fingerprint != registry.fingerprint {
+                return "\(registry.name) changed since the plan was made"
+            }
+            if now.changes != registry.changes {
+                // Same spec bytes and same registry: only the environment can differ, i.e. a secret.
+                return "a secret referenced by the plan for '\(registry.name)' now resolves to a different value"
+            }
+        }
+        return nil
+    }
+
+    static func execute(_ plan: Plan, reconciliation: Reconciliation, parallelism: Int, _ context: Context) async -> ExitCode {
+        let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
+        let total = plan.changes.count
+        let counter = Counter()
+        let output = context.standardOutput
+        let isTerminal = context.isStandardOutputTerminal
+        let applier = Applier(parallelism: parallelism)
+        let report = await applier.apply(plan, providers: reconciliation.providers) { result in
+            let done = counter.next()
+            let line = ApplyRenderer.resultLine(result, style: style)
+            output.line(isTerminal ? "[\(done)/\(total)] \(line)" : line)
+        }
+        context.standardOutput.line("")
+        context.standardOutput.write(ApplyRenderer.summary(report, style: style))
+        return report.isSuccess ? .success : .failure
+    }
+}
+
+/// A thread-safe counter for progress lines.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
+enum ApplyRenderer {
+    static func resultLine(_ result: ChangeResult, style: Style) -> String {
+        let name = "\(result.change.registry)/\(result.change.webhook)"
+        let verb: String
+        switch result.change.action {
+        case .create: verb = "created"
+        case .update: verb = "updated"
+        case .delete: verb = "deleted"
+        case .replace: verb = "replaced"
+        }
+        let retries = result.retries > 0 ? " after \(result.retries) \(result.retries == 1 ? "retry" : "retries")" : ""
+        switch result.outcome {
+        case .succeeded: return "\(name): \(style.green(verb))\(retries)"
+        case .failed(let code, let message): return "\(name): \(style.red("failed to \(result.change.action.rawValue)"))\(retries): \(code): \(message)"
+        case .skipped(let reason): return "\(name): \(style.yellow("skipped")): \(reason)"
+        }
+    }
+
+    static func summary(_ report: ApplyReport, style: Style) -> String {
+        let done = report.done
+        if report.isSuccess {
+            return style.bold(style.green("Apply complete: \(done.create) created, \(done.update) updated, \(done.delete) deleted.")) + "\n"
+        }
+        var text = style.bold(style.red("Apply failed: \(report.failures.count) of \(report.results.count) changes failed")) + "\n"
+        for failure in report.failures { text += "  " + resultLine(failure, style: style) + "\n" }
+        text += "Done before the failure: \(done.create) created, \(done.update) updated, \(done.delete) deleted. Run apply again to converge.\n"
+        return text
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import HookSpec
+import Reconciler
+
+/// `hookapply export`: a spec describing a registry's live webhooks, to adopt an existing registry.
+enum ExportCommand {
+    static let spec = CommandSpec(
+        name: "export",
+        abstract: "Print a spec describing a registry's live webhooks, to adopt an existing registry.",
+        discussion: """
+            Secret values (header values, the query and userinfo of service URIs) are written as ${env:NAME}
+            references with deterministic names, and the variables to set are listed on stderr (names only).
+            --include-secrets writes the values themselves: do not commit that output.
+            """,
+        options: [
+            OptionSpec(long: "registry", valueName: "name", help: "The registry to export (required when the spec has several)."),
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec that names the registry. Default: webhooks.json."),
+            OptionSpec(long: "include-secrets", help: "Write secret values literally instead of ${env:...} references."),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        do throws(Reconciliation.Failure) {
+            let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true)
+            guard let registry = reconciliation.registries.first else { return .failure }
+            let observed = try await reconciliation.observe(context)
+            guard let state = observed[registry.name] else { return .failure }
+            let exported = export(state, registry: registry, owner: reconciliation.spec.owner,
+                                  includeSecrets: arguments.has("include-secrets"),
+                                  target: reconciliation.loaded.document.spec?.registries.first { $0.name == registry.name }?.target)
+            context.standardOutput.write(exported.json)
+            if !exported.variables.isEmpty {
+                context.standardError.line("The exported spec reads these environment variables; set them before plan or apply:")
+                for variable in exported.variables { context.standardError.line("  \(variable)") }
+            }
+            return .success
+        } catch {
+            return error.code
+        }
+    }
+
+    struct Exported {
+        var json: String
+        var variables: [String]
+    }
+
+    static func export(_ state: ObservedRegistry, registry: ResolvedRegistry, owner: String, includeSecrets: Bool, target: Target?) -> Exported {
+        var variables: [String] = []
+        func reference(_ name: String) -> String {
+            variables.append(name)
+            return "${env:\(name)}"
+        }
+        // Literal text must not be mistaken for a reference when read back.
+        func literal(_ text: String) -> String { text.replacing("${", with: "$${") }
+        var webhooks: [JSONWriter.Value] = []
+        for webhook in state.webhooks.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+            let prefix = variableName(webhook.name)
+            var uri = literal(webhook.serviceUri)
+            if !includeSecrets, let parsed = try? ServiceURI(parsing: webhook.serviceUri) {
+                uri = "\(parsed.scheme)://"
+                if parsed.userinfo != nil { uri += reference("\(prefix)_URI_USERINFO") + "@" }
+                uri += literal(parsed.host) + (parsed.port.map { ":\($0)" } ?? "") + literal(parsed.path)
+                if parsed.query != nil { uri += "?" + reference("\(prefix)_URI_QUERY") }
+            } else if !includeSecrets {
+                uri = reference("\(prefix)_URI")
+            }
+            var headers: [(String, JSONWriter.Value)] = []
+            for header in webhook.customHeaders {
+                let isSecret = header.name.lowercased() != "content-type"
+                let value = includeSecrets || !isSecret ? literal(header.value) : reference("\(prefix)_\(variableName(header.name))")
+                headers.append((header.name, .string(value)))
+            }
+            var members: [(String, JSONWriter.Value)] = [
+                ("name", .string(webhook.name)),
+                ("serviceUri", .string(uri)),
+            ]
+            if !headers.isEmpty { members.append(("customHeaders", .object(headers))) }
+            members.append(("actions", .array(webhook.normalisedActions.map { .string($0.rawValue) })))
+            members.append(("status", .string(webhook.status.rawValue)))
+            members.append(("scope", .string(webhook.scope)))
+            if case .azure? = target, let location = webhook.location, location != state.facts.location {
+                members.append(("location", .string(location)))
+            }
+            webhooks.append(.object(members))
+        }
+        var registryMembers: [(String, JSONWriter.Value)] = [("name", .string(registry.name))]
+        switch target {
+        case .local(let path)?:
+            registryMembers.append(("local", .object(path.map { [("path", .string($0))] } ?? [])))
+        case .azure(let azure)?:
+            var members: [(String, JSONWriter.Value)] = [
+                ("subscriptionId", .string(azure.subscriptionId.raw)),
+                ("resourceGroup", .string(azure.resourceGroup)),
+                ("registry", .string(azure.registry)),
+            ]
+            if let endpoint = azure.endpoint { members.append(("endpoint", .string(endpoint))) }
+            registryMembers.append(("azure", .object(members)))
+        case nil:
+            registryMembers.append(("local", .object([])))
+        }
+        registryMembers.append(("prune", .string(registry.prune.rawValue)))
+        registryMembers.append(("webhooks", .array(webhooks)))
+        let document: JSONWriter.Value = .object([
+            ("version", .number("1")),
+            ("owner", .string(owner)),
+            ("registries", .array([.object(registryMembers)])),
+        ])
+        return Exported(json: JSONWriter.write(document) + "\n", variables: variables)
+    }
+
+    /// `deploy-bot` + `X-Api-Key` → `DEPLOY_BOT`, `X_API_KEY`: uppercase letters, digits and underscores.
+    static func variableName(_ text: String) -> String {
+        var name = String(text.uppercased().unicodeScalars.map { scalar -> Character in
+            (("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)) ? Character(scalar) : "_"
+        })
+        if let first = name.unicodeScalars.first, ("0"..."9").contains(first) { name = "_" + name }
+        return name
+    }
+}
+
+/// Writes JSON with keys in the order given (Foundation's encoder sorts or scrambles them), two-space indented.
+enum JSONWriter {
+    indirect enum Value {
+        case string(String)
+        case number(String)
+        case array([Value])
+        case object([(String, Value)])
+    }
+
+    static func write(_ value: Value, indent: Int = 0) -> String {
+        let pad = String(repeating: "  ", count: indent)
+        let inner = String(repeating: "  ", count: indent + 1)
+        switch value {
+        case .string(let text): return quote(text)
+        case .number(let text): return text
+        case .array(let elements):
+            if elements.isEmpty { return "[]" }
+            if elements.allSatisfy({ if case .string = $0 { true } else { false } }) {
+                return "[" + elements.map { write($0) }.joined(separator: ", ") + "]"
+            }
+            return "[\n" + elements.map { inner + write($0, indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad + "]"
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            return "{\n" + members.map { inner + quote($0.0) + ": " + write($0.1, indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

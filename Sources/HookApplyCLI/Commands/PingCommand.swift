@@ -1,0 +1,140 @@
+import Foundation
+import HookSpec
+import Reconciler
+
+/// Finds the registry that holds a webhook: the one named with --registry, or the only one declaring it.
+enum WebhookLocator {
+    static func registry(for webhook: String, in reconciliation: Reconciliation, _ context: Context) -> ResolvedRegistry? {
+        if reconciliation.registries.count == 1 { return reconciliation.registries.first }
+        let declaring = reconciliation.registries.filter { $0.webhooks.contains { $0.name.lowercased() == webhook.lowercased() } }
+        if declaring.count == 1 { return declaring.first }
+        let names = reconciliation.registries.map { "'\($0.name)'" }.joined(separator: ", ")
+        if declaring.isEmpty {
+            context.standardError.line("error: no registry in the spec declares a webhook '\(webhook)'; name the registry with --registry (one of \(names))")
+        } else {
+            context.standardError.line("error: '\(webhook)' is declared in \(declaring.map { "'\($0.name)'" }.joined(separator: ", ")); choose one with --registry")
+        }
+        return nil
+    }
+}
+
+enum PingCommand {
+    static let spec = CommandSpec(
+        name: "ping",
+        abstract: "Send a ping event to a webhook and show the logged request and response.",
+        discussion: "Exits 1 when the endpoint does not answer 2xx. Secrets are masked in the output and in the event log.",
+        positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
+        options: [
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        guard let name = arguments.positionals.first else { return .usage }
+        do throws(Reconciliation.Failure) {
+            let reconciliation = try Reconciliation.prepare(arguments, context)
+            guard let registry = WebhookLocator.registry(for: name, in: reconciliation, context),
+                let provider = reconciliation.providers[registry.name]
+            else { return .failure }
+            do throws(ProviderError) {
+                let record = try await provider.ping(name: name)
+                let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
+                context.standardOutput.write("Ping \(registry.name)/\(record.webhook) (event \(record.id))\n\n")
+                context.standardOutput.write(DeliveryRenderer.detail(record, style: style))
+                if !record.isSuccess {
+                    context.standardError.line("error: the endpoint did not answer with 2xx")
+                    return .failure
+                }
+                return .success
+            } catch {
+                context.standardError.line("error: registry '\(registry.name)': \(error.message)")
+                return .failure
+            }
+        } catch {
+            return error.code
+        }
+    }
+}
+
+enum EventsCommand {
+    static let spec = CommandSpec(
+        name: "events",
+        abstract: "Show a webhook's delivery log, newest first.",
+        positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
+        options: [
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
+            OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20)."),
+            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: ["text", "json"]),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        guard let name = arguments.positionals.first else { return .usage }
+        guard let limit = Int(arguments.value("limit") ?? "20"), limit >= 1 else {
+            return HookApply.usageError("--limit needs a whole number of at least 1", usage: spec.usage, context, helpFor: "events")
+        }
+        do throws(Reconciliation.Failure) {
+            let reconciliation = try Reconciliation.prepare(arguments, context)
+            guard let registry = WebhookLocator.registry(for: name, in: reconciliation, context),
+                let provider = reconciliation.providers[registry.name]
+            else { return .failure }
+            do throws(ProviderError) {
+                let records = try await provider.events(name: name, limit: limit)
+                if arguments.value("format") == "json" {
+                    context.standardOutput.write(JSONOutput.encode(records))
+                    return .success
+                }
+                if records.isEmpty {
+                    context.standardOutput.line("No deliveries logged for \(registry.name)/\(name) yet. Send one with: hookapply ping \(name)")
+                    return .success
+                }
+                let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
+                for record in records { context.standardOutput.line(DeliveryRenderer.summaryLine(record, style: style)) }
+                return .success
+            } catch {
+                context.standardError.line("error: registry '\(registry.name)': \(error.message)")
+                return .failure
+            }
+        } catch {
+            return error.code
+        }
+    }
+}
+
+/// Renders logged deliveries (already masked when logged).
+enum DeliveryRenderer {
+    static func summaryLine(_ record: DeliveryRecord, style: Style) -> String {
+        let outcome: String
+        if let response = record.response {
+            let text = "\(response.status)"
+            outcome = (200..<300).contains(response.status) ? style.green(text) : style.red(text)
+        } else {
+            outcome = style.red("error: \(record.error ?? "no response")")
+        }
+        let attempt = record.attempt > 1 ? " attempt \(record.attempt)" : ""
+        return "\(record.timestamp)  \(record.action)  \(outcome)  \(record.durationMilliseconds) ms  \(record.id)\(attempt)"
+    }
+
+    static func detail(_ record: DeliveryRecord, style: Style) -> String {
+        var text = style.bold("Request") + "\n"
+        text += "  \(record.request.method) \(record.request.uri)\n"
+        for (name, value) in record.request.headers.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) {
+            text += "  \(name): \(value)\n"
+        }
+        text += "\n  \(record.request.body)\n\n"
+        if let response = record.response {
+            let status = "\(response.status)"
+            text += style.bold("Response") + " \((200..<300).contains(response.status) ? style.green(status) : style.red(status)) in \(record.durationMilliseconds) ms\n"
+            for (name, value) in response.headers.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) {
+                text += "  \(name): \(value)\n"
+            }
+            if !response.body.isEmpty {
+                text += "\n" + response.body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+            }
+            if response.bodyTruncated { text += "  (body truncated to \(WebhookDelivery.maxLoggedBody) bytes)\n" }
+        } else {
+            text += style.bold("No response") + " after \(record.durationMilliseconds) ms: \(record.error ?? "unknown error")\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import HookSpec
+import Reconciler
+
+/// What plan, apply, ping, events and export share: read and resolve the spec, pick registries,
+/// build their providers, observe them.
+struct Reconciliation {
+    var loaded: LoadedSpec
+    var spec: ResolvedSpec
+    /// The registries selected with --registry (all when none was given), in spec order.
+    var registries: [ResolvedRegistry]
+    var providers: [String: any WebhookProvider]
+
+    /// A failure already explained on stderr; the command exits with `code`.
+    struct Failure: Error {
+        var code: ExitCode
+    }
+
+    static func prepare(_ arguments: ParsedArguments, _ context: Context, file: String? = nil, requireSelection: Bool = false) throws(Failure) -> Reconciliation {
+        let loaded: LoadedSpec
+        switch SpecInput.load(file ?? arguments.value("file"), context) {
+        case .success(let value): loaded = value
+        case .failure(let error):
+            context.standardError.line("error: \(error.message)")
+            throw Failure(code: .failure)
+        }
+        let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))
+        let resolved = loaded.document.resolve(environment: context.environment)
+        guard let spec = resolved.spec else {
+            context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
+            context.standardError.line("\(loaded.displayName): \(DiagnosticRenderer.countLine(resolved.diagnostics)); nothing was changed")
+            throw Failure(code: .failure)
+        }
+        if !resolved.diagnostics.isEmpty {
+            context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
+        }
+        let names = arguments.allValues("registry")
+        var selected: [ResolvedRegistry] = []
+        for name in names {
+            guard let registry = spec.registries.first(where: { $0.name == name }) else {
+                var message = "error: the spec has no registry '\(name)'; it has \(spec.registries.map { "'\($0.name)'" }.joined(separator: ", "))"
+                if let match = Suggestion.closest(to: name, among: spec.registries.map(\.name)) { message += "; did you mean '\(match)'?" }
+                context.standardError.line(message)
+                throw Failure(code: .usage)
+            }
+            if !selected.contains(where: { $0.name == name }) { selected.append(registry) }
+        }
+        if names.isEmpty {
+            if requireSelection && spec.registries.count > 1 {
+                context.standardError.line("error: the spec has \(spec.registries.count) registries (\(spec.registries.map { "'\($0.name)'" }.joined(separator: ", "))); choose one with --registry NAME")
+                throw Failure(code: .usage)
+            }
+            selected = spec.registries
+        }
+        var providers: [String: any WebhookProvider] = [:]
+        for registry in selected {
+            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context)) {
+            case .success(let provider): providers[registry.name] = provider
+            case .failure(let error):
+                context.standardError.line("error: registry '\(registry.name)': \(error.message)")
+                throw Failure(code: .failure)
+            }
+        }
+        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
+    }
+
+    /// The spec narrowed to the selected registries.
+    var selectedSpec: ResolvedSpec {
+        ResolvedSpec(owner: spec.owner, registries: registries)
+    }
+
+    var specDigest: String { SHA256.hexDigest(loaded.bytes) }
+
+    var targets: [String: String] { providers.mapValues(\.displayName) }
+
+    /// Observes every selected registry at once; a failure is reported with the registry's name.
+    func observe(_ context: Context) async throws(Failure) -> [String: ObservedRegistry] {
+        let results = await withTaskGroup(of: (String, Result<ObservedRegistry, ProviderError>).self) { group in
+            for (name, provider) in providers {
+                group.addTask {
+                    do throws(ProviderError) {
+                        return (name, .success(try await provider.observe()))
+                    } catch {
+                        return (name, .failure(error))
+                    }
+                }
+            }
+            var all: [(String, Result<ObservedRegistry, ProviderError>)] = []
+            for await result in group { all.append(result) }
+            return all.sorted { $0.0 < $1.0 }
+        }
+        var observed: [String: ObservedRegistry] = [:]
+        var failed = false
+        for (name, result) in results {
+            switch result {
+            case .success(let state): observed[name] = state
+            case .failure(let error):
+                context.standardError.line("error: registry '\(name)': \(error.message)")
+                failed = true
+            }
+        }
+        if failed { throw Failure(code: .failure) }
+        return observed
+    }
+
+    /// Observes and plans; ownership conflicts and tier limits are reported and fail.
+    func plan(_ context: Context, options: PlanOptions) async throws(Failure) -> (plan: Plan, observed: [String: ObservedRegistry]) {
+        let observed = try await observe(context)
+        let result = Planner.plan(selectedSpec, specDigest: specDigest, observed: observed, targets: targets, options: options)
+        let diagnostics = loaded.document.locate(result.diagnostics)
+        if !diagnostics.isEmpty {
+            let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))
+            context.standardError.write(DiagnosticRenderer.text(diagnostics, file: loaded.displayName, style: style))
+        }
+        guard let plan = result.plan else {
+            context.standardError.line("error: cannot plan: \(DiagnosticRenderer.countLine(diagnostics)); nothing was changed")
+            throw Failure(code: .failure)
+        }
+        return (plan, observed)
+    }
+}
+
+extension LoadedSpec {
+    /// Paths in the spec are relative to the spec file's folder (the current folder for standard input).
+    func directory(_ context: Context) -> String {
+        guard let path else { return context.currentDirectory }
+        return (path as NSString).deletingLastPathComponent
+    }
+}
+
+/// Builds the provider for a registry's target.
+enum ProviderFactory {
+    struct Unsupported: Error {
+        var message: String
+    }
+
+    static func make(_ registry: ResolvedRegistry, specDirectory: String) -> Result<any WebhookProvider, Unsupported> {
+        switch registry.target {
+        case .local(let path):
+            let absolute = path.hasPrefix("/") ? path : (specDirectory as NSString).appendingPathComponent(path)
+            return .success(LocalRegistryProvider(path: (absolute as NSString).standardizingPath, displayPath: path))
+        case .azure:
+            return .failure(Unsupported(message: "Azure Container Registry targets are not supported by this build yet; use a 'local' target"))
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import HookSpec
+
+/// What happened to one change.
+public struct ChangeResult: Hashable, Sendable, Codable {
+    public enum Outcome: Hashable, Sendable, Codable {
+        case succeeded
+        case failed(code: String, message: String)
+        /// Not attempted, because something it depends on failed (a replacement's delete).
+        case skipped(reason: String)
+    }
+
+    public var change: Change
+    public var outcome: Outcome
+    /// Attempts made, retries included (0 when skipped).
+    public var attempts: Int
+
+    public var isSuccess: Bool { outcome == .succeeded }
+    public var retries: Int { max(0, attempts - (change.action == .replace ? 2 : 1)) }
+}
+
+/// The result of an apply: every change with its outcome, in plan order.
+public struct ApplyReport: Hashable, Sendable, Codable {
+    public var results: [ChangeResult]
+
+    public var failures: [ChangeResult] { results.filter { !$0.isSuccess } }
+    public var isSuccess: Bool { failures.isEmpty }
+    public var retries: Int { results.reduce(0) { $0 + $1.retries } }
+
+    /// Counts of what was done (a replacement counts as a create and a delete).
+    public var done: Plan.Summary {
+        var summary = Plan.Summary()
+        for result in results where result.isSuccess {
+            switch result.change.action {
+            case .create: summary.create += 1
+            case .update: summary.update += 1
+            case .delete: summary.delete += 1
+            case .replace:
+                summary.create += 1
+                summary.delete += 1
+            }
+        }
+        return summary
+    }
+}
+
+/// Executes a ``Plan`` through providers: per registry deletes, then updates, then creates (freeing the
+/// tier's quota first), independent changes concurrently up to one bound shared by every registry.
+///
+/// A failed change does not stop the others; retryable failures are retried by the ``RetryPolicy``.
+/// Only this type calls provider mutations.
+public struct Applier: Sendable {
+    public var parallelism: Int
+    public var retryPolicy: RetryPolicy
+
+    public init(parallelism: Int = 10, retryPolicy: RetryPolicy = RetryPolicy()) {
+        self.parallelism = max(1, parallelism)
+        self.retryPolicy = retryPolicy
+    }
+
+    /// - Parameter onResult: called as each change finishes (for progress lines), from any task.
+    public func apply(
+        _ plan: Plan, providers: [String: any WebhookProvider],
+        onResult: @escaping @Sendable (ChangeResult) -> Void = { _ in }
+    ) async -> ApplyReport {
+        let semaphore = AsyncSemaphore(parallelism)
+        let policy = retryPolicy
+        let results = await withTaskGroup(of: [ChangeResult].self) { group in
+            for registry in plan.registries where !registry.changes.isEmpty {
+                let provider = providers[registry.name]
+                group.addTask {
+                    guard let provider else {
+                        return registry.changes.map {
+                            ChangeResult(change: $0, outcome: .failed(code: "no-provider", message: "no provider for registry '\(registry.name)'"), attempts: 0)
+                        }
+                    }
+                    return await Self.apply(registry, provider: provider, semaphore: semaphore, policy: policy, onResult: onResult)
+                }
+            }
+            var all: [ChangeResult] = []
+            for await results in group { all += results }
+            return all
+        }
+        // Report in plan order, whatever order the tasks finished in.
+        let order = Dictionary(plan.changes.enumerated().map { ("\($0.element.registry)\u{0}\($0.element.webhook)", $0.offset) },
+                               uniquingKeysWith: { first, _ in first })
+        return ApplyReport(results: results.sorted {
+            (order["\($0.change.registry)\u{0}\($0.change.webhook)"] ?? 0) < (order["\($1.change.registry)\u{0}\($1.change.webhook)"] ?? 0)
+        })
+    }
+
+    private static func apply(
+        _ registry: RegistryPlan, provider: any WebhookProvider, semaphore: AsyncSemaphore, policy: RetryPolicy,
+        onResult: @escaping @Sendable (ChangeResult) -> Void
+    ) async -> [ChangeResult] {
+        var results: [ChangeResult] = []
+        // Phase 1: deletes, and the delete half of each replacement.
+        let removals = registry.changes.filter { $0.action == .delete || $0.action == .replace }
+        let removed = await runConcurrently(removals, semaphore: semaphore) { change in
+            await policy.run { () async throws(ProviderError) in try await provider.delete(name: change.webhook) }
+        }
+        var replaceDeleteAttempts: [String: Int] = [:]
+        for (change, outcome) in removed {
+            if change.action == .replace, outcome.error == nil {
+                replaceDeleteAttempts[change.webhook] = outcome.attempts
+                continue
+            }
+            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code, message: $0.message) } ?? .succeeded,
+                                      attempts: outcome.attempts)
+            onResult(result)
+            results.append(result)
+        }
+        // Phase 2: updates.
+        let updates = registry.changes.filter { $0.action == .update }
+        let updated = await runConcurrently(updates, semaphore: semaphore) { change in
+            guard let desired = change.desired else { return (missingDesired(change), 0) }
+            return await policy.run { () async throws(ProviderError) in
+                try await provider.update(desired, changedFields: change.changedFields)
+            }
+        }
+        for (change, outcome) in updated {
+            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code, message: $0.message) } ?? .succeeded,
+                                      attempts: outcome.attempts)
+            onResult(result)
+            results.append(result)
+        }
+        // Phase 3: creates, and the create half of replacements whose delete succeeded.
+        let additions = registry.changes.filter { $0.action == .create || ($0.action == .replace && replaceDeleteAttempts[$0.webhook] != nil) }
+        let added = await runConcurrently(additions, semaphore: semaphore) { change in
+            guard let desired = change.desired else { return (missingDesired(change), 0) }
+            return await policy.run { () async throws(ProviderError) in try await provider.create(desired) }
+        }
+        for (change, outcome) in added {
+            let attempts = outcome.attempts + (replaceDeleteAttempts[change.webhook] ?? 0)
+            var outcomeValue: ChangeResult.Outcome = outcome.error.map { .failed(code: $0.code, message: $0.message) } ?? .succeeded
+            if change.action == .replace, let error = outcome.error {
+                outcomeValue = .failed(code: error.code, message: "deleted, but creating it again failed: \(error.message); run apply again to create it")
+            }
+            let result = ChangeResult(change: change, outcome: outcomeValue, attempts: attempts)
+            onResult(result)
+            results.append(result)
+        }
+        return results
+    }
+
+    private static func missingDesired(_ change: Change) -> ProviderError {
+        ProviderError(.fatal, code: "no-desired-state",
+                      "the plan for '\(change.webhook)' carries no desired state; plans read from a file are re-made before applying")
+    }
+
+    /// Runs `body` for every change at once, each holding a permit of the shared semaphore.
+    private static func runConcurrently(
+        _ changes: [Change], semaphore: AsyncSemaphore,
+        _ body: @escaping @Sendable (Change) async -> (error: ProviderError?, attempts: Int)
+    ) async -> [(Change, (error: ProviderError?, attempts: Int))] {
+        await withTaskGroup(of: (Int, ProviderError?, Int).self) { group in
+            for (index, change) in changes.enumerated() {
+                group.addTask {
+                    let outcome = await semaphore.withPermit { await body(change) }
+                    return (index, outcome.error, outcome.attempts)
+                }
+            }
+            var outcomes: [(Int, ProviderError?, Int)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes.sorted { $0.0 < $1.0 }.map { (changes[$0.0], ($0.1, $0.2)) }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import HookSpec
+
+/// Options that change what a plan may do.
+public struct PlanOptions: Hashable, Sendable {
+    /// Take over declared webhooks that carry another owner's tag instead of failing.
+    public var adoptConflicts: Bool
+
+    public init(adoptConflicts: Bool = false) {
+        self.adoptConflicts = adoptConflicts
+    }
+}
+
+/// Computes a ``Plan`` from a resolved spec and the observed state of its registries. Pure: no I/O.
+///
+/// Values are normalised before comparing so that a plan made right after a successful apply is
+/// always empty: actions as a set, header names case-insensitively (values exactly), webhook names
+/// case-insensitively, `scope` absent as `""`; `serviceUri` exactly.
+public enum Planner {
+    /// - Parameters:
+    ///   - observed: the registries to plan, by name (registries of the spec not in it are skipped).
+    ///   - targets: how to show each registry, without secrets.
+    /// - Returns: the plan, or nil with errors (ownership conflicts, tier limits). Warnings may come with a plan.
+    public static func plan(
+        _ spec: ResolvedSpec, specDigest: String, observed: [String: ObservedRegistry], targets: [String: String] = [:],
+        options: PlanOptions = PlanOptions()
+    ) -> (plan: Plan?, diagnostics: [Diagnostic]) {
+        var registries: [RegistryPlan] = []
+        var diagnostics: [Diagnostic] = []
+        for (index, registry) in spec.registries.enumerated() {
+            guard let state = observed[registry.name] else { continue }
+            let result = plan(registry, index: index, owner: spec.owner, observed: state,
+                              target: targets[registry.name] ?? registry.name, options: options)
+            registries.append(result.plan)
+            diagnostics += result.diagnostics
+        }
+        registries.sort { $0.name < $1.name }
+        if diagnostics.hasErrors { return (nil, diagnostics) }
+        return (Plan(specDigest: specDigest, owner: spec.owner, registries: registries), diagnostics)
+    }
+
+    static func plan(
+        _ registry: ResolvedRegistry, index: Int, owner: String, observed: ObservedRegistry, target: String,
+        options: PlanOptions
+    ) -> (plan: RegistryPlan, diagnostics: [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var changes: [Change] = []
+        var unmanaged: [UnmanagedWebhook] = []
+        var present: [String: WebhookState] = [:]
+        for webhook in observed.webhooks { present[webhook.name.lowercased()] = webhook }
+        var declared: Set<String> = []
+        let registryPointer = JSONPointer.root.appending("registries").appending(index)
+
+        for (webhookIndex, webhook) in registry.webhooks.enumerated() {
+            let key = webhook.name.lowercased()
+            declared.insert(key)
+            var desired = WebhookState(webhook, owner: owner)
+            if desired.location == nil { desired.location = observed.facts.location }
+            guard let current = present[key] else {
+                changes.append(create(desired, registry: registry.name))
+                continue
+            }
+            var reasons: [String] = []
+            switch current.owner {
+            case nil:
+                reasons.append("adopt: it exists without a \(WebhookState.ownerTag) tag; it will be tagged \(WebhookState.ownerTag)=\(owner)")
+            case let other? where other != owner:
+                if options.adoptConflicts {
+                    reasons.append("take over: it is owned by '\(other)'; --adopt-conflicts hands it to '\(owner)'")
+                } else {
+                    diagnostics.append(.error(
+                        "owner-conflict", at: registryPointer.appending("webhooks").appending(webhookIndex).appending("name"),
+                        "webhook '\(webhook.name)' in registry '\(registry.name)' is owned by '\(other)', not by this spec's owner '\(owner)'; remove it from this spec, change 'owner', or pass --adopt-conflicts to take it over"))
+                    continue
+                }
+            default:
+                break
+            }
+            // Keep tags other tools set; only our owner tag is ours to write.
+            desired.tags = current.tags.merging([WebhookState.ownerTag: owner]) { _, new in new }
+            // Keep the registry's spelling of the name: names are case-insensitive and cannot be renamed in place.
+            desired.name = current.name
+            if let change = compare(current: current, desired: desired, registry: registry.name, reasons: reasons) {
+                changes.append(change)
+            }
+        }
+
+        for webhook in observed.webhooks.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })
+        where !declared.contains(webhook.name.lowercased()) {
+            let isOurs = webhook.owner == owner
+            switch registry.prune {
+            case .all:
+                let why = isOurs ? "not in the spec" : "not in the spec and prune is 'all'" + (webhook.owner.map { " (owned by '\($0)')" } ?? " (not managed by hookapply)")
+                changes.append(delete(webhook, registry: registry.name, reason: why))
+            case .owned where isOurs:
+                changes.append(delete(webhook, registry: registry.name, reason: "not in the spec; owned by '\(owner)'"))
+            case .owned:
+                unmanaged.append(UnmanagedWebhook(name: webhook.name, owner: webhook.owner,
+                                                  reason: webhook.owner.map { "owned by '\($0)'" } ?? "not managed by hookapply"))
+            case .none:
+                unmanaged.append(UnmanagedWebhook(name: webhook.name, owner: webhook.owner,
+                                                  reason: "prune is 'none'" + (webhook.owner.map { "; owned by '\($0)'" } ?? "")))
+            }
+        }
+
+        if let limit = observed.facts.maxWebhooks {
+            let total = registry.webhooks.count + unmanaged.count
+            if total > limit {
+                let tier = observed.facts.tier.map { "its tier '\($0)'" } ?? "the registry"
+                diagnostics.append(.error(
+                    "too-many-webhooks-for-tier", at: registryPointer.appending("webhooks"),
+                    "registry '\(registry.name)' would hold \(total) webhooks (\(registry.webhooks.count) declared, \(unmanaged.count) left alone), but \(tier) allows \(limit)"))
+            }
+        }
+
+        changes.sort { ($0.action.order, $0.webhook.lowercased()) < ($1.action.order, $1.webhook.lowercased()) }
+        let plan = RegistryPlan(name: registry.name, target: target, fingerprint: observed.fingerprint,
+                                changes: changes, unmanaged: unmanaged)
+        return (plan, diagnostics)
+    }
+
+    static func create(_ desired: WebhookState, registry: String) -> Change {
+        var fields = [FieldChange(field: .serviceUri, old: nil, new: quoted(Redaction.maskURI(desired.serviceUri)), isSensitive: true)]
+        for header in desired.customHeaders {
+            fields.append(FieldChange(field: .customHeaders, key: header.name, old: nil, new: Redaction.sensitiveValue, isSensitive: true))
+        }
+        fields.append(FieldChange(field: .actions, old: nil, new: list(desired.normalisedActions)))
+        fields.append(FieldChange(field: .status, old: nil, new: quoted(desired.status.rawValue)))
+        fields.append(FieldChange(field: .scope, old: nil, new: quoted(desired.scope)))
+        if let location = desired.location { fields.append(FieldChange(field: .location, old: nil, new: quoted(location))) }
+        return Change(registry: registry, webhook: desired.name, action: .create, reasons: [], fields: fields,
+                      unchangedCount: 0, before: nil, after: MaskedWebhook(desired), secretDigest: secretDigest(desired),
+                      desired: desired)
+    }
+
+    static func delete(_ current: WebhookState, registry: String, reason: String) -> Change {
+        Change(registry: registry, webhook: current.name, action: .delete, reasons: [reason], fields: [], unchangedCount: 0,
+               before: MaskedWebhook(current), after: nil, secretDigest: nil, desired: nil)
+    }
+
+    /// The change that turns `current` into `desired`, or nil when they match.
+    static func compare(current: WebhookState, desired: WebhookState, registry: String, reasons: [String]) -> Change? {
+        var fields: [FieldChange] = []
+        var unchanged = 0
+        var reasons = reasons
+        if current.serviceUri != desired.serviceUri {
+            let old = Redaction.maskURI(current.serviceUri)
+            let new = Redaction.maskURI(desired.serviceUri)
+            fields.append(FieldChange(field: .serviceUri, old: quoted(old), new: quoted(new), isSensitive: true, isHiddenChange: old == new))
+        } else {
+            unchanged += 1
+        }
+        let oldHeaders = current.normalisedHeaders
+        let newHeaders = desired.normalisedHeaders
+        if oldHeaders != newHeaders {
+            var names: [String: String] = [:]  // lowercased → the spelling to show
+            for header in current.customHeaders { names[header.name.lowercased()] = header.name }
+            for header in desired.customHeaders { names[header.name.lowercased()] = header.name }
+            for key in names.keys.sorted() {
+                let display = names[key] ?? key
+                switch (oldHeaders[key], newHeaders[key]) {
+                case (nil, _?):
+                    fields.append(FieldChange(field: .customHeaders, key: display, old: nil, new: Redaction.sensitiveValue, isSensitive: true))
+                case (_?, nil):
+                    fields.append(FieldChange(field: .customHeaders, key: display, old: Redaction.sensitiveValue, new: nil, isSensitive: true))
+                case let (old?, new?) where old != new:
+                    fields.append(FieldChange(field: .customHeaders, key: display, old: Redaction.sensitiveValue,
+                                              new: Redaction.sensitiveValue, isSensitive: true, isHiddenChange: true))
+                default:
+                    break
+                }
+            }
+        } else {
+            unchanged += 1
+        }
+        if current.normalisedActions != desired.normalisedActions {
+            fields.append(FieldChange(field: .actions, old: list(current.normalisedActions), new: list(desired.normalisedActions)))
+        } else {
+            unchanged += 1
+        }
+        if current.status != desired.status {
+            fields.append(FieldChange(field: .status, old: quoted(current.status.rawValue), new: quoted(desired.status.rawValue)))
+        } else {
+            unchanged += 1
+        }
+        if current.scope != desired.scope {
+            fields.append(FieldChange(field: .scope, old: quoted(current.scope), new: quoted(desired.scope)))
+        } else {
+            unchanged += 1
+        }
+        var action = ChangeAction.update
+        if let old = current.location, let new = desired.location, normaliseLocation(old) != normaliseLocation(new) {
+            fields.append(FieldChange(field: .location, old: quoted(old), new: quoted(new), forcesReplacement: true))
+            reasons.append("the location cannot change in place, so the webhook is deleted and created again")
+            action = .replace
+        } else if current.location != nil || desired.location != nil {
+            unchanged += 1
+        }
+        if current.owner != desired.owner {
+            fields.append(FieldChange(field: .tags, key: WebhookState.ownerTag, old: current.owner.map(quoted), new: desired.owner.map(quoted)))
+        }
+        if fields.isEmpty { return nil }
+        var target = desired
+        if action == .replace {
+            // A new webhook gets only our tag, like any create.
+            target.tags = [WebhookState.ownerTag: desired.owner ?? ""]
+        }
+        return Change(registry: registry, webhook: current.name, action: action, reasons: reasons, fields: fields,
+                      unchangedCount: unchanged, before: MaskedWebhook(current), after: MaskedWebhook(target),
+                      secretDigest: secretDigest(target), desired: target)
+    }
+
+    /// Azure accepts "West Europe" and returns "westeurope"; compare the forms that mean the same region.
+    static func normaliseLocation(_ location: String) -> String {
+        String(location.lowercased().filter { !$0.isWhitespace })
+    }
+
+    static func secretDigest(_ state: WebhookState) -> String {
+        var text = "uri\u{0}\(state.serviceUri)"
+        for (name, value) in state.normalisedHeaders.sorted(by: { $0.key < $1.key }) { text += "\u{0}\(name)\u{0}\(value)" }
+        return SHA256.hexDigest(text)
+    }
+
+    static func quoted(_ text: String) -> String { "\"\(text)\"" }
+    static func list(_ actions: [WebhookAction]) -> String { "[" + actions.map { quoted($0.rawValue) }.joined(separator: ", ") + "]" }
+}
