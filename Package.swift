@@ -22,11 +22,13 @@ let package = Package(
         .executableTarget(name: "hookapply", dependencies: ["HookApplyCLI"]),
         // Benchmarks, run in release mode: `swift run -c release hookapply-bench`.
         .executableTarget(name: "hookapply-bench", dependencies: ["HookSpec", "Reconciler"]),
+        // Test helpers shared by the test targets (a loopback HTTP receiver); not part of any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HookSpecTests", dependencies: ["HookSpec"]),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "HookSpec"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "HookSpec", "TestSupport"]),
         .testTarget(
             name: "HookApplyCLITests",
-            dependencies: ["HookApplyCLI", "HookSpec"],
+            dependencies: ["HookApplyCLI", "HookSpec", "Reconciler", "TestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

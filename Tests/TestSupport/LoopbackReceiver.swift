@@ -1,0 +1,164 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway HTTP/1.1 receiver on 127.0.0.1 for tests: records each request and answers with a fixed
+/// status. It can echo request headers back in the body, to prove that secrets echoed by a receiver are
+/// scrubbed from logs. One request per connection (it answers `Connection: close`).
+public final class LoopbackReceiver: @unchecked Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var target: String
+        /// Header names lowercased.
+        public var headers: [String: String]
+        public var body: [UInt8]
+
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    public let port: UInt16
+    private let listener: Int32
+    private let lock = NSLock()
+    private var received: [Request] = []
+    private let status: Int
+    private let echoHeaders: Bool
+    private let thread: Thread?
+    private var stopped = false
+
+    /// - Parameters:
+    ///   - status: the status every request gets.
+    ///   - echoHeaders: answer with the request's headers in the body (as a careless receiver might).
+    public init(status: Int = 200, echoHeaders: Bool = false) throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ReceiverError(message: "socket: \(errno)") }
+        var yes: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 64) == 0 else {
+            close(descriptor)
+            throw ReceiverError(message: "bind/listen: \(errno)")
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        self.port = UInt16(bigEndian: actual.sin_port)
+        self.listener = descriptor
+        self.status = status
+        self.echoHeaders = echoHeaders
+        let box = WeakBox()
+        let thread = Thread { box.receiver?.acceptLoop() }
+        self.thread = thread
+        box.receiver = self
+        thread.start()
+    }
+
+    private final class WeakBox: @unchecked Sendable {
+        weak var receiver: LoopbackReceiver?
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public var requests: [Request] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Stops listening; safe to call twice.
+    public func stop() {
+        lock.lock()
+        let wasStopped = stopped
+        stopped = true
+        lock.unlock()
+        if wasStopped { return }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    deinit { stop() }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                lock.lock()
+                let done = stopped
+                lock.unlock()
+                if done || errno == EBADF || errno == EINVAL { return }
+                continue
+            }
+            handle(client)
+        }
+    }
+
+    private func handle(_ client: Int32) {
+        defer { close(client) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var headerEnd: Int? = nil
+        while headerEnd == nil {
+            let count = recv(client, &chunk, chunk.count, 0)
+            if count <= 0 { return }
+            buffer += chunk[0..<count]
+            headerEnd = find(buffer, [13, 10, 13, 10])
+        }
+        guard let end = headerEnd else { return }
+        let head = String(decoding: buffer[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let requestLine = head.first?.split(separator: " ") ?? []
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        var body = Array(buffer[(end + 4)...])
+        while body.count < length {
+            let count = recv(client, &chunk, chunk.count, 0)
+            if count <= 0 { break }
+            body += chunk[0..<count]
+        }
+        let request = Request(method: requestLine.first.map(String.init) ?? "", target: requestLine.count > 1 ? String(requestLine[1]) : "",
+                              headers: headers, body: Array(body.prefix(length)))
+        lock.lock()
+        received.append(request)
+        lock.unlock()
+        var responseBody = "received"
+        if echoHeaders {
+            responseBody = "target=\(request.target)\n" + headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+        }
+        let response = "HTTP/1.1 \(status) Status\r\nContent-Type: text/plain\r\nContent-Length: \(responseBody.utf8.count)\r\nConnection: close\r\n\r\n\(responseBody)"
+        let bytes = Array(response.utf8)
+        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for index in 0...(haystack.count - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle) {
+            return index
+        }
+        return nil
+    }
+}
+
+public struct ReceiverError: Error {
+    public var message: String
+}
+
+/// A fresh temporary folder.
+public func makeTemporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "hookapply-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
