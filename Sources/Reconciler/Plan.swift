@@ -120,6 +120,14 @@ public struct Change: Hashable, Sendable, Codable {
     }
 
     public var changedFields: Set<WebhookField> { Set(fields.map(\.field)) }
+
+    /// The change as a plan file holds it: without the in-memory desired state. Saved and fresh plans
+    /// are compared in this form (secrets by their digest).
+    public var withoutDesiredState: Change {
+        var copy = self
+        copy.desired = nil
+        return copy
+    }
 }
 
 /// One field's old and new value, as shown to people: secrets already masked.

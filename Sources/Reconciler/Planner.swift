@@ -89,7 +89,7 @@ public enum Planner {
             let isOurs = webhook.owner == owner
             switch registry.prune {
             case .all:
-                let why = isOurs ? "not in the spec" : "not in the spec and prune is 'all'" + (webhook.owner.map { " (owned by '\($0)')" } ?? " (not managed by hookapply)")
+                let why = isOurs ? "not in the spec" : "not in the spec and prune is 'all'; " + (webhook.owner.map { "owned by '\($0)'" } ?? "not managed by hookapply")
                 changes.append(delete(webhook, registry: registry.name, reason: why))
             case .owned where isOurs:
                 changes.append(delete(webhook, registry: registry.name, reason: "not in the spec; owned by '\(owner)'"))

@@ -22,14 +22,14 @@ let fixtures = repositoryRoot + "/Tests/HookApplyCLITests/Fixtures"
 /// Runs `hookapply` in process with its own environment, folder and terminal flags.
 func hookapply(
     _ arguments: [String], environment: [String: String] = [:], directory: String = repositoryRoot,
-    stdin: String = "", terminal: Bool = false
+    stdin: String = "", terminal: Bool = false, answer: String? = nil
 ) async -> CLIResult {
     let out = OutputStream()
     let err = OutputStream()
     let input = Array(stdin.utf8)
     let context = Context(
         arguments: arguments, environment: environment, currentDirectory: directory,
-        standardOutput: out, standardError: err, readStandardInput: { input },
+        standardOutput: out, standardError: err, readStandardInput: { input }, readLine: { answer },
         isStandardInputTerminal: terminal, isStandardOutputTerminal: terminal, isStandardErrorTerminal: terminal)
     let code = await HookApply.run(context)
     return CLIResult(code: code, stdout: out.text, stderr: err.text)

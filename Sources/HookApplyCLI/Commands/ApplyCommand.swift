@@ -112,7 +112,7 @@ enum ApplyCommand {
             if now.fingerprint != registry.fingerprint {
                 return "\(registry.name) changed since the plan was made"
             }
-            if now.changes != registry.changes {
+            if now.changes.map(\.withoutDesiredState) != registry.changes.map(\.withoutDesiredState) {
                 // Same spec bytes and same registry: only the environment can differ, i.e. a secret.
                 return "a secret referenced by the plan for '\(registry.name)' now resolves to a different value"
             }

@@ -26,8 +26,11 @@ enum SpecInput {
         }
         do {
             let path = context.absolutePath(name)
-            let bytes = try FileReader.read(path, displayPath: name)
-            return .success(LoadedSpec(displayName: name, path: path, bytes: bytes, document: SpecLoader.load(bytes)))
+            // An absolute path inside the current folder (a saved plan records one) is shown relative to it.
+            let folder = context.currentDirectory.hasSuffix("/") ? context.currentDirectory : context.currentDirectory + "/"
+            let display = name.hasPrefix(folder) ? String(name.dropFirst(folder.count)) : name
+            let bytes = try FileReader.read(path, displayPath: display)
+            return .success(LoadedSpec(displayName: display, path: path, bytes: bytes, document: SpecLoader.load(bytes)))
         } catch {
             var message = "\(error)"
             if file == nil { message += "; pass -f FILE, or run in the folder that holds \(defaultFile)" }
