@@ -1,3 +1,4 @@
+import Foundation
 import HookSpec
 
 /// What happened to one change.
@@ -64,22 +65,19 @@ public struct Applier: Sendable {
     ) async -> ApplyReport {
         let semaphore = AsyncSemaphore(parallelism)
         let policy = retryPolicy
-        let results = await withTaskGroup(of: [ChangeResult].self) { group in
-            for registry in plan.registries where !registry.changes.isEmpty {
-                let provider = providers[registry.name]
-                group.addTask {
-                    guard let provider else {
-                        return registry.changes.map {
-                            ChangeResult(change: $0, outcome: .failed(code: "no-provider", message: "no provider for registry '\(registry.name)'"), attempts: 0)
-                        }
-                    }
-                    return await Self.apply(registry, provider: provider, semaphore: semaphore, policy: policy, onResult: onResult)
-                }
+        let work = plan.registries.filter { !$0.changes.isEmpty }
+        let collected = ResultCollector()
+        await concurrentForEach(work.count) { index in
+            let registry = work[index]
+            guard let provider = providers[registry.name] else {
+                collected.append(registry.changes.map {
+                    ChangeResult(change: $0, outcome: .failed(code: "no-provider", message: "no provider for registry '\(registry.name)'"), attempts: 0)
+                })
+                return
             }
-            var all: [ChangeResult] = []
-            for await results in group { all += results }
-            return all
+            collected.append(await Self.apply(registry, provider: provider, semaphore: semaphore, policy: policy, onResult: onResult))
         }
+        let results = collected.results
         // Report in plan order, whatever order the tasks finished in.
         let order = Dictionary(plan.changes.enumerated().map { ("\($0.element.registry)\u{0}\($0.element.webhook)", $0.offset) },
                                uniquingKeysWith: { first, _ in first })
@@ -96,7 +94,7 @@ public struct Applier: Sendable {
         // Phase 1: deletes, and the delete half of each replacement.
         let removals = registry.changes.filter { $0.action == .delete || $0.action == .replace }
         let removed = await runConcurrently(removals, semaphore: semaphore) { change in
-            await policy.run { () async throws(ProviderError) in try await provider.delete(name: change.webhook) }
+            await policy.run { () async throws in try await provider.delete(name: change.webhook) }
         }
         var replaceDeleteAttempts: [String: Int] = [:]
         for (change, outcome) in removed {
@@ -113,7 +111,7 @@ public struct Applier: Sendable {
         let updates = registry.changes.filter { $0.action == .update }
         let updated = await runConcurrently(updates, semaphore: semaphore) { change in
             guard let desired = change.desired else { return (missingDesired(change), 0) }
-            return await policy.run { () async throws(ProviderError) in
+            return await policy.run { () async throws in
                 try await provider.update(desired, changedFields: change.changedFields)
             }
         }
@@ -127,7 +125,7 @@ public struct Applier: Sendable {
         let additions = registry.changes.filter { $0.action == .create || ($0.action == .replace && replaceDeleteAttempts[$0.webhook] != nil) }
         let added = await runConcurrently(additions, semaphore: semaphore) { change in
             guard let desired = change.desired else { return (missingDesired(change), 0) }
-            return await policy.run { () async throws(ProviderError) in try await provider.create(desired) }
+            return await policy.run { () async throws in try await provider.create(desired) }
         }
         for (change, outcome) in added {
             let attempts = outcome.attempts + (replaceDeleteAttempts[change.webhook] ?? 0)
@@ -152,16 +150,55 @@ public struct Applier: Sendable {
         _ changes: [Change], semaphore: AsyncSemaphore,
         _ body: @escaping @Sendable (Change) async -> (error: ProviderError?, attempts: Int)
     ) async -> [(Change, (error: ProviderError?, attempts: Int))] {
-        await withTaskGroup(of: (Int, ProviderError?, Int).self) { group in
-            for (index, change) in changes.enumerated() {
-                group.addTask {
-                    let outcome = await semaphore.withPermit { await body(change) }
-                    return (index, outcome.error, outcome.attempts)
-                }
-            }
-            var outcomes: [(Int, ProviderError?, Int)] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes.sorted { $0.0 < $1.0 }.map { (changes[$0.0], ($0.1, $0.2)) }
+        let outcomes = OutcomeCollector(count: changes.count)
+        await concurrentForEach(changes.count) { index in
+            await semaphore.acquire()
+            let outcome = await body(changes[index])
+            await semaphore.release()
+            outcomes.set(index, error: outcome.error, attempts: outcome.attempts)
         }
+        return changes.indices.map { (changes[$0], outcomes.outcome($0)) }
+    }
+}
+
+/// Concrete locked containers for concurrent results (see concurrentForEach for why not generic ones).
+final class ResultCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [ChangeResult] = []
+
+    func append(_ results: [ChangeResult]) {
+        lock.lock()
+        collected += results
+        lock.unlock()
+    }
+
+    var results: [ChangeResult] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collected
+    }
+}
+
+final class OutcomeCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [ProviderError?]
+    private var attempts: [Int]
+
+    init(count: Int) {
+        errors = Array(repeating: nil, count: count)
+        attempts = Array(repeating: 0, count: count)
+    }
+
+    func set(_ index: Int, error: ProviderError?, attempts count: Int) {
+        lock.lock()
+        errors[index] = error
+        attempts[index] = count
+        lock.unlock()
+    }
+
+    func outcome(_ index: Int) -> (error: ProviderError?, attempts: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (errors[index], attempts[index])
     }
 }

@@ -23,12 +23,4 @@ public actor AsyncSemaphore {
             waiters.removeFirst().resume()
         }
     }
-
-    /// Runs `body` holding one permit.
-    public func withPermit<T: Sendable>(_ body: @Sendable () async -> T) async -> T {
-        await acquire()
-        let result = await body()
-        release()
-        return result
-    }
 }

@@ -12,7 +12,7 @@ public final class FileLock: @unchecked Sendable {
     }
 
     /// Waits up to `timeout` seconds (0: try once) for the lock.
-    static func acquire(_ path: String, timeout: Double, what: String) async throws(ProviderError) -> FileLock {
+    static func acquire(_ path: String, timeout: Double, what: String) async throws -> FileLock {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

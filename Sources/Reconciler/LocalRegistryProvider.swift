@@ -6,12 +6,18 @@ import HookSpec
 ///
 /// A missing file is an empty registry. A corrupt or newer-format file is an error and is never
 /// overwritten. Every change rewrites the file atomically; `apply` holds ``lock(timeout:)`` throughout.
-public actor LocalRegistryProvider: WebhookProvider {
+///
+/// A class with a lock rather than an actor: its work is synchronous file I/O, and with Swift 6.3.1 on
+/// Linux, release builds corrupted memory when an actor's async methods were called concurrently through
+/// the provider protocol (reproduced in hookapply-bench; concrete calls and debug builds were fine).
+public final class LocalRegistryProvider: WebhookProvider, @unchecked Sendable {
     public static let formatVersion = 1
 
-    public nonisolated let path: String
-    public nonisolated let displayName: String
+    public let path: String
+    public let displayName: String
     private let delivery: WebhookDelivery
+    /// Serialises every read-modify-write of the state (and of ``cache``) within this process.
+    private let mutex = NSLock()
     /// The state as last read or written, so a run reads the file once and then works from memory.
     private var cache: [WebhookState]?
 
@@ -24,30 +30,21 @@ public actor LocalRegistryProvider: WebhookProvider {
         self.delivery = delivery
     }
 
-    public nonisolated var lockPath: String { path + ".lock" }
-    public nonisolated var eventLogPath: String { path.hasSuffix(".json") ? String(path.dropLast(5)) + ".events.jsonl" : path + ".events.jsonl" }
+    public var lockPath: String { path + ".lock" }
+    public var eventLogPath: String { path.hasSuffix(".json") ? String(path.dropLast(5)) + ".events.jsonl" : path + ".events.jsonl" }
 
     /// Takes the exclusive lock for an apply.
-    public func lock(timeout: Double) async throws(ProviderError) -> FileLock {
+    public func lock(timeout: Double) async throws -> FileLock {
         try await FileLock.acquire(lockPath, timeout: timeout, what: "the local registry '\(displayName.dropFirst(7))'")
     }
 
     // MARK: - State file
 
-    struct StateFile: Codable {
-        var formatVersion: Int
-        var webhooks: [WebhookState]
-    }
-
-    struct VersionHeader: Decodable {
-        var formatVersion: Int?
-    }
-
-    private func load() throws(ProviderError) -> [WebhookState] {
+    private func load() throws -> [WebhookState] {
         if let cache { return cache }
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             if !FileManager.default.fileExists(atPath: path) {
                 cache = []
@@ -55,23 +52,28 @@ public actor LocalRegistryProvider: WebhookProvider {
             }
             throw ProviderError(.fatal, code: "unreadable-state", "cannot read the local registry state '\(path)': \(error.localizedDescription)")
         }
-        let header: VersionHeader
+        let root: JSONNode
         do {
-            header = try JSONDecoder().decode(VersionHeader.self, from: data)
+            root = try JSONReader.read(bytes)
         } catch {
             throw corrupt("it is not valid JSON")
         }
-        guard let version = header.formatVersion else { throw corrupt("it has no formatVersion") }
+        let version: Int
+        do {
+            version = try LocalStateCodec.formatVersion(root)
+        } catch {
+            throw corrupt((error as? LocalStateCodec.Corrupt)?.reason ?? "\(error)")
+        }
         if version > Self.formatVersion {
             throw ProviderError(.fatal, code: "newer-state-format",
                                 "the local registry state '\(path)' has formatVersion \(version), newer than this hookapply understands (\(Self.formatVersion)); upgrade hookapply. The file was left as it is")
         }
         do {
-            let state = try JSONDecoder().decode(StateFile.self, from: data)
-            cache = state.webhooks
-            return state.webhooks
+            let webhooks = try LocalStateCodec.webhooks(root)
+            cache = webhooks
+            return webhooks
         } catch {
-            throw corrupt("its content does not match formatVersion \(version)")
+            throw corrupt((error as? LocalStateCodec.Corrupt)?.reason ?? "\(error)")
         }
     }
 
@@ -80,13 +82,10 @@ public actor LocalRegistryProvider: WebhookProvider {
                       "the local registry state '\(path)' is corrupt: \(reason). It was left as it is; restore it from a backup, or move it away to start empty")
     }
 
-    private func save(_ webhooks: [WebhookState]) throws(ProviderError) {
+    private func save(_ webhooks: [WebhookState]) throws {
         let sorted = webhooks.sorted { $0.name.lowercased() < $1.name.lowercased() }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            let data = try encoder.encode(StateFile(formatVersion: Self.formatVersion, webhooks: sorted))
-            try AtomicFile.write(Array(data) + [0x0A], to: path)
+            try AtomicFile.write(LocalStateCodec.encode(sorted, formatVersion: Self.formatVersion), to: path)
         } catch {
             throw ProviderError(.fatal, code: "write-failed", "cannot write the local registry state: \(error)")
         }
@@ -95,14 +94,41 @@ public actor LocalRegistryProvider: WebhookProvider {
 
     // MARK: - WebhookProvider
 
-    public func observe() async throws(ProviderError) -> ObservedRegistry {
-        // Always from disk: another process may have changed it since this provider last looked.
-        cache = nil
-        return ObservedRegistry(webhooks: try load(), facts: RegistryFacts(maxWebhooks: SpecValidator.maxWebhooksPerRegistry, tier: "local"))
+    /// Runs `body` holding the in-process lock. Never across an `await`.
+    private func locked<T>(_ body: () throws -> T) throws -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return try body()
+    }
+
+    public func observe() async throws -> ObservedRegistry {
+        try observeNow()
+    }
+
+    // The async requirements only forward to synchronous, never-inlined bodies. With Swift 6.3.1 on Linux,
+    // release builds corrupted task memory when heavy synchronous work was inlined into an async
+    // protocol witness that ran concurrently (reproduced in hookapply-bench); keeping witnesses trivial
+    // avoids it. See the note in ConcurrentMap.swift.
+    @inline(never)
+    func observeNow() throws -> ObservedRegistry {
+        try locked {
+            // Always from disk: another process may have changed it since this provider last looked.
+            cache = nil
+            return ObservedRegistry(webhooks: try load(), facts: RegistryFacts(maxWebhooks: SpecValidator.maxWebhooksPerRegistry, tier: "local"))
+        }
     }
 
     /// Creating a webhook that exists replaces it: creates are retried after timeouts, so they must be idempotent.
-    public func create(_ webhook: WebhookState) async throws(ProviderError) {
+    public func create(_ webhook: WebhookState) async throws {
+        try createNow(webhook)
+    }
+
+    @inline(never)
+    func createNow(_ webhook: WebhookState) throws {
+        try locked { try createLocked(webhook) }
+    }
+
+    private func createLocked(_ webhook: WebhookState) throws {
         var webhooks = try load().filter { $0.name.lowercased() != webhook.name.lowercased() }
         if webhooks.count >= SpecValidator.maxWebhooksPerRegistry {
             throw ProviderError(.fatal, code: "QuotaExceeded",
@@ -114,7 +140,16 @@ public actor LocalRegistryProvider: WebhookProvider {
         try save(webhooks)
     }
 
-    public func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws(ProviderError) {
+    public func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws {
+        try updateNow(webhook)
+    }
+
+    @inline(never)
+    func updateNow(_ webhook: WebhookState) throws {
+        try locked { try updateLocked(webhook) }
+    }
+
+    private func updateLocked(_ webhook: WebhookState) throws {
         var webhooks = try load()
         guard let index = webhooks.firstIndex(where: { $0.name.lowercased() == webhook.name.lowercased() }) else {
             throw ProviderError(.fatal, code: "NotFound", "webhook '\(webhook.name)' no longer exists in \(displayName); run plan again")
@@ -126,15 +161,25 @@ public actor LocalRegistryProvider: WebhookProvider {
         try save(webhooks)
     }
 
-    public func delete(name: String) async throws(ProviderError) {
+    public func delete(name: String) async throws {
+        try deleteNow(name: name)
+    }
+
+    @inline(never)
+    func deleteNow(name: String) throws {
+        try locked { try deleteLocked(name: name) }
+    }
+
+    private func deleteLocked(name: String) throws {
         let webhooks = try load()
         let remaining = webhooks.filter { $0.name.lowercased() != name.lowercased() }
         if remaining.count == webhooks.count { return }  // already gone: success
         try save(remaining)
     }
 
-    public func ping(name: String) async throws(ProviderError) -> DeliveryRecord {
-        guard let webhook = try load().first(where: { $0.name.lowercased() == name.lowercased() }) else {
+    public func ping(name: String) async throws -> DeliveryRecord {
+        let found = try findNow(name)
+        guard let webhook = found else {
             throw ProviderError(.fatal, code: "NotFound", "no webhook '\(name)' in \(displayName); apply the spec first")
         }
         let id = UUID().uuidString.lowercased()
@@ -143,7 +188,17 @@ public actor LocalRegistryProvider: WebhookProvider {
         return record
     }
 
-    public func events(name: String, limit: Int) async throws(ProviderError) -> [DeliveryRecord] {
+    @inline(never)
+    func findNow(_ name: String) throws -> WebhookState? {
+        try locked { try load().first(where: { $0.name.lowercased() == name.lowercased() }) }
+    }
+
+    public func events(name: String, limit: Int) async throws -> [DeliveryRecord] {
+        try eventsNow(name: name, limit: limit)
+    }
+
+    @inline(never)
+    func eventsNow(name: String, limit: Int) throws -> [DeliveryRecord] {
         try EventLog(path: eventLogPath).read(webhook: name, limit: limit)
     }
 

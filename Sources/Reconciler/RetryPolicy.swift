@@ -43,13 +43,14 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Runs `operation`, retrying retryable failures. Returns the outcome and how many attempts it took.
-    public func run(_ operation: () async throws(ProviderError) -> Void) async -> (error: ProviderError?, attempts: Int) {
+    public func run(_ operation: () async throws -> Void) async -> (error: ProviderError?, attempts: Int) {
         var attempt = 1
         while true {
             do {
                 try await operation()
                 return (nil, attempt)
             } catch {
+                let error = ProviderError.from(error)
                 if !error.isRetryable || attempt >= maxAttempts { return (error, attempt) }
                 await sleep(delay(afterAttempt: attempt, retryAfter: error.retryAfter))
                 attempt += 1

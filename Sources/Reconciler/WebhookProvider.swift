@@ -3,22 +3,25 @@ import HookSpec
 /// The one seam between the reconciler and a registry. The planner and applier know only this.
 ///
 /// Implementations: ``LocalRegistryProvider`` (the embedded local registry) and, later, Azure.
+/// Requirements use plain `throws` and throw ``ProviderError``: typed throws through an existential
+/// async call miscompiled in release builds here (a task group read back a corrupt result), so the seam
+/// keeps to the well-trodden form and callers convert with ``ProviderError/from(_:)``.
 /// Mutations must be idempotent (a retried create of a webhook that now exists succeeds), because the
 /// applier retries after timeouts whose outcome is unknown.
 public protocol WebhookProvider: Sendable {
     /// How the registry is shown in output, without secrets (e.g. `local: .hookapply/dev.json`).
     var displayName: String { get }
     /// Every webhook with every field, secrets and tags included, plus facts such as the tier's limit.
-    func observe() async throws(ProviderError) -> ObservedRegistry
-    func create(_ webhook: WebhookState) async throws(ProviderError)
+    func observe() async throws -> ObservedRegistry
+    func create(_ webhook: WebhookState) async throws
     /// Updates `webhook.name` in place; `changedFields` lets providers send only what changed.
-    func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws(ProviderError)
+    func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws
     /// Deleting a webhook that is already gone succeeds.
-    func delete(name: String) async throws(ProviderError)
+    func delete(name: String) async throws
     /// Sends a ping event and returns the logged delivery.
-    func ping(name: String) async throws(ProviderError) -> DeliveryRecord
+    func ping(name: String) async throws -> DeliveryRecord
     /// The delivery log of one webhook, newest first.
-    func events(name: String, limit: Int) async throws(ProviderError) -> [DeliveryRecord]
+    func events(name: String, limit: Int) async throws -> [DeliveryRecord]
 }
 
 /// The fields the planner compares.
@@ -60,6 +63,11 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public var isRetryable: Bool { kind == .retryable }
+
+    /// Any error as a ProviderError: providers throw ProviderError, and anything else is a fatal surprise.
+    public static func from(_ error: any Error) -> ProviderError {
+        error as? ProviderError ?? ProviderError(.fatal, code: "unexpected", "\(error)")
+    }
     public var description: String { "\(code): \(message)" }
 }
 

@@ -8,6 +8,7 @@ import HookSpec
 struct Options {
     var runs = 9
     var megabytes = 20
+    var only: String? = nil
 }
 
 func parseOptions() -> Options {
@@ -17,8 +18,9 @@ func parseOptions() -> Options {
         switch argument {
         case "--runs": options.runs = arguments.next().flatMap(Int.init) ?? options.runs
         case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
+        case "--only": options.only = arguments.next()
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|plan]\n".utf8))
             exit(64)
         }
     }
@@ -71,12 +73,13 @@ func peakMemoryMiB() -> Double {
 func format(_ value: Double) -> String { String(format: "%.1f", value) }
 
 let options = parseOptions()
-let bytes = generateSpec(megabytes: options.megabytes)
-let data = Data(bytes)
-print("hookapply-bench: spec reader, \(format(Double(bytes.count) / 1e6)) MB spec, \(options.runs) runs each, alternating")
 #if DEBUG
 print("warning: debug build; run with `swift run -c release hookapply-bench` for meaningful figures")
 #endif
+if options.only == nil || options.only == "reader" {
+let bytes = generateSpec(megabytes: options.megabytes)
+let data = Data(bytes)
+print("hookapply-bench: spec reader, \(format(Double(bytes.count) / 1e6)) MB spec, \(options.runs) runs each, alternating")
 
 // Warm up both, then alternate so that drift in machine load hits both sides alike.
 _ = try JSONReader.read(bytes)
@@ -102,3 +105,18 @@ print("| SpecLoader.load (read + decode + validate) | \(format(median(full))) | 
 print("")
 print("JSONReader is \(format(ratio))x the speed of JSONSerialization on the same bytes (median over median).")
 print("peak memory: \(format(peakMemoryMiB())) MiB")
+}
+
+if options.only == nil || options.only == "plan" {
+    let result = try await PlanBenchmark.run(registries: 100, webhooks: 500, driftPercent: 10, runs: options.runs)
+    print("")
+    print("hookapply-bench: validate + plan, 100 local registries x 500 webhooks, 10 % drift, \(format(Double(result.specBytes) / 1e6)) MB spec, \(options.runs) runs")
+    print("")
+    print("| what | median ms | min ms |")
+    print("|---|---:|---:|")
+    print("| validate (read + decode + validate the spec) | \(format(median(result.validate))) | \(format(result.validate.min() ?? 0)) |")
+    print("| plan end to end (validate, resolve, read 100 state files, plan, render JSON) | \(format(median(result.plan))) | \(format(result.plan.min() ?? 0)) |")
+    print("")
+    print("changes planned: \(result.changes) (of 50,000 webhooks)")
+    print("peak memory: \(format(peakMemoryMiB())) MiB")
+}

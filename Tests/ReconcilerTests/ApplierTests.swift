@@ -170,18 +170,18 @@ import Testing
         var inner: any WebhookProvider
         var tracker: Tracker
         var displayName: String { inner.displayName }
-        func observe() async throws(ProviderError) -> ObservedRegistry { try await inner.observe() }
-        func create(_ webhook: WebhookState) async throws(ProviderError) {
+        func observe() async throws -> ObservedRegistry { try await inner.observe() }
+        func create(_ webhook: WebhookState) async throws {
             await tracker.enter()
             try? await Task.sleep(nanoseconds: 2_000_000)
             await tracker.leave()
             try await inner.create(webhook)
         }
-        func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws(ProviderError) {
+        func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws {
             try await inner.update(webhook, changedFields: changedFields)
         }
-        func delete(name: String) async throws(ProviderError) { try await inner.delete(name: name) }
-        func ping(name: String) async throws(ProviderError) -> DeliveryRecord { try await inner.ping(name: name) }
-        func events(name: String, limit: Int) async throws(ProviderError) -> [DeliveryRecord] { try await inner.events(name: name, limit: limit) }
+        func delete(name: String) async throws { try await inner.delete(name: name) }
+        func ping(name: String) async throws -> DeliveryRecord { try await inner.ping(name: name) }
+        func events(name: String, limit: Int) async throws -> [DeliveryRecord] { try await inner.events(name: name, limit: limit) }
     }
 }

@@ -36,7 +36,7 @@ actor InMemoryProvider: WebhookProvider {
         self.failAfterApplying = failAfterApplying
     }
 
-    private func begin(_ operation: Operation, _ name: String) async throws(ProviderError) -> ProviderError? {
+    private func begin(_ operation: Operation, _ name: String) async throws -> ProviderError? {
         calls.append(Call(operation: operation, name: name))
         let key = "\(operation.rawValue)/\(name.lowercased())"
         attempts[key, default: 0] += 1
@@ -49,19 +49,19 @@ actor InMemoryProvider: WebhookProvider {
         return error
     }
 
-    func observe() async throws(ProviderError) -> ObservedRegistry {
+    func observe() async throws -> ObservedRegistry {
         if let error = try await begin(.observe, "") { throw error }
         return ObservedRegistry(webhooks: webhooks, facts: facts)
     }
 
-    func create(_ webhook: WebhookState) async throws(ProviderError) {
+    func create(_ webhook: WebhookState) async throws {
         let pending = try await begin(.create, webhook.name)
         webhooks.removeAll { $0.name.lowercased() == webhook.name.lowercased() }
         webhooks.append(webhook)
         if let pending { throw pending }
     }
 
-    func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws(ProviderError) {
+    func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws {
         let pending = try await begin(.update, webhook.name)
         guard let index = webhooks.firstIndex(where: { $0.name.lowercased() == webhook.name.lowercased() }) else {
             throw ProviderError(.fatal, code: "NotFound", "no webhook \(webhook.name)")
@@ -70,17 +70,17 @@ actor InMemoryProvider: WebhookProvider {
         if let pending { throw pending }
     }
 
-    func delete(name: String) async throws(ProviderError) {
+    func delete(name: String) async throws {
         let pending = try await begin(.delete, name)
         webhooks.removeAll { $0.name.lowercased() == name.lowercased() }
         if let pending { throw pending }
     }
 
-    func ping(name: String) async throws(ProviderError) -> DeliveryRecord {
+    func ping(name: String) async throws -> DeliveryRecord {
         throw ProviderError(.fatal, code: "unsupported", "no ping in memory")
     }
 
-    func events(name: String, limit: Int) async throws(ProviderError) -> [DeliveryRecord] { [] }
+    func events(name: String, limit: Int) async throws -> [DeliveryRecord] { [] }
 
     func set(_ webhooks: [WebhookState]) { self.webhooks = webhooks }
 }

@@ -42,7 +42,7 @@ enum ApplyCommand {
             switch SavedPlanFile.read(planFile, context) {
             case .success(let value): saved = value
             case .failure(let error):
-                context.standardError.line("error: \(error.message)")
+                context.standardError.line("error: \(ProviderError.from(error).message)")
                 return .failure
             }
         } else if !arguments.has("auto-approve") && !context.isStandardInputTerminal {
@@ -50,7 +50,7 @@ enum ApplyCommand {
                 "error: apply needs approval, and there is no terminal to ask on; pass --auto-approve, or save a plan with 'hookapply plan --out FILE' and run 'hookapply apply FILE'")
             return .failure
         }
-        do throws(Reconciliation.Failure) {
+        do {
             var specFile = arguments.value("file")
             if specFile == nil, let path = saved?.spec_file { specFile = path }
             var effective = arguments
@@ -65,10 +65,10 @@ enum ApplyCommand {
             defer { locks.forEach { $0.release() } }
             for registry in reconciliation.registries {
                 if let local = reconciliation.providers[registry.name] as? LocalRegistryProvider {
-                    do throws(ProviderError) {
+                    do {
                         locks.append(try await local.lock(timeout: lockTimeout))
                     } catch {
-                        context.standardError.line("error: \(error.message)")
+                        context.standardError.line("error: \(ProviderError.from(error).message)")
                         return .failure
                     }
                 }
@@ -99,7 +99,7 @@ enum ApplyCommand {
             }
             return await execute(plan, reconciliation: reconciliation, parallelism: parallelism, context)
         } catch {
-            return error.code
+            return (error as? Reconciliation.Failure)?.code ?? .failure
         }
     }
 

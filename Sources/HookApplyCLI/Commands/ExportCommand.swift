@@ -19,7 +19,7 @@ enum ExportCommand {
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
-        do throws(Reconciliation.Failure) {
+        do {
             let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true)
             guard let registry = reconciliation.registries.first else { return .failure }
             let observed = try await reconciliation.observe(context)
@@ -34,7 +34,7 @@ enum ExportCommand {
             }
             return .success
         } catch {
-            return error.code
+            return (error as? Reconciliation.Failure)?.code ?? .failure
         }
     }
 

@@ -31,12 +31,12 @@ enum PingCommand {
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         guard let name = arguments.positionals.first else { return .usage }
-        do throws(Reconciliation.Failure) {
+        do {
             let reconciliation = try Reconciliation.prepare(arguments, context)
             guard let registry = WebhookLocator.registry(for: name, in: reconciliation, context),
                 let provider = reconciliation.providers[registry.name]
             else { return .failure }
-            do throws(ProviderError) {
+            do {
                 let record = try await provider.ping(name: name)
                 let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
                 context.standardOutput.write("Ping \(registry.name)/\(record.webhook) (event \(record.id))\n\n")
@@ -47,10 +47,11 @@ enum PingCommand {
                 }
                 return .success
             } catch {
-                context.standardError.line("error: registry '\(registry.name)': \(error.message)")
+                context.standardError.line("error: registry '\(registry.name)': \(ProviderError.from(error).message)")
                 return .failure
             }
         } catch {
+            // Only Reconciliation.prepare throws here (typed), the provider's errors are caught inside.
             return error.code
         }
     }
@@ -73,12 +74,12 @@ enum EventsCommand {
         guard let limit = Int(arguments.value("limit") ?? "20"), limit >= 1 else {
             return HookApply.usageError("--limit needs a whole number of at least 1", usage: spec.usage, context, helpFor: "events")
         }
-        do throws(Reconciliation.Failure) {
+        do {
             let reconciliation = try Reconciliation.prepare(arguments, context)
             guard let registry = WebhookLocator.registry(for: name, in: reconciliation, context),
                 let provider = reconciliation.providers[registry.name]
             else { return .failure }
-            do throws(ProviderError) {
+            do {
                 let records = try await provider.events(name: name, limit: limit)
                 if arguments.value("format") == "json" {
                     context.standardOutput.write(JSONOutput.encode(records))
@@ -92,10 +93,11 @@ enum EventsCommand {
                 for record in records { context.standardOutput.line(DeliveryRenderer.summaryLine(record, style: style)) }
                 return .success
             } catch {
-                context.standardError.line("error: registry '\(registry.name)': \(error.message)")
+                context.standardError.line("error: registry '\(registry.name)': \(ProviderError.from(error).message)")
                 return .failure
             }
         } catch {
+            // Only Reconciliation.prepare throws here (typed), the provider's errors are caught inside.
             return error.code
         }
     }

@@ -31,7 +31,7 @@ enum PlanCommand {
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
-        do throws(Reconciliation.Failure) {
+        do {
             let reconciliation = try Reconciliation.prepare(arguments, context)
             let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts")))
             if let out = arguments.value("out") {
@@ -51,7 +51,7 @@ enum PlanCommand {
             }
             return arguments.has("detailed-exitcode") && !plan.isEmpty ? .changes : .success
         } catch {
-            return error.code
+            return (error as? Reconciliation.Failure)?.code ?? .failure
         }
     }
 

@@ -74,37 +74,29 @@ struct Reconciliation {
     var targets: [String: String] { providers.mapValues(\.displayName) }
 
     /// Observes every selected registry at once; a failure is reported with the registry's name.
-    func observe(_ context: Context) async throws(Failure) -> [String: ObservedRegistry] {
-        let results = await withTaskGroup(of: (String, Result<ObservedRegistry, ProviderError>).self) { group in
-            for (name, provider) in providers {
-                group.addTask {
-                    do throws(ProviderError) {
-                        return (name, .success(try await provider.observe()))
-                    } catch {
-                        return (name, .failure(error))
-                    }
-                }
+    func observe(_ context: Context) async throws -> [String: ObservedRegistry] {
+        let named = providers.sorted { $0.key < $1.key }.map { (name: $0.key, provider: $0.value) }
+        let collected = Observations()
+        await concurrentForEach(named.count) { index in
+            let item = named[index]
+            do {
+                collected.succeed(item.name, try await item.provider.observe())
+            } catch {
+                collected.fail(item.name, ProviderError.from(error))
             }
-            var all: [(String, Result<ObservedRegistry, ProviderError>)] = []
-            for await result in group { all.append(result) }
-            return all.sorted { $0.0 < $1.0 }
         }
-        var observed: [String: ObservedRegistry] = [:]
+        let observed = collected.states
         var failed = false
-        for (name, result) in results {
-            switch result {
-            case .success(let state): observed[name] = state
-            case .failure(let error):
-                context.standardError.line("error: registry '\(name)': \(error.message)")
-                failed = true
-            }
+        for (name, error) in collected.errors.sorted(by: { $0.key < $1.key }) {
+            context.standardError.line("error: registry '\(name)': \(error.message)")
+            failed = true
         }
         if failed { throw Failure(code: .failure) }
         return observed
     }
 
     /// Observes and plans; ownership conflicts and tier limits are reported and fail.
-    func plan(_ context: Context, options: PlanOptions) async throws(Failure) -> (plan: Plan, observed: [String: ObservedRegistry]) {
+    func plan(_ context: Context, options: PlanOptions) async throws -> (plan: Plan, observed: [String: ObservedRegistry]) {
         let observed = try await observe(context)
         let result = Planner.plan(selectedSpec, specDigest: specDigest, observed: observed, targets: targets, options: options)
         let diagnostics = loaded.document.locate(result.diagnostics)
@@ -142,5 +134,36 @@ enum ProviderFactory {
         case .azure:
             return .failure(Unsupported(message: "Azure Container Registry targets are not supported by this build yet; use a 'local' target"))
         }
+    }
+}
+
+/// What concurrent observation found, per registry. A concrete locked container: see concurrentForEach.
+final class Observations: @unchecked Sendable {
+    private let lock = NSLock()
+    private var found: [String: ObservedRegistry] = [:]
+    private var failures: [String: ProviderError] = [:]
+
+    func succeed(_ name: String, _ state: ObservedRegistry) {
+        lock.lock()
+        found[name] = state
+        lock.unlock()
+    }
+
+    func fail(_ name: String, _ error: ProviderError) {
+        lock.lock()
+        failures[name] = error
+        lock.unlock()
+    }
+
+    var states: [String: ObservedRegistry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return found
+    }
+
+    var errors: [String: ProviderError] {
+        lock.lock()
+        defer { lock.unlock() }
+        return failures
     }
 }

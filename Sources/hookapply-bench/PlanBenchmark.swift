@@ -1,0 +1,82 @@
+import Foundation
+import HookApplyCLI
+import HookSpec
+import Reconciler
+
+/// validate + plan end to end: R local registries × W webhooks with a share of drift, through the real
+/// `hookapply plan` command in process (read the spec, validate, resolve, read R state files, plan, render).
+enum PlanBenchmark {
+    struct Result {
+        var validate: [Double]
+        var plan: [Double]
+        var changes: Int
+        var specBytes: Int
+    }
+
+    static func run(registries: Int, webhooks: Int, driftPercent: Int, runs: Int) async throws -> Result {
+        let directory = NSTemporaryDirectory() + "hookapply-bench-\(getpid())"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory + "/.hookapply", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var spec = "{\n  \"version\": 1,\n  \"owner\": \"bench\",\n  \"registries\": [\n"
+        var driftCounter = 0
+        for registry in 0..<registries {
+            var hooks: [String] = []
+            var state: [WebhookState] = []
+            for hook in 0..<webhooks {
+                let name = "hook\(hook)"
+                let uri = "https://hooks\(hook % 7).example.com/acr/\(registry)/\(hook)?code=${env:KEY:-k\(hook % 5)}"
+                let scope = "team\(hook % 13)/app\(hook):*"
+                hooks.append("""
+                          {"name": "\(name)", "serviceUri": "\(uri)", "customHeaders": {"Authorization": "Bearer ${env:TOKEN:-t}", "X-Team": "team\(hook % 11)"}, "actions": ["push", "delete"], "scope": "\(scope)"}
+                    """)
+                // The live state: matching, except for a share that drifted (a changed scope, status or header).
+                var live = WebhookState(
+                    name: name, serviceUri: "https://hooks\(hook % 7).example.com/acr/\(registry)/\(hook)?code=k\(hook % 5)",
+                    customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer t"), ResolvedHeader(name: "X-Team", value: "team\(hook % 11)")],
+                    actions: [.delete, .push], status: .enabled, scope: scope, tags: [WebhookState.ownerTag: "bench"])
+                driftCounter += 1
+                if driftCounter % (100 / max(1, driftPercent)) == 0 {
+                    switch hook % 3 {
+                    case 0: live.scope = "drifted"
+                    case 1: live.status = .disabled
+                    default: live.customHeaders[1].value = "someone-else"
+                    }
+                }
+                state.append(live)
+            }
+            spec += "    {\"name\": \"reg\(registry)\", \"local\": {}, \"webhooks\": [\n" + hooks.joined(separator: ",\n") + "\n    ]}"
+            spec += registry == registries - 1 ? "\n" : ",\n"
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            struct StateFile: Encodable {
+                var formatVersion: Int
+                var webhooks: [WebhookState]
+            }
+            try encoder.encode(StateFile(formatVersion: 1, webhooks: state)).write(to: URL(fileURLWithPath: directory + "/.hookapply/reg\(registry).json"))
+        }
+        spec += "  ]\n}\n"
+        try spec.write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
+        let bytes = Array(spec.utf8)
+
+        var validateTimes: [Double] = []
+        var planTimes: [Double] = []
+        var changes = 0
+        for _ in 0..<runs {
+            validateTimes.append(measure {
+                let document = SpecLoader.load(bytes)
+                precondition(document.spec != nil, "the generated spec must be valid: \(document.diagnostics.prefix(3))")
+            })
+            let out = HookApplyCLI.OutputStream()
+            let err = HookApplyCLI.OutputStream()
+            let context = Context(arguments: ["plan", "--format", "json"], environment: [:], currentDirectory: directory,
+                                  standardOutput: out, standardError: err)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let code = await HookApply.run(context)
+            planTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            precondition(code == .success, "plan failed: \(err.text.prefix(500))")
+            changes = out.text.components(separatedBy: "\"webhook\" :").count - 1
+        }
+        return Result(validate: validateTimes, plan: planTimes, changes: changes, specBytes: bytes.count)
+    }
+}
