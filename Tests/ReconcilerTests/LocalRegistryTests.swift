@@ -26,7 +26,7 @@ import Testing
         #expect(webhooks.map(\.name) == ["alpha"])  // the stored spelling is kept on update
         #expect(webhooks.first?.status == .disabled)
         let text = try String(contentsOfFile: directory + "/state/dev.json", encoding: .utf8)
-        #expect(text.contains("\"formatVersion\" : 1"))
+        #expect(text.hasPrefix("{\n  \"formatVersion\": 1,"))
         let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/state/dev.json")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
