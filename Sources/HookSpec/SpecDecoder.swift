@@ -244,15 +244,14 @@ struct SpecDecoder {
 
     private mutating func members(
         of node: JSONNode, at pointer: JSONPointer, what: String, allowed: [String], required: [String]
-    ) -> [String: JSONNode]? {
+    ) -> Members? {
         guard case .object(let list) = node.value else {
             wrongType(node, at: pointer, name: pointer.tokens.last.map { "'\($0)'" } ?? "the spec", expected: "an object")
             return nil
         }
-        var result: [String: JSONNode] = [:]
+        let result = Members(list: list)
         for member in list {
             if allowed.contains(member.key) {
-                result[member.key] = member.value
                 continue
             }
             let suffix: String
@@ -332,6 +331,17 @@ struct SpecDecoder {
             return "; did you mean '\(match)'?"
         }
         return "; valid values are \(quotedList(valid))"
+    }
+}
+
+/// The members of one JSON object, looked up by a linear scan: spec objects have a handful of keys, and
+/// hashing every key into a dictionary cost more than the scan.
+struct Members {
+    var list: [JSONMember]
+
+    subscript(key: String) -> JSONNode? {
+        for member in list where member.key == key { return member.value }
+        return nil
     }
 }
 

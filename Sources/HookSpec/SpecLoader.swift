@@ -35,7 +35,7 @@ public struct SpecDocument: Sendable {
             var located = diagnostic
             var pointer = diagnostic.pointer
             // The nearest node that exists: a missing key points at its parent object.
-            while root.node(at: pointer) == nil && !pointer.tokens.isEmpty { pointer = pointer.removingLast() }
+            while root.node(at: pointer) == nil && !pointer.isRoot { pointer = pointer.removingLast() }
             if let node = root.node(at: pointer) {
                 // Object-valued places are easiest to find by their key; scalars by their value.
                 let offset: Int
@@ -84,7 +84,7 @@ public enum SpecLoader {
                 var pointer = diagnostic.pointer
                 while true {
                     if reported.contains(pointer) { return false }
-                    if pointer.tokens.isEmpty { return true }
+                    if pointer.isRoot { return true }
                     pointer = pointer.removingLast()
                 }
             }

@@ -149,9 +149,9 @@ public enum Planner {
         } else {
             unchanged += 1
         }
-        let oldHeaders = current.normalisedHeaders
-        let newHeaders = desired.normalisedHeaders
-        if oldHeaders != newHeaders {
+        if !current.hasSameHeaders(as: desired) {
+            let oldHeaders = current.normalisedHeaders
+            let newHeaders = desired.normalisedHeaders
             var names: [String: String] = [:]  // lowercased → the spelling to show
             for header in current.customHeaders { names[header.name.lowercased()] = header.name }
             for header in desired.customHeaders { names[header.name.lowercased()] = header.name }
@@ -172,7 +172,7 @@ public enum Planner {
         } else {
             unchanged += 1
         }
-        if current.normalisedActions != desired.normalisedActions {
+        if !current.hasSameActions(as: desired) {
             fields.append(FieldChange(field: .actions, old: list(current.normalisedActions), new: list(desired.normalisedActions)))
         } else {
             unchanged += 1

@@ -39,6 +39,19 @@ public struct WebhookState: Hashable, Sendable, Codable {
     /// Actions as a sorted set: the registry does not keep their order.
     public var normalisedActions: [WebhookAction] { Array(Set(actions)).sorted() }
 
+    /// Whether two webhooks fire on the same actions, in any order. Checks the common case (same order)
+    /// before building sets: plans compare every declared webhook with its live twin.
+    public func hasSameActions(as other: WebhookState) -> Bool {
+        if actions == other.actions { return true }
+        return Set(actions) == Set(other.actions)
+    }
+
+    /// Whether two webhooks send the same headers: names case-insensitively, values exactly.
+    public func hasSameHeaders(as other: WebhookState) -> Bool {
+        if customHeaders == other.customHeaders { return true }
+        return normalisedHeaders == other.normalisedHeaders
+    }
+
     /// Headers keyed by lowercased name: names are case-insensitive, values are compared exactly.
     public var normalisedHeaders: [String: String] {
         var result: [String: String] = [:]
@@ -84,20 +97,24 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
     /// SHA-256 of a canonical form of everything observed (secrets included, so a rotated secret makes
     /// a saved plan stale): the webhooks sorted by name, every field in a fixed order, then the facts.
     public var fingerprint: String {
-        var hasher = SHA256()
+        // One buffer, hashed once: many small updates cost more than the hashing itself.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(webhooks.count * 256 + 64)
         func add(_ text: String) {
             // Length-prefixed, so that no two different states serialise to the same bytes.
-            hasher.update(Array(String(text.utf8.count).utf8) + [0x3A] + Array(text.utf8))
+            bytes.append(contentsOf: String(text.utf8.count).utf8)
+            bytes.append(0x3A)
+            bytes.append(contentsOf: text.utf8)
         }
-        for webhook in webhooks.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+        for (key, webhook) in webhooks.map({ ($0.name.lowercased(), $0) }).sorted(by: { $0.0 < $1.0 }) {
             add("webhook")
-            add(webhook.name.lowercased())
+            add(key)
             add(webhook.serviceUri)
-            for (name, value) in webhook.normalisedHeaders.sorted(by: { $0.key < $1.key }) {
+            for (name, value) in webhook.customHeaders.map({ ($0.name.lowercased(), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
                 add(name)
                 add(value)
             }
-            add(webhook.normalisedActions.map(\.rawValue).joined(separator: ","))
+            for action in webhook.normalisedActions { add(action.rawValue) }
             add(webhook.status.rawValue)
             add(webhook.scope)
             add(webhook.location ?? "")
@@ -110,6 +127,8 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
         add(facts.maxWebhooks.map(String.init) ?? "")
         add(facts.tier ?? "")
         add(facts.location ?? "")
+        var hasher = SHA256()
+        hasher.update(bytes)
         return SHA256.hex(hasher.finalize())
     }
 }

@@ -69,13 +69,13 @@ enum PlanBenchmark {
             })
             let out = HookApplyCLI.OutputStream()
             let err = HookApplyCLI.OutputStream()
-            let context = Context(arguments: ["plan", "--format", "json"], environment: [:], currentDirectory: directory,
+            let context = Context(arguments: ["plan"], environment: [:], currentDirectory: directory,
                                   standardOutput: out, standardError: err)
             let start = DispatchTime.now().uptimeNanoseconds
             let code = await HookApply.run(context)
             planTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             precondition(code == .success, "plan failed: \(err.text.prefix(500))")
-            changes = out.text.components(separatedBy: "\"webhook\" :").count - 1
+            changes = out.text.components(separatedBy: " will be updated in place").count - 1
         }
         return Result(validate: validateTimes, plan: planTimes, changes: changes, specBytes: bytes.count)
     }

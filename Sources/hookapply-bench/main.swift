@@ -108,14 +108,15 @@ print("peak memory: \(format(peakMemoryMiB())) MiB")
 }
 
 if options.only == nil || options.only == "plan" {
-    let result = try await PlanBenchmark.run(registries: 100, webhooks: 500, driftPercent: 10, runs: options.runs)
+    let registryCount = Int(ProcessInfo.processInfo.environment["HOOKAPPLY_BENCH_REGISTRIES"] ?? "") ?? 100
+    let result = try await PlanBenchmark.run(registries: registryCount, webhooks: 500, driftPercent: 10, runs: options.runs)
     print("")
     print("hookapply-bench: validate + plan, 100 local registries x 500 webhooks, 10 % drift, \(format(Double(result.specBytes) / 1e6)) MB spec, \(options.runs) runs")
     print("")
     print("| what | median ms | min ms |")
     print("|---|---:|---:|")
     print("| validate (read + decode + validate the spec) | \(format(median(result.validate))) | \(format(result.validate.min() ?? 0)) |")
-    print("| plan end to end (validate, resolve, read 100 state files, plan, render JSON) | \(format(median(result.plan))) | \(format(result.plan.min() ?? 0)) |")
+    print("| plan end to end (validate, resolve, read 100 state files, plan, render the text plan) | \(format(median(result.plan))) | \(format(result.plan.min() ?? 0)) |")
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
     print("peak memory: \(format(peakMemoryMiB())) MiB")

@@ -9,7 +9,7 @@ enum DiagnosticRenderer {
             let location = diagnostic.position.map { "\(file):\($0.line):\($0.column)" } ?? file
             let severity = diagnostic.severity == .error
                 ? style.bold(style.red("error")) : style.bold(style.yellow("warning"))
-            let pointer = diagnostic.pointer.tokens.isEmpty ? "" : style.dim(" (at \(diagnostic.pointer))")
+            let pointer = diagnostic.pointer.isRoot ? "" : style.dim(" (at \(diagnostic.pointer))")
             output += "\(style.bold(location + ":")) \(severity): [\(diagnostic.code)] \(diagnostic.message)\(pointer)\n"
         }
         return output
