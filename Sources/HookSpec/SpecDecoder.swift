@@ -1,10 +1,12 @@
+import Dispatch
+
 /// Turns a JSON tree into a ``Spec``: types, required and unknown keys, enumerated values and
 /// `${env:...}` syntax. It never stops at the first problem.
 ///
 /// Where a value is wrong it substitutes a placeholder, so that the rest of the document still
 /// reaches ``SpecValidator`` with array indexes intact (pointers depend on them), and records the
 /// pointer in ``reported`` so the validator does not report the same place twice.
-struct SpecDecoder {
+struct SpecDecoder: Sendable {
     private(set) var diagnostics: [Diagnostic] = []
     /// Explicit byte offsets for diagnostics that point at a key rather than a value.
     private(set) var offsets: [Int: Int] = [:]
@@ -49,8 +51,17 @@ struct SpecDecoder {
                     report(.error("no-registries", at: listPointer,
                                   "'registries' is empty; declare at least one registry"), offset: node.offset)
                 }
-                for (index, element) in elements.enumerated() {
-                    registries.append(decodeRegistry(element, at: listPointer.appending(index)))
+                // Registries decode independently: one decoder each, on every core, merged in order.
+                let parts = ParallelCollector<RegistryPart?>(count: elements.count, empty: nil)
+                DispatchQueue.concurrentPerform(iterations: elements.count) { index in
+                    var decoder = SpecDecoder()
+                    let registry = decoder.decodeRegistry(elements[index], at: listPointer.appending(index))
+                    parts.set(index, RegistryPart(registry: registry, decoder: decoder))
+                }
+                for part in parts.values {
+                    guard let part else { continue }
+                    registries.append(part.registry)
+                    merge(part.decoder)
                 }
             }
         }
@@ -77,7 +88,22 @@ struct SpecDecoder {
         return version
     }
 
-    private mutating func decodeRegistry(_ node: JSONNode, at pointer: JSONPointer) -> Registry {
+    /// One registry decoded on its own, with the diagnostics its decoder found.
+    struct RegistryPart: Sendable {
+        var registry: Registry
+        var decoder: SpecDecoder
+    }
+
+    /// Appends another decoder's findings, keeping their explicit offsets.
+    private mutating func merge(_ other: SpecDecoder) {
+        for (index, diagnostic) in other.diagnostics.enumerated() {
+            if let offset = other.offsets[index] { offsets[diagnostics.count] = offset }
+            diagnostics.append(diagnostic)
+        }
+        reported.formUnion(other.reported)
+    }
+
+    fileprivate mutating func decodeRegistry(_ node: JSONNode, at pointer: JSONPointer) -> Registry {
         var registry = Registry(name: "", target: .local(path: nil), webhooks: [])
         guard let members = members(of: node, at: pointer, what: "a registry", allowed: Self.registryKeys,
                                     required: ["name", "webhooks"]) else {

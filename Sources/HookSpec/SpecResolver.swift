@@ -1,14 +1,15 @@
+import Dispatch
+
 /// Replaces `${env:...}` references with values from an environment passed in (never read here,
 /// which keeps HookSpec pure and tests free of the real environment).
 public enum SpecResolver {
     /// Checks that every referenced variable is set and non-empty (or has a fallback), without resolving.
     public static func checkEnvironment(_ spec: Spec, environment: [String: String]) -> [Diagnostic] {
-        var diagnostics: [Diagnostic] = []
         // A variable is satisfied when every use of it has a value: set and non-empty, or a fallback.
-        var needsValue: [String: Bool] = [:]
+        var needsValue: Set<String> = []
         func note(_ template: Template) {
             for case .environment(let name, let fallback) in template.parts where fallback == nil {
-                needsValue[name] = true
+                needsValue.insert(name)
             }
         }
         for registry in spec.registries {
@@ -18,18 +19,19 @@ public enum SpecResolver {
                 for header in webhook.customHeaders { note(header.value) }
             }
         }
-        for reference in spec.environmentReferences where needsValue[reference.name] == true {
+        let unsatisfied = needsValue.filter { environment[$0].map(\.isEmpty) ?? true }
+        if unsatisfied.isEmpty { return [] }
+        // Only now find every place each missing variable is used, for the message.
+        var diagnostics: [Diagnostic] = []
+        for reference in spec.environmentReferences where unsatisfied.contains(reference.name) {
             let places = reference.pointers.map(\.description).joined(separator: ", ")
             let first = reference.pointers.first ?? .root
-            switch environment[reference.name] {
-            case nil:
+            if environment[reference.name] == nil {
                 diagnostics.append(.error("missing-env-variable", at: first,
                                           "environment variable '\(reference.name)' is not set; it is used at \(places); set it, or give a fallback as ${env:\(reference.name):-value}"))
-            case let value? where value.isEmpty:
+            } else {
                 diagnostics.append(.error("empty-env-variable", at: first,
                                           "environment variable '\(reference.name)' is empty; it is used at \(places); give it a value"))
-            default:
-                break
             }
         }
         return diagnostics
@@ -40,18 +42,22 @@ public enum SpecResolver {
     public static func resolve(_ spec: Spec, environment: [String: String]) -> (spec: ResolvedSpec?, diagnostics: [Diagnostic]) {
         var diagnostics = checkEnvironment(spec, environment: environment)
         if diagnostics.hasErrors { return (nil, diagnostics) }
-        func value(_ template: Template) -> String {
+        @Sendable func value(_ template: Template) -> String {
             template.rendered { name, fallback in
                 if let value = environment[name], !value.isEmpty { return value }
                 return fallback ?? ""
             }
         }
-        func origin(_ template: Template) -> String {
+        @Sendable func origin(_ template: Template) -> String {
             let names = template.variableNames
             return names.isEmpty ? "" : " (after resolving " + names.map { "${env:\($0)}" }.joined(separator: ", ") + ")"
         }
-        var registries: [ResolvedRegistry] = []
-        for (registryIndex, registry) in spec.registries.enumerated() {
+        // Registries resolve independently: spread them over every core.
+        let resolvedParts = ParallelCollector<ResolvedRegistry?>(count: spec.registries.count, empty: nil)
+        let problemParts = ParallelCollector<[Diagnostic]>(count: spec.registries.count, empty: [])
+        DispatchQueue.concurrentPerform(iterations: spec.registries.count) { registryIndex in
+            let registry = spec.registries[registryIndex]
+            var diagnostics: [Diagnostic] = []
             let registryPointer = JSONPointer.root.appending("registries").appending(registryIndex)
             let target: ResolvedTarget
             switch registry.target {
@@ -73,7 +79,7 @@ public enum SpecResolver {
                 let uri = value(webhook.serviceUri)
                 if webhook.serviceUri.hasReferences {
                     var found = SpecValidator.validateServiceURIText(
-                        uri, at: pointer.appending("serviceUri"), context: "serviceUri\(origin(webhook.serviceUri))")
+                        uri, at: pointer.appending("serviceUri"), context: "serviceUri" + origin(webhook.serviceUri))
                     // When the scheme and host are literal, validation already warned about them; repeat only errors.
                     if let first = webhook.serviceUri.parts.first, case .literal = first {
                         found = found.filter { $0.severity == .error }
@@ -94,8 +100,11 @@ public enum SpecResolver {
                     name: webhook.name, serviceUri: uri, customHeaders: headers, actions: webhook.actions,
                     status: webhook.status, scope: webhook.scope, location: webhook.location))
             }
-            registries.append(ResolvedRegistry(name: registry.name, target: target, prune: registry.prune, webhooks: webhooks))
+            resolvedParts.set(registryIndex, ResolvedRegistry(name: registry.name, target: target, prune: registry.prune, webhooks: webhooks))
+            problemParts.set(registryIndex, diagnostics)
         }
+        let registries = resolvedParts.values.compactMap { $0 }
+        for found in problemParts.values { diagnostics += found }
         if diagnostics.hasErrors { return (nil, diagnostics) }
         return (ResolvedSpec(owner: spec.owner, registries: registries), diagnostics)
     }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Checks what a spec means: names, service URIs, headers, scopes, Azure coordinates and counts.
 ///
 /// Returns every problem it finds and never throws (``SpecDecoder`` has already checked shape and types).
@@ -20,8 +22,14 @@ public enum SpecValidator {
             } else if !registry.name.isEmpty {
                 registryNames[key] = pointer
             }
-            diagnostics += validate(registry, at: pointer)
         }
+        // Registries are independent: validate them on every core (large specs hold hundreds).
+        let perRegistry = ParallelCollector<[Diagnostic]>(count: spec.registries.count, empty: [])
+        DispatchQueue.concurrentPerform(iterations: spec.registries.count) { index in
+            let pointer = JSONPointer.root.appending("registries").appending(index)
+            perRegistry.set(index, validate(spec.registries[index], at: pointer))
+        }
+        for found in perRegistry.values { diagnostics += found }
         return diagnostics
     }
 
@@ -169,20 +177,20 @@ public enum SpecValidator {
     }
 
     /// The same rules on a resolved value; messages never contain the value, only its masked form.
-    public static func validateServiceURIText(_ text: String, at pointer: @autoclosure () -> JSONPointer, context: String) -> [Diagnostic] {
+    public static func validateServiceURIText(_ text: String, at pointer: @autoclosure () -> JSONPointer, context: @autoclosure () -> String) -> [Diagnostic] {
         if text.isEmpty {
-            return [.error("invalid-service-uri", at: pointer(), "\(context) is empty; write it as https://host/path")]
+            return [.error("invalid-service-uri", at: pointer(), "\(context()) is empty; write it as https://host/path")]
         }
         do {
             let uri = try ServiceURI(parsing: text)
             if uri.scheme == "http" {
                 return [.warning("insecure-service-uri", at: pointer(),
-                                 "\(context) '\(uri.masked)' uses http, so custom headers would travel in clear text; use https")]
+                                 "\(context()) '\(uri.masked)' uses http, so custom headers would travel in clear text; use https")]
             }
             return []
         } catch {
             let code = if case .tooLong = error { "service-uri-too-long" } else { "invalid-service-uri" }
-            return [.error(code, at: pointer(), "\(context) \(error.message)")]
+            return [.error(code, at: pointer(), "\(context()) \(error.message)")]
         }
     }
 

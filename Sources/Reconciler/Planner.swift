@@ -1,3 +1,4 @@
+import Dispatch
 import HookSpec
 
 /// Options that change what a plan may do.
@@ -26,13 +27,19 @@ public enum Planner {
     ) -> (plan: Plan?, diagnostics: [Diagnostic]) {
         var registries: [RegistryPlan] = []
         var diagnostics: [Diagnostic] = []
-        for (index, registry) in spec.registries.enumerated() {
-            guard let state = observed[registry.name] else { continue }
+        // Registries plan independently: spread them over every core (pure work, no I/O).
+        let plans = ParallelCollector<RegistryPlan?>(count: spec.registries.count, empty: nil)
+        let problems = ParallelCollector<[Diagnostic]>(count: spec.registries.count, empty: [])
+        DispatchQueue.concurrentPerform(iterations: spec.registries.count) { index in
+            let registry = spec.registries[index]
+            guard let state = observed[registry.name] else { return }
             let result = plan(registry, index: index, owner: spec.owner, observed: state,
                               target: targets[registry.name] ?? registry.name, options: options)
-            registries.append(result.plan)
-            diagnostics += result.diagnostics
+            plans.set(index, result.plan)
+            problems.set(index, result.diagnostics)
         }
+        for plan in plans.values { if let plan { registries.append(plan) } }
+        for found in problems.values { diagnostics += found }
         registries.sort { $0.name < $1.name }
         if diagnostics.hasErrors { return (nil, diagnostics) }
         return (Plan(specDigest: specDigest, owner: spec.owner, registries: registries), diagnostics)
@@ -76,7 +83,11 @@ public enum Planner {
                 break
             }
             // Keep tags other tools set; only our owner tag is ours to write.
-            desired.tags = current.tags.merging([WebhookState.ownerTag: owner]) { _, new in new }
+            if current.owner == owner {
+                desired.tags = current.tags  // already ours: nothing to merge (the common case, and a large plan's hot path)
+            } else {
+                desired.tags = current.tags.merging([WebhookState.ownerTag: owner]) { _, new in new }
+            }
             // Keep the registry's spelling of the name: names are case-insensitive and cannot be renamed in place.
             desired.name = current.name
             if let change = compare(current: current, desired: desired, registry: registry.name, reasons: reasons) {

@@ -101,9 +101,12 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(webhooks.count * 256 + 64)
         func add(_ text: String) {
-            // Length-prefixed, so that no two different states serialise to the same bytes.
-            bytes.append(contentsOf: String(text.utf8.count).utf8)
-            bytes.append(0x3A)
+            // Length-prefixed (4 bytes, big-endian), so that no two different states serialise to the same bytes.
+            let count = UInt32(truncatingIfNeeded: text.utf8.count)
+            bytes.append(UInt8(truncatingIfNeeded: count >> 24))
+            bytes.append(UInt8(truncatingIfNeeded: count >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: count >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: count))
             bytes.append(contentsOf: text.utf8)
         }
         for (key, webhook) in webhooks.map({ ($0.name.lowercased(), $0) }).sorted(by: { $0.0 < $1.0 }) {

@@ -9,6 +9,8 @@ enum PlanBenchmark {
     struct Result {
         var validate: [Double]
         var plan: [Double]
+        /// Phase name → times, measured separately with the library APIs.
+        var phases: [(String, [Double])] = []
         var changes: Int
         var specBytes: Int
     }
@@ -77,6 +79,55 @@ enum PlanBenchmark {
             precondition(code == .success, "plan failed: \(err.text.prefix(500))")
             changes = out.text.components(separatedBy: " will be updated in place").count - 1
         }
-        return Result(validate: validateTimes, plan: planTimes, changes: changes, specBytes: bytes.count)
+        // The same work phase by phase, to show where the time goes.
+        var phaseTimes: [String: [Double]] = [:]
+        let order = ["load + validate", "resolve", "observe 100 state files", "plan", "render text", "spec digest (SHA-256)", "free the document"]
+        for _ in 0..<runs {
+            var document: SpecDocument? = nil
+            phaseTimes["spec digest (SHA-256)", default: []].append(measure { _ = SHA256.hexDigest(bytes) })
+            var scratch: SpecDocument? = SpecLoader.load(bytes)
+            phaseTimes["free the document", default: []].append(measure { scratch = nil })
+            _ = scratch
+            phaseTimes["load + validate", default: []].append(measure { document = SpecLoader.load(bytes) })
+            var resolved: ResolvedSpec? = nil
+            phaseTimes["resolve", default: []].append(measure { resolved = document?.resolve(environment: [:]).spec })
+            guard let spec = resolved else { break }
+            let providers = spec.registries.map { LocalRegistryProvider(path: directory + "/.hookapply/\($0.name).json") }
+            let observations = Observed()
+            let start = DispatchTime.now().uptimeNanoseconds
+            await concurrentForEach(providers.count) { index in
+                if let state = try? await providers[index].observe() { observations.set(spec.registries[index].name, state) }
+            }
+            phaseTimes["observe 100 state files", default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            var plan: Plan? = nil
+            let observed = observations.all
+            phaseTimes["plan", default: []].append(measure { plan = Planner.plan(spec, specDigest: "d", observed: observed).plan })
+            phaseTimes["render text", default: []].append(measure {
+                if let plan { _ = renderPlanText(plan) }
+            })
+        }
+        return Result(validate: validateTimes, plan: planTimes, phases: order.map { ($0, phaseTimes[$0] ?? []) },
+                      changes: changes, specBytes: bytes.count)
     }
+}
+
+final class Observed: @unchecked Sendable {
+    private let lock = NSLock()
+    private var states: [String: ObservedRegistry] = [:]
+    func set(_ name: String, _ state: ObservedRegistry) {
+        lock.lock()
+        states[name] = state
+        lock.unlock()
+    }
+    var all: [String: ObservedRegistry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return states
+    }
+}
+
+func measure(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
 }

@@ -50,7 +50,7 @@ func generateSpec(megabytes: Int) -> [UInt8] {
     return Array(text.utf8)
 }
 
-func measure(_ body: () throws -> Void) rethrows -> Double {
+func measure(_ body: () throws -> Void) throws -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
@@ -117,6 +117,9 @@ if options.only == nil || options.only == "plan" {
     print("|---|---:|---:|")
     print("| validate (read + decode + validate the spec) | \(format(median(result.validate))) | \(format(result.validate.min() ?? 0)) |")
     print("| plan end to end (validate, resolve, read 100 state files, plan, render the text plan) | \(format(median(result.plan))) | \(format(result.plan.min() ?? 0)) |")
+    for (phase, times) in result.phases {
+        print("| - phase: \(phase) | \(format(median(times))) | \(format(times.min() ?? 0)) |")
+    }
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
     print("peak memory: \(format(peakMemoryMiB())) MiB")

@@ -222,3 +222,8 @@ enum PlanRenderer {
         return text
     }
 }
+
+/// The text plan without colour, for callers outside the CLI (the benchmark).
+public func renderPlanText(_ plan: Plan) -> String {
+    PlanRenderer.text(plan, style: Style(isEnabled: false))
+}
