@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(name: "hookapply-bench", dependencies: ["HookSpec", "Reconciler", "HookApplyCLI"]),
         // Test helpers shared by the test targets (a loopback HTTP receiver); not part of any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HookSpecTests", dependencies: ["HookSpec"]),
+        .testTarget(name: "HookSpecTests", dependencies: ["HookSpec", "TestSupport"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "HookSpec", "TestSupport"]),
         .testTarget(
             name: "HookApplyCLITests",

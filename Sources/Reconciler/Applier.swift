@@ -29,18 +29,7 @@ public struct ApplyReport: Hashable, Sendable, Codable {
 
     /// Counts of what was done (a replacement counts as a create and a delete).
     public var done: Plan.Summary {
-        var summary = Plan.Summary()
-        for result in results where result.isSuccess {
-            switch result.change.action {
-            case .create: summary.create += 1
-            case .update: summary.update += 1
-            case .delete: summary.delete += 1
-            case .replace:
-                summary.create += 1
-                summary.delete += 1
-            }
-        }
-        return summary
+        Plan.Summary(counting: results.filter(\.isSuccess).map(\.change.action))
     }
 }
 

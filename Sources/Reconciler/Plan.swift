@@ -25,25 +25,32 @@ public struct Plan: Hashable, Sendable, Codable {
     public var isEmpty: Bool { registries.allSatisfy { $0.changes.isEmpty } }
 
     /// Replacements count as both a create and a delete, as reviewers of infrastructure plans expect.
-    public var summary: Summary {
-        var summary = Summary()
-        for change in changes {
-            switch change.action {
-            case .create: summary.create += 1
-            case .update: summary.update += 1
-            case .delete: summary.delete += 1
-            case .replace:
-                summary.create += 1
-                summary.delete += 1
-            }
-        }
-        return summary
-    }
+    public var summary: Summary { Summary(counting: changes.map(\.action)) }
 
     public struct Summary: Hashable, Sendable, Codable {
         public var create = 0
         public var update = 0
         public var delete = 0
+
+        public init(create: Int = 0, update: Int = 0, delete: Int = 0) {
+            self.create = create
+            self.update = update
+            self.delete = delete
+        }
+
+        /// Counts actions; a replacement counts as a create and a delete.
+        public init(counting actions: [ChangeAction]) {
+            for action in actions {
+                switch action {
+                case .create: create += 1
+                case .update: update += 1
+                case .delete: delete += 1
+                case .replace:
+                    create += 1
+                    delete += 1
+                }
+            }
+        }
     }
 }
 

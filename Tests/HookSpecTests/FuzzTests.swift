@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import HookSpec
@@ -5,18 +6,7 @@ import Testing
 /// Thousands of mutated and random inputs: the reader and validator never crash or hang, and always
 /// return either a spec or at least one error. Seeded, so a failure reproduces.
 @Suite struct FuzzTests {
-    /// SplitMix64: small, fast and reproducible.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
-    }
+    typealias Random = SeededRandom
 
     static let seed = """
         {"version": 1, "owner": "team", "registries": [

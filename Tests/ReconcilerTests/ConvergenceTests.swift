@@ -1,23 +1,12 @@
 import HookSpec
+import TestSupport
 import Testing
 
 @testable import Reconciler
 
 /// Properties over random specs and random starting registries.
 @Suite struct ConvergenceTests {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-        mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-    }
+    typealias Random = SeededRandom
 
     static let names = (0..<12).map { "hook\($0)x" }
 
@@ -99,7 +88,7 @@ import Testing
 }
 
 extension Array {
-    func shuffled(using random: inout ConvergenceTests.Random) -> [Element] {
+    func shuffled(using random: inout SeededRandom) -> [Element] {
         var copy = self
         for index in stride(from: copy.count - 1, to: 0, by: -1) { copy.swapAt(index, random.below(index + 1)) }
         return copy
