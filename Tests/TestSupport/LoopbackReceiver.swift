@@ -18,8 +18,22 @@ public final class LoopbackReceiver: @unchecked Sendable {
         public var bodyText: String { String(decoding: body, as: UTF8.self) }
     }
 
+    /// A canned answer from a handler.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+
+        public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+    }
+
     public let port: UInt16
     private let listener: Int32
+    private let handler: (@Sendable (Request) -> Response)?
     private let lock = NSLock()
     private var received: [Request] = []
     private let status: Int
@@ -30,7 +44,7 @@ public final class LoopbackReceiver: @unchecked Sendable {
     /// - Parameters:
     ///   - status: the status every request gets.
     ///   - echoHeaders: answer with the request's headers in the body (as a careless receiver might).
-    public init(status: Int = 200, echoHeaders: Bool = false) throws {
+    public init(status: Int = 200, echoHeaders: Bool = false, handler: (@Sendable (Request) -> Response)? = nil) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ReceiverError(message: "socket: \(errno)") }
         var yes: Int32 = 1
@@ -55,6 +69,7 @@ public final class LoopbackReceiver: @unchecked Sendable {
         self.listener = descriptor
         self.status = status
         self.echoHeaders = echoHeaders
+        self.handler = handler
         let box = WeakBox()
         let thread = Thread { box.receiver?.acceptLoop() }
         self.thread = thread
@@ -134,6 +149,14 @@ public final class LoopbackReceiver: @unchecked Sendable {
         lock.lock()
         received.append(request)
         lock.unlock()
+        if let handler {
+            let answer = handler(request)
+            var head = "HTTP/1.1 \(answer.status) Status\r\nContent-Length: \(answer.body.count)\r\nConnection: close\r\n"
+            for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
+            let bytes = Array((head + "\r\n").utf8) + answer.body
+            _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            return
+        }
         var responseBody = "received"
         if echoHeaders {
             responseBody = "target=\(request.target)\n" + headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")

@@ -16,6 +16,7 @@ enum ApplyCommand {
         positionals: [PositionalSpec(name: "planfile", help: "A plan saved with 'hookapply plan --out'.")],
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
+            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "auto-approve", help: "Apply without asking."),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10)."),
             OptionSpec(long: "registry", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),

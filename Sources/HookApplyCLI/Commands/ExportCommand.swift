@@ -15,6 +15,7 @@ enum ExportCommand {
         options: [
             OptionSpec(long: "registry", valueName: "name", help: "The registry to export (required when the spec has several)."),
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec that names the registry. Default: webhooks.json."),
+            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "include-secrets", help: "Write secret values literally instead of ${env:...} references."),
         ])
 

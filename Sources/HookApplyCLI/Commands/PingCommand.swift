@@ -26,6 +26,7 @@ enum PingCommand {
         positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
         ])
 
@@ -64,6 +65,7 @@ enum EventsCommand {
         positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20)."),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: ["text", "json"]),

@@ -53,8 +53,14 @@ struct Reconciliation {
             selected = spec.registries
         }
         var providers: [String: any WebhookProvider] = [:]
+        let azure = AzureContext(
+            credential: CredentialChain(environment: context.environment),
+            budget: AsyncSemaphore(Int(arguments.value("parallelism") ?? "") ?? 10),
+            endpointOverride: arguments.value("arm-endpoint") ?? context.environment["HOOKAPPLY_ARM_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 },
+            pollInterval: Double(context.environment["HOOKAPPLY_ARM_POLL_INTERVAL"] ?? "") ?? 2,
+            retryBase: Double(context.environment["HOOKAPPLY_ARM_RETRY_BASE"] ?? "") ?? 0.5)
         for registry in selected {
-            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context)) {
+            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure) {
             case .success(let provider): providers[registry.name] = provider
             case .failure(let error):
                 context.standardError.line("error: registry '\(registry.name)': \(error.message)")
@@ -120,19 +126,40 @@ extension LoadedSpec {
     }
 }
 
+/// What every Azure registry of a run shares: one sign-in and one budget of concurrent ARM calls.
+struct AzureContext {
+    var credential: CredentialChain
+    var budget: AsyncSemaphore
+    /// `--arm-endpoint` or `HOOKAPPLY_ARM_ENDPOINT`, which win over the spec's `azure.endpoint`.
+    var endpointOverride: String?
+    var pollInterval: Double
+    /// The first backoff step for throttled calls (emulator tests shorten it).
+    var retryBase: Double
+}
+
 /// Builds the provider for a registry's target.
 enum ProviderFactory {
     struct Unsupported: Error {
         var message: String
     }
 
-    static func make(_ registry: ResolvedRegistry, specDirectory: String) -> Result<any WebhookProvider, Unsupported> {
+    static let defaultARMEndpoint = "https://management.azure.com"
+
+    static func make(_ registry: ResolvedRegistry, specDirectory: String, azure: AzureContext) -> Result<any WebhookProvider, Unsupported> {
         switch registry.target {
         case .local(let path):
             let absolute = path.hasPrefix("/") ? path : (specDirectory as NSString).appendingPathComponent(path)
             return .success(LocalRegistryProvider(path: (absolute as NSString).standardizingPath, displayPath: path))
-        case .azure:
-            return .failure(Unsupported(message: "Azure Container Registry targets are not supported by this build yet; use a 'local' target"))
+        case .azure(let subscriptionId, let resourceGroup, let name, let endpoint):
+            let chosen = azure.endpointOverride ?? endpoint ?? defaultARMEndpoint
+            let problems = SpecValidator.validateEndpoint(chosen, at: .root)
+            if let problem = problems.first {
+                return .failure(Unsupported(message: "ARM endpoint: \(problem.message)"))
+            }
+            guard let url = URL(string: chosen) else { return .failure(Unsupported(message: "ARM endpoint is not a URL")) }
+            let client = ARMClient(endpoint: url, credential: azure.credential, budget: azure.budget,
+                                   retry: RetryPolicy(baseDelay: azure.retryBase), defaultPollInterval: azure.pollInterval)
+            return .success(AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: name))
         }
     }
 }

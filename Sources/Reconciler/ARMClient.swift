@@ -1,0 +1,242 @@
+import Foundation
+import HookSpec
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A response from Azure Resource Manager.
+public struct ARMResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public func json() -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+}
+
+/// Talks to ARM: bearer tokens, `api-version`, `x-ms-client-request-id` on every call, retries for
+/// throttling and transient failures (honouring `Retry-After`), and polling of long-running operations.
+///
+/// Errors it throws are final: it has already retried what may be retried, so they are `.fatal` and
+/// the applier does not multiply the attempts.
+public final class ARMClient: @unchecked Sendable {
+    public static let apiVersion = "2025-11-01"
+    /// Statuses worth retrying (ARM's throttling and transient failures).
+    static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+
+    public let endpoint: URL
+    private let credential: any TokenCredential
+    private let session: URLSession
+    private let retry: RetryPolicy
+    /// Bounds how many ARM calls are in flight across every registry of a run.
+    private let budget: AsyncSemaphore
+    private let counters = Counters()
+    /// Polling interval when an operation gives no Retry-After (tests shorten it).
+    let defaultPollInterval: Double
+
+    public init(
+        endpoint: URL, credential: any TokenCredential, budget: AsyncSemaphore, retry: RetryPolicy = RetryPolicy(),
+        session: URLSession? = nil, defaultPollInterval: Double = 2
+    ) {
+        self.endpoint = endpoint
+        self.credential = credential
+        self.budget = budget
+        self.retry = retry
+        self.session = session ?? ARMClient.makeSession()
+        self.defaultPollInterval = defaultPollInterval
+    }
+
+    static func makeSession() -> URLSession {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 60
+        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        return URLSession(configuration: configuration)
+    }
+
+    /// Calls and retries made so far (for `--verbose` and the benchmark).
+    public var statistics: (calls: Int, retries: Int) { counters.snapshot }
+
+    /// The token audience for this endpoint: `https://management.azure.com/.default` for the public cloud.
+    public var scope: String {
+        var text = "\(endpoint.scheme ?? "https")://\(endpoint.host ?? "")"
+        if let port = endpoint.port { text += ":\(port)" }
+        return text + "/.default"
+    }
+
+    /// Sends one request, retrying throttling and transient failures; returns any final response
+    /// (the caller decides what a non-2xx means). `target` is a path under the endpoint, or an absolute
+    /// URL on the endpoint's host (nextLink, operation status).
+    public func send(_ method: String, _ target: String, body: [String: Any]? = nil, what: @autoclosure () -> String)
+        async throws -> ARMResponse
+    {
+        let url = try resolve(target)
+        let payload: Data? = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        var attempt = 1
+        while true {
+            let requestID = UUID().uuidString.lowercased()
+            do {
+                let response = try await perform(method, url, payload, requestID: requestID)
+                if ARMClient.retryableStatuses.contains(response.status), attempt < retry.maxAttempts {
+                    counters.retried()
+                    await retry.sleep(retry.delay(afterAttempt: attempt, retryAfter: ARMClient.retryAfter(response.headers)))
+                    attempt += 1
+                    continue
+                }
+                return response
+            } catch let error as URLError where error.code == .timedOut || error.code == .networkConnectionLost
+                || error.code == .cannotConnectToHost
+            {
+                // Transport failures: the request may or may not have been applied; every call here is idempotent.
+                if attempt >= retry.maxAttempts {
+                    throw ProviderError(.fatal, code: "transport", "\(what()): \(WebhookDelivery.describe(error, timeout: 60)) after \(attempt) attempts (x-ms-client-request-id \(requestID))")
+                }
+                counters.retried()
+                await retry.sleep(retry.delay(afterAttempt: attempt, retryAfter: nil))
+                attempt += 1
+            }
+        }
+    }
+
+    private func perform(_ method: String, _ url: URL, _ payload: Data?, requestID: String) async throws -> ARMResponse {
+        let token = try await credential.token(scope: scope)
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 60)
+        request.httpMethod = method
+        request.setValue("Bearer \(token.token)", forHTTPHeaderField: "Authorization")
+        request.setValue(requestID, forHTTPHeaderField: "x-ms-client-request-id")
+        request.setValue("hookapply", forHTTPHeaderField: "User-Agent")
+        if let payload {
+            request.httpBody = payload
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if method == "POST" || method == "PUT" || method == "PATCH" {
+            request.httpBody = Data()
+            request.setValue("0", forHTTPHeaderField: "Content-Length")
+        }
+        await budget.acquire()
+        counters.called()
+        let result: (Data, URLResponse)
+        do {
+            result = try await session.data(for: request)
+        } catch {
+            await budget.release()
+            throw error
+        }
+        await budget.release()
+        guard let http = result.1 as? HTTPURLResponse else {
+            throw ProviderError(.fatal, code: "transport", "ARM answered with something other than HTTP")
+        }
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
+        headers["x-ms-client-request-id"] = headers["x-ms-client-request-id"] ?? requestID
+        return ARMResponse(status: http.statusCode, headers: headers, body: Array(result.0))
+    }
+
+    /// `target` as a URL on the endpoint. An absolute URL must be on the endpoint's host: a token is
+    /// sent with it, and a nextLink or operation URL pointing elsewhere is refused rather than followed.
+    func resolve(_ target: String) throws -> URL {
+        if target.hasPrefix("http://") || target.hasPrefix("https://") {
+            guard let url = URL(string: target), url.host == endpoint.host, url.port == endpoint.port, url.scheme == endpoint.scheme else {
+                throw ProviderError(.fatal, code: "foreign-link", "ARM returned a link to another host (\(Redaction.maskURI(target))); refusing to send credentials there")
+            }
+            return url
+        }
+        var base = endpoint.absoluteString
+        if base.hasSuffix("/") { base.removeLast() }
+        let separator = target.contains("?") ? "&" : "?"
+        guard let url = URL(string: base + target + separator + "api-version=\(ARMClient.apiVersion)") else {
+            throw ProviderError(.fatal, code: "bad-url", "cannot build an ARM URL for \(target)")
+        }
+        return url
+    }
+
+    /// Seconds from a `Retry-After` header: a number of seconds or an HTTP date.
+    static func retryAfter(_ headers: [String: String]) -> Double? {
+        guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Double(value) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return max(0, date.timeIntervalSinceNow)
+    }
+
+    /// Follows a long-running operation to its end: an `Azure-AsyncOperation` status URL (until
+    /// `Succeeded`, or `Failed`/`Canceled` as an error) or a `Location` URL (until 200/204).
+    func waitForOperation(_ response: ARMResponse, what: String) async throws {
+        if let status = response.headers["azure-asyncoperation"] {
+            var delay = ARMClient.retryAfter(response.headers) ?? defaultPollInterval
+            for _ in 0..<600 {
+                await retry.sleep(delay)
+                let poll = try await send("GET", status, what: what)
+                guard (200..<300).contains(poll.status) else { throw ARMClient.error(poll, what: what) }
+                let state = (poll.json()?["status"] as? String) ?? ""
+                switch state.lowercased() {
+                case "succeeded": return
+                case "failed", "canceled", "cancelled":
+                    let inner = (poll.json()?["error"] as? [String: Any]) ?? [:]
+                    let code = inner["code"] as? String ?? state
+                    let message = inner["message"] as? String ?? "the operation ended as \(state)"
+                    throw ProviderError(.fatal, code: code, "\(what): \(code): \(message)")
+                default:
+                    delay = ARMClient.retryAfter(poll.headers) ?? defaultPollInterval
+                }
+            }
+            throw ProviderError(.fatal, code: "timeout", "\(what): the operation did not finish")
+        }
+        if let location = response.headers["location"] {
+            var delay = ARMClient.retryAfter(response.headers) ?? defaultPollInterval
+            for _ in 0..<600 {
+                await retry.sleep(delay)
+                let poll = try await send("GET", location, what: what)
+                switch poll.status {
+                case 200, 204: return
+                case 202: delay = ARMClient.retryAfter(poll.headers) ?? defaultPollInterval
+                default: throw ARMClient.error(poll, what: what)
+                }
+            }
+            throw ProviderError(.fatal, code: "timeout", "\(what): the operation did not finish")
+        }
+    }
+
+    /// A failed response as a clear error: ARM's `code: message`, a hint where one helps, and the ids a
+    /// support case needs. Never the request body (it may hold secrets).
+    static func error(_ response: ARMResponse, what: String, hint: String? = nil) -> ProviderError {
+        let inner = (response.json()?["error"] as? [String: Any]) ?? [:]
+        let code = inner["code"] as? String ?? "HTTP\(response.status)"
+        let message = (inner["message"] as? String).map(Redaction.scrubURLs) ?? "HTTP status \(response.status)"
+        var text = "\(what): \(code): \(message)"
+        switch response.status {
+        case 401, 403:
+            text += " (hint: the identity needs Microsoft.ContainerRegistry/registries/webhooks/read, write and delete, and webhooks/getCallbackConfig/action, e.g. the Contributor role on the registry)"
+        default:
+            break
+        }
+        if let hint { text += " (hint: \(hint))" }
+        let ids = ["x-ms-client-request-id", "x-ms-correlation-request-id"].compactMap { key in response.headers[key].map { "\(key) \($0)" } }
+        if !ids.isEmpty { text += " [\(ids.joined(separator: ", "))]" }
+        return ProviderError(.fatal, code: code, text)
+    }
+
+    private final class Counters: @unchecked Sendable {
+        private let lock = NSLock()
+        private var calls = 0
+        private var retries = 0
+        func called() { lock.lock(); calls += 1; lock.unlock() }
+        func retried() { lock.lock(); retries += 1; lock.unlock() }
+        var snapshot: (calls: Int, retries: Int) { lock.lock(); defer { lock.unlock() }; return (calls, retries) }
+    }
+}
+
+extension Redaction {
+    /// Masks every URL inside free text (an ARM message can quote a URL with a key in it).
+    public static func scrubURLs(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false).map { word in
+            word.hasPrefix("http://") || word.hasPrefix("https://") ? maskURI(String(word)) : String(word)
+        }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import HookSpec
+import Reconciler
+import TestSupport
+import Testing
+
+@testable import HookApplyCLI
+
+/// plan and apply against Azure Container Registry, through the real provider over loopback HTTP to an
+/// ARM emulator (long-running operations, paging, throttling, quotas, sign-in).
+@Suite struct AzureCommandTests {
+    static let subscription = "6e9ef8d4-3c07-4a07-9d7e-1c4f3a7e2b11"
+
+    static func spec(endpoint: String, webhooks: Int = 5, extra: String = "") -> String {
+        let hooks = (0..<webhooks).map {
+            #"{"name": "hook\#($0)x", "serviceUri": "https://hooks.example.com/\#($0)?code=${env:CODE}", "customHeaders": {"Authorization": "Bearer ${env:TOKEN}"}, "actions": ["push"]\#(extra)}"#
+        }
+        return """
+            {"version": 1, "owner": "team", "registries": [{"name": "prod", "azure": {"subscriptionId": "${env:SUB}", "resourceGroup": "rg-prod", "registry": "contosoprod", "endpoint": "\(endpoint)"},
+              "webhooks": [\(hooks.joined(separator: ","))]}]}
+            """
+    }
+
+    struct Setup {
+        var emulator: ARMEmulator
+        var directory: String
+        var environment: [String: String]
+
+        init(sku: String = "Premium") throws {
+            emulator = try ARMEmulator()
+            emulator.addRegistry(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod", sku: sku)
+            directory = try makeTemporaryDirectory()
+            environment = ["SUB": AzureCommandTests.subscription, "CODE": "c0de-secret", "TOKEN": "t0ken-secret",
+                           "AZURE_ACCESS_TOKEN": emulator.token, "HOOKAPPLY_ARM_POLL_INTERVAL": "0", "HOOKAPPLY_ARM_RETRY_BASE": "0.01",
+                           "AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.1:9"]
+        }
+
+        func write(_ spec: String) throws {
+            try spec.write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
+        }
+
+        func run(_ arguments: [String], environment extra: [String: String] = [:]) async -> CLIResult {
+            await hookapply(arguments, environment: environment.merging(extra) { _, new in new }, directory: directory)
+        }
+
+        func finish() {
+            emulator.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test("apply creates the webhooks in Azure, a second plan is empty, and secrets never show")
+    func applyThenPlan() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint))
+        let planned = await setup.run(["plan", "--detailed-exitcode"])
+        #expect(planned.code == .changes, "\(planned.stderr)")
+        #expect(planned.stdout.contains("registry \"prod\" (azure: contosoprod in rg-prod)"))
+        #expect(planned.stdout.contains("Plan: 5 to create"))
+        let applied = await setup.run(["apply", "--auto-approve"])
+        #expect(applied.code == .success, "\(applied.stdout)\(applied.stderr)")
+        #expect(applied.stdout.contains("Apply complete: 5 created, 0 updated, 0 deleted."))
+        let hooks = setup.emulator.hooks(subscription: Self.subscription, group: "rg-prod", name: "contosoprod")
+        #expect(hooks.count == 5)
+        #expect(hooks.allSatisfy { $0.tags["hookapply-owner"] == "team" && $0.location == "westus" })
+        #expect(hooks.first?.customHeaders["Authorization"] == "Bearer t0ken-secret")
+        let again = await setup.run(["plan", "--detailed-exitcode"])
+        #expect(again.code == .success, "\(again.stdout)\(again.stderr)")
+        #expect(setup.emulator.contractViolations.isEmpty, "\(setup.emulator.contractViolations)")
+        // Secrets were read back through getCallbackConfig, one call per webhook.
+        #expect(setup.emulator.requests.filter { $0.hasSuffix("/getCallbackConfig") }.count == 5)
+        for output in [planned, applied, again].map({ $0.stdout + $0.stderr }) {
+            #expect(!output.contains("t0ken-secret") && !output.contains("c0de-secret"))
+        }
+    }
+
+    @Test("long-running operations, small pages and a storm of 429s still converge, nothing duplicated")
+    func longRunningPagingThrottling() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.longRunning = true
+        setup.emulator.pollsBeforeDone = 2
+        setup.emulator.pageSize = 2
+        setup.emulator.throttleEvery = 3
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 7))
+        let applied = await setup.run(["apply", "--auto-approve"])
+        #expect(applied.code == .success, "\(applied.stdout)\(applied.stderr)")
+        #expect(setup.emulator.hooks(subscription: Self.subscription, group: "rg-prod", name: "contosoprod").count == 7)
+        // Change one, drop two: updates by PATCH and deletes with 202 + Location polling.
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 5).replacing("\"hook0x\", \"serviceUri\": \"https://hooks.example.com/0", with: "\"hook0x\", \"serviceUri\": \"https://hooks.example.com/zero"))
+        let changed = await setup.run(["apply", "--auto-approve"])
+        #expect(changed.code == .success, "\(changed.stdout)\(changed.stderr)")
+        #expect(changed.stdout.contains("Apply complete: 0 created, 1 updated, 2 deleted."))
+        #expect(setup.emulator.requests.contains { $0.hasPrefix("PATCH ") })
+        #expect(setup.emulator.requests.contains { $0.hasPrefix("GET /operations/") })
+        let again = await setup.run(["plan", "--detailed-exitcode"])
+        #expect(again.code == .success, "\(again.stdout)\(again.stderr)")
+        #expect(setup.emulator.contractViolations.isEmpty)
+    }
+
+    @Test("the tier's limit is checked before any change, naming the tier")
+    func tierLimit() async throws {
+        let setup = try Setup(sku: "Basic")
+        defer { setup.finish() }
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 3))
+        let result = await setup.run(["apply", "--auto-approve"])
+        #expect(result.code == .failure)
+        #expect(result.stderr.contains("tier 'Basic' allows 2"))
+        #expect(setup.emulator.hooks(subscription: Self.subscription, group: "rg-prod", name: "contosoprod").isEmpty)
+    }
+
+    @Test("sign-in with a client secret and with workload identity; a wrong secret is named but not shown")
+    func signIn() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        let base = ["AZURE_ACCESS_TOKEN": "", "AZURE_TENANT_ID": "tenant", "AZURE_CLIENT_ID": "client", "AZURE_AUTHORITY_HOST": setup.emulator.endpoint]
+        let secret = await setup.run(["plan"], environment: base.merging(["AZURE_CLIENT_SECRET": setup.emulator.clientSecret]) { _, new in new })
+        #expect(secret.code == .success, "\(secret.stderr)")
+        let wrong = await setup.run(["plan"], environment: base.merging(["AZURE_CLIENT_SECRET": "wrong-s3cret-value"]) { _, new in new })
+        #expect(wrong.code == .failure)
+        #expect(wrong.stderr.contains("invalid_client"))
+        #expect(!wrong.stderr.contains("wrong-s3cret-value"))
+        let file = setup.directory + "/federated-token"
+        try setup.emulator.federatedAssertion.write(toFile: file, atomically: true, encoding: .utf8)
+        let federated = await setup.run(["plan"], environment: base.merging(["AZURE_FEDERATED_TOKEN_FILE": file]) { _, new in new })
+        #expect(federated.code == .success, "\(federated.stderr)")
+        let nothing = await setup.run(["plan"], environment: ["AZURE_ACCESS_TOKEN": "", "PATH": "/nonexistent"])
+        #expect(nothing.code == .failure)
+        #expect(nothing.stderr.contains("no Azure credentials worked; tried AZURE_ACCESS_TOKEN"))
+    }
+
+    @Test("ARM errors are shown as code: message with a hint and the request ids")
+    func errors() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        let denied = await setup.run(["plan"], environment: ["AZURE_ACCESS_TOKEN": "expired"])
+        #expect(denied.code == .failure)
+        #expect(denied.stderr.contains("InvalidAuthenticationToken"))
+        #expect(denied.stderr.contains("getCallbackConfig/action"))
+        #expect(denied.stderr.contains("x-ms-client-request-id"))
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 1).replacing("contosoprod", with: "missingreg"))
+        let missing = await setup.run(["plan"])
+        #expect(missing.code == .failure)
+        #expect(missing.stderr.contains("ResourceNotFound"))
+        #expect(missing.stderr.contains("/registries/missingreg"))
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 1, extra: #", "location": "eastus""#))
+        let location = await setup.run(["apply", "--auto-approve"])
+        #expect(location.code == .failure)
+        #expect(location.stderr.contains("RegistryResourceNotFound") || location.stdout.contains("RegistryResourceNotFound"))
+        #expect((location.stdout + location.stderr).contains("location must be the registry's own region or one of its replicas"))
+    }
+
+    @Test("plain http is accepted only for loopback ARM endpoints, and --arm-endpoint overrides the spec")
+    func endpoints() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(Self.spec(endpoint: "http://arm.example.com", webhooks: 1))
+        let invalid = await setup.run(["plan"])
+        #expect(invalid.code == .failure)
+        #expect(invalid.stderr.contains("[insecure-endpoint]"))
+        try setup.write(Self.spec(endpoint: "https://management.usgovcloudapi.net", webhooks: 1))
+        let insecure = await setup.run(["plan", "--arm-endpoint", "http://arm.example.com"])
+        #expect(insecure.code == .failure)
+        #expect(insecure.stderr.contains("ARM endpoint"))
+        let overridden = await setup.run(["plan", "--arm-endpoint", setup.emulator.endpoint])
+        #expect(overridden.code == .success, "\(overridden.stderr)")
+        let fromEnvironment = await setup.run(["plan"], environment: ["HOOKAPPLY_ARM_ENDPOINT": setup.emulator.endpoint])
+        #expect(fromEnvironment.code == .success, "\(fromEnvironment.stderr)")
+    }
+}

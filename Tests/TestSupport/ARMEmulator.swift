@@ -1,0 +1,235 @@
+import Foundation
+
+/// An Azure Resource Manager emulator on loopback that behaves as the ACR webhook contract says:
+/// secrets hidden on GET/LIST and returned by getCallbackConfig, nextLink paging with small pages,
+/// tier quotas, optional long-running 201/202 paths, injected 429s, and request checks (api-version,
+/// bearer token, body shape). Also an OAuth token endpoint for client-secret and workload-identity sign-in.
+public final class ARMEmulator: @unchecked Sendable {
+    public struct Hook: Sendable {
+        public var name: String
+        public var location: String
+        public var tags: [String: String]
+        public var status: String
+        public var scope: String
+        public var actions: [String]
+        public var serviceUri: String
+        public var customHeaders: [String: String]
+    }
+
+    public struct Registry: Sendable {
+        public var location: String
+        public var sku: String
+        public var replicas: [String] = []
+        public var hooks: [String: Hook] = [:]
+    }
+
+    private let lock = NSLock()
+    private var registries: [String: Registry] = [:]  // key: lowercased resource path
+    private var pendingOperations: [String: Int] = [:]
+    private var requestCount = 0
+    private var log: [String] = []
+    private var violations: [String] = []
+    private var receiver: LoopbackReceiver?
+
+    /// What the emulator expects in `Authorization: Bearer …`.
+    public let token: String
+    public var pageSize = 2
+    /// Creates and updates answer 201 with Azure-AsyncOperation; deletes answer 202 with Location.
+    public var longRunning = false
+    /// How many polls an operation reports InProgress before Succeeded.
+    public var pollsBeforeDone = 1
+    /// Every n-th request is answered 429 with `Retry-After: 0`.
+    public var throttleEvery: Int? = nil
+    /// The client secret and federated assertion the token endpoint accepts.
+    public var clientSecret = "s3cret"
+    public var federatedAssertion = "federated-assertion"
+
+    public init(token: String = "test-token") throws {
+        self.token = token
+        let box = Box()
+        let receiver = try LoopbackReceiver(handler: { request in box.emulator?.handle(request) ?? LoopbackReceiver.Response(status: 500) })
+        self.receiver = receiver
+        box.emulator = self
+    }
+
+    private final class Box: @unchecked Sendable {
+        weak var emulator: ARMEmulator?
+    }
+
+    public var endpoint: String { receiver?.url ?? "" }
+
+    public func stop() { receiver?.stop() }
+
+    public func addRegistry(subscription: String, group: String, name: String, location: String = "westus", sku: String = "Premium") {
+        lock.withLock { registries[Self.key(subscription, group, name)] = Registry(location: location, sku: sku) }
+    }
+
+    public func hooks(subscription: String, group: String, name: String) -> [Hook] {
+        lock.withLock { Array(registries[Self.key(subscription, group, name)]?.hooks.values ?? [:].values).sorted { $0.name < $1.name } }
+    }
+
+    public func seed(subscription: String, group: String, name: String, hook: Hook) {
+        lock.withLock { registries[Self.key(subscription, group, name)]?.hooks[hook.name.lowercased()] = hook }
+    }
+
+    /// "METHOD /path" of every request, in order.
+    public var requests: [String] { lock.withLock { log } }
+    /// Requests that broke the contract (missing api-version, wrong token, bad body).
+    public var contractViolations: [String] { lock.withLock { violations } }
+
+    static func key(_ subscription: String, _ group: String, _ name: String) -> String {
+        "/subscriptions/\(subscription)/resourcegroups/\(group)/providers/microsoft.containerregistry/registries/\(name)".lowercased()
+    }
+
+    private func json(_ status: Int, _ object: Any, headers: [String: String] = [:]) -> LoopbackReceiver.Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        var all = headers
+        all["Content-Type"] = "application/json"
+        all["x-ms-correlation-request-id"] = "corr-\(requestCount)"
+        return LoopbackReceiver.Response(status: status, headers: all, body: Array(data))
+    }
+
+    private func armError(_ status: Int, _ code: String, _ message: String) -> LoopbackReceiver.Response {
+        json(status, ["error": ["code": code, "message": message]])
+    }
+
+    private func handle(_ request: LoopbackReceiver.Request) -> LoopbackReceiver.Response {
+        lock.lock()
+        defer { lock.unlock() }
+        requestCount += 1
+        let parts = request.target.split(separator: "?", maxSplits: 1)
+        let path = String(parts.first ?? "")
+        let query = parts.count > 1 ? String(parts[1]) : ""
+        log.append("\(request.method) \(path)")
+        if path.hasSuffix("/oauth2/v2.0/token") { return tokenEndpoint(request) }
+        guard query.contains("api-version=2025-11-01") else {
+            violations.append("no api-version: \(request.method) \(path)")
+            return armError(400, "MissingApiVersionParameter", "The api-version query parameter is required")
+        }
+        guard request.headers["authorization"] == "Bearer \(token)" else {
+            violations.append("bad token: \(request.method) \(path)")
+            return armError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        }
+        if request.headers["x-ms-client-request-id"] == nil { violations.append("no client request id: \(path)") }
+        if let every = throttleEvery, requestCount % every == 0 {
+            return json(429, ["error": ["code": "TooManyRequests", "message": "throttled"]], headers: ["Retry-After": "0"])
+        }
+        if path.hasPrefix("/operations/") { return operation(path) }
+        let lower = path.lowercased()
+        guard let registryKey = registries.keys.first(where: { lower == $0 || lower.hasPrefix($0 + "/") }), var registry = registries[registryKey] else {
+            return armError(404, "ResourceNotFound", "The Resource '\(path)' was not found.")
+        }
+        let rest = String(path.dropFirst(registryKey.count))
+        let segments = rest.split(separator: "/").map(String.init)
+        defer { registries[registryKey] = registry }
+        switch (request.method, segments.count) {
+        case ("GET", 0):
+            return json(200, ["id": path, "name": "registry", "location": registry.location, "sku": ["name": registry.sku, "tier": registry.sku]])
+        case ("GET", 1) where segments[0] == "webhooks":
+            let all = registry.hooks.values.sorted { $0.name < $1.name }
+            let skip = Int(query.split(separator: "&").first { $0.hasPrefix("$skiptoken=") }?.dropFirst(11) ?? "0") ?? 0
+            let page = all.dropFirst(skip).prefix(pageSize)
+            var body: [String: Any] = ["value": page.map { listed($0, path: path) }]
+            if skip + pageSize < all.count {
+                body["nextLink"] = "\(endpoint)\(path)?api-version=2025-11-01&$skiptoken=\(skip + pageSize)"
+            }
+            return json(200, body)
+        case (_, 2) where segments[0] == "webhooks":
+            let name = segments[1]
+            let key = name.lowercased()
+            switch request.method {
+            case "PUT":
+                guard let body = object(request.body), let properties = body["properties"] as? [String: Any],
+                    let location = body["location"] as? String, properties["serviceUri"] is String
+                else {
+                    violations.append("bad create body: \(path)")
+                    return armError(400, "InvalidRequestContent", "The request content was invalid")
+                }
+                if location.lowercased() != registry.location.lowercased() && !registry.replicas.contains(location.lowercased()) {
+                    return armError(404, "RegistryResourceNotFound", "The registry resource could not be found.")
+                }
+                let limits = ["basic": 2, "standard": 10, "premium": 500]
+                if registry.hooks[key] == nil, registry.hooks.count >= limits[registry.sku.lowercased()] ?? 500 {
+                    return armError(409, "QuotaExceeded", "Quota exceeded for resource type webhooks for the registry SKU \(registry.sku).")
+                }
+                let hook = Hook(name: registry.hooks[key]?.name ?? name, location: location, tags: body["tags"] as? [String: String] ?? [:],
+                                status: properties["status"] as? String ?? "enabled", scope: properties["scope"] as? String ?? "",
+                                actions: properties["actions"] as? [String] ?? [], serviceUri: properties["serviceUri"] as? String ?? "",
+                                customHeaders: properties["customHeaders"] as? [String: String] ?? [:])
+                registry.hooks[key] = hook
+                return finish(200, listed(hook, path: path), created: true)
+            case "PATCH":
+                guard var hook = registry.hooks[key] else { return armError(404, "ResourceNotFound", "not found") }
+                guard let body = object(request.body) else {
+                    violations.append("bad update body: \(path)")
+                    return armError(400, "InvalidRequestContent", "invalid")
+                }
+                if body["location"] != nil { violations.append("update carries a location: \(path)") }
+                if let tags = body["tags"] as? [String: String] { hook.tags = tags }
+                let properties = body["properties"] as? [String: Any] ?? [:]
+                if let value = properties["serviceUri"] as? String { hook.serviceUri = value }
+                if let value = properties["customHeaders"] as? [String: String] { hook.customHeaders = value }
+                if let value = properties["actions"] as? [String] { hook.actions = value }
+                if let value = properties["status"] as? String { hook.status = value }
+                if let value = properties["scope"] as? String { hook.scope = value }
+                registry.hooks[key] = hook
+                return finish(200, listed(hook, path: path), created: true)
+            case "DELETE":
+                guard registry.hooks.removeValue(forKey: key) != nil else { return LoopbackReceiver.Response(status: 204) }
+                if longRunning {
+                    let id = UUID().uuidString
+                    pendingOperations[id] = pollsBeforeDone
+                    return LoopbackReceiver.Response(status: 202, headers: ["Location": "\(endpoint)/operations/\(id)?api-version=2025-11-01&kind=location", "Retry-After": "0"])
+                }
+                return LoopbackReceiver.Response(status: 200)
+            default:
+                return armError(405, "MethodNotAllowed", "not allowed")
+            }
+        case ("POST", 3) where segments[0] == "webhooks" && segments[2] == "getCallbackConfig":
+            guard let hook = registry.hooks[segments[1].lowercased()] else { return armError(404, "ResourceNotFound", "not found") }
+            return json(200, ["serviceUri": hook.serviceUri, "customHeaders": hook.customHeaders])
+        default:
+            return armError(404, "ResourceNotFound", "The Resource '\(path)' was not found.")
+        }
+    }
+
+    /// GET/LIST shape: no serviceUri, no customHeaders (they are secrets).
+    private func listed(_ hook: Hook, path: String) -> [String: Any] {
+        ["id": path, "name": hook.name, "type": "Microsoft.ContainerRegistry/registries/webhooks", "location": hook.location, "tags": hook.tags,
+         "properties": ["status": hook.status, "scope": hook.scope, "actions": hook.actions, "provisioningState": "Succeeded"]]
+    }
+
+    private func finish(_ status: Int, _ body: [String: Any], created: Bool) -> LoopbackReceiver.Response {
+        guard longRunning else { return json(status, body) }
+        let id = UUID().uuidString
+        pendingOperations[id] = pollsBeforeDone
+        return json(201, body, headers: ["Azure-AsyncOperation": "\(endpoint)/operations/\(id)?api-version=2025-11-01", "Retry-After": "0"])
+    }
+
+    private func operation(_ path: String) -> LoopbackReceiver.Response {
+        let id = String(path.dropFirst("/operations/".count))
+        guard let remaining = pendingOperations[id] else { return armError(404, "NotFound", "no such operation") }
+        if remaining > 0 {
+            pendingOperations[id] = remaining - 1
+            return json(200, ["status": "InProgress"], headers: ["Retry-After": "0"])
+        }
+        return json(200, ["status": "Succeeded"])
+    }
+
+    private func tokenEndpoint(_ request: LoopbackReceiver.Request) -> LoopbackReceiver.Response {
+        var form: [String: String] = [:]
+        for pair in request.bodyText.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            if kv.count == 2 { form[kv[0]] = kv[1] }
+        }
+        let valid = form["grant_type"] == "client_credentials" && form["scope"]?.hasSuffix("/.default") == true
+            && (form["client_secret"] == clientSecret
+                || (form["client_assertion"] == federatedAssertion && form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))
+        guard valid else { return json(401, ["error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."]) }
+        return json(200, ["access_token": token, "expires_in": 3599, "token_type": "Bearer"])
+    }
+
+    private func object(_ body: [UInt8]) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+}
