@@ -38,7 +38,7 @@ public final class ARMClient: @unchecked Sendable {
     let defaultPollInterval: Double
 
     public init(
-        endpoint: URL, credential: any TokenCredential, budget: AsyncSemaphore, retry: RetryPolicy = RetryPolicy(),
+        endpoint: URL, credential: any TokenCredential, budget: AsyncSemaphore, retry: RetryPolicy = RetryPolicy(maxAttempts: 8),
         session: URLSession? = nil, defaultPollInterval: Double = 2
     ) {
         self.endpoint = endpoint

@@ -82,7 +82,7 @@ import Testing
         setup.emulator.longRunning = true
         setup.emulator.pollsBeforeDone = 2
         setup.emulator.pageSize = 2
-        setup.emulator.throttleEvery = 3
+        setup.emulator.throttleEvery = 4  // a 25 % storm of 429s
         try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 7))
         let applied = await setup.run(["apply", "--auto-approve"])
         #expect(applied.code == .success, "\(applied.stdout)\(applied.stderr)")
@@ -97,6 +97,37 @@ import Testing
         let again = await setup.run(["plan", "--detailed-exitcode"])
         #expect(again.code == .success, "\(again.stdout)\(again.stderr)")
         #expect(setup.emulator.contractViolations.isEmpty)
+    }
+
+    @Test("ping, events and export work for Azure registries, with secrets masked")
+    func pingEventsExport() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.pageSize = 1
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        _ = await setup.run(["apply", "--auto-approve"])
+        let ping = await setup.run(["ping", "hook1x"])
+        #expect(ping.code == .success, "\(ping.stdout)\(ping.stderr)")
+        #expect(ping.stdout.contains("Authorization: (sensitive value)"))
+        #expect(ping.stdout.contains("https://hooks.example.com/1?…"))
+        _ = await setup.run(["ping", "hook1x"])
+        let events = await setup.run(["events", "hook1x", "--format", "json"])
+        let records = try JSONDecoder().decode([DeliveryRecord].self, from: Data(events.stdout.utf8))
+        #expect(records.count == 2)  // two pages of one, followed through nextLink
+        #expect(records.allSatisfy { $0.action == "ping" && $0.response?.status == 200 })
+        let exported = await setup.run(["export", "--registry", "prod"])
+        #expect(exported.code == .success, "\(exported.stderr)")
+        #expect(exported.stdout.contains("\"azure\""))
+        #expect(exported.stdout.contains("${env:HOOK1X_AUTHORIZATION}"))
+        for output in [ping, events, exported].map({ $0.stdout + $0.stderr }) {
+            #expect(!output.contains("t0ken-secret") && !output.contains("c0de-secret"))
+        }
+        try exported.stdout.write(toFile: setup.directory + "/exported.json", atomically: true, encoding: .utf8)
+        let replan = await setup.run(["plan", "-f", "exported.json", "--detailed-exitcode"], environment: [
+            "HOOK0X_AUTHORIZATION": "Bearer t0ken-secret", "HOOK1X_AUTHORIZATION": "Bearer t0ken-secret",
+            "HOOK0X_URI_QUERY": "code=c0de-secret", "HOOK1X_URI_QUERY": "code=c0de-secret",
+        ])
+        #expect(replan.code == .success, "\(replan.stdout)\(replan.stderr)")
     }
 
     @Test("the tier's limit is checked before any change, naming the tier")

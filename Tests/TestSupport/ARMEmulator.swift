@@ -21,6 +21,8 @@ public final class ARMEmulator: @unchecked Sendable {
         public var sku: String
         public var replicas: [String] = []
         public var hooks: [String: Hook] = [:]
+        /// Delivery events per webhook (lowercased), newest first, as listEvents returns them.
+        public var events: [String: [[String: String]]] = [:]
     }
 
     private let lock = NSLock()
@@ -185,6 +187,29 @@ public final class ARMEmulator: @unchecked Sendable {
             default:
                 return armError(405, "MethodNotAllowed", "not allowed")
             }
+        case ("POST", 3) where segments[0] == "webhooks" && segments[2] == "ping":
+            guard let hook = registry.hooks[segments[1].lowercased()] else { return armError(404, "ResourceNotFound", "not found") }
+            let id = UUID().uuidString.lowercased()
+            // Recorded as the live service records it: the real header values and the full URI.
+            var event: [String: String] = ["id": id, "uri": hook.serviceUri, "action": "ping"]
+            for (name, value) in hook.customHeaders { event["header:" + name] = value }
+            registry.events[segments[1].lowercased(), default: []].insert(event, at: 0)
+            return json(200, ["id": id])
+        case ("POST", 3) where segments[0] == "webhooks" && segments[2] == "listEvents",
+            ("GET", 3) where segments[0] == "webhooks" && segments[2] == "listEvents":
+            let all = registry.events[segments[1].lowercased()] ?? []
+            let skip = Int(query.split(separator: "&").first { $0.hasPrefix("$skiptoken=") }?.dropFirst(11) ?? "0") ?? 0
+            let page = all.dropFirst(skip).prefix(pageSize).map { event -> [String: Any] in
+                var headers: [String: String] = ["Content-Type": "application/json", "Content-Length": "90"]
+                for (key, value) in event where key.hasPrefix("header:") { headers[String(key.dropFirst(7))] = value }
+                return ["id": event["id"] ?? "",
+                        "eventRequestMessage": ["content": ["id": event["id"] ?? "", "timestamp": "2026-11-29T00:00:00Z", "action": event["action"] ?? ""],
+                                                "headers": headers, "method": "POST", "requestUri": event["uri"] ?? "", "version": "1.1"],
+                        "eventResponseMessage": ["headers": ["Content-Length": "2"], "statusCode": "200", "content": "ok", "version": "1.1"]]
+            }
+            var body: [String: Any] = ["value": Array(page)]
+            if skip + pageSize < all.count { body["nextLink"] = "\(endpoint)\(path)?api-version=2025-11-01&$skiptoken=\(skip + pageSize)" }
+            return json(200, body)
         case ("POST", 3) where segments[0] == "webhooks" && segments[2] == "getCallbackConfig":
             guard let hook = registry.hooks[segments[1].lowercased()] else { return armError(404, "ResourceNotFound", "not found") }
             return json(200, ["serviceUri": hook.serviceUri, "customHeaders": hook.customHeaders])

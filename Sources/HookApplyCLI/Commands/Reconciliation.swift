@@ -158,7 +158,7 @@ enum ProviderFactory {
             }
             guard let url = URL(string: chosen) else { return .failure(Unsupported(message: "ARM endpoint is not a URL")) }
             let client = ARMClient(endpoint: url, credential: azure.credential, budget: azure.budget,
-                                   retry: RetryPolicy(baseDelay: azure.retryBase), defaultPollInterval: azure.pollInterval)
+                                   retry: RetryPolicy(maxAttempts: 8, baseDelay: azure.retryBase), defaultPollInterval: azure.pollInterval)
             return .success(AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: name))
         }
     }
