@@ -33,14 +33,17 @@ public final class ARMClient: @unchecked Sendable {
     private let retry: RetryPolicy
     /// Bounds how many ARM calls are in flight across every registry of a run.
     private let budget: AsyncSemaphore
+    /// Shared by every client of a run: the buckets are per subscription, not per registry.
+    public let pacer: ARMPacer
     private let counters = Counters()
     /// Polling interval when an operation gives no Retry-After (tests shorten it).
     let defaultPollInterval: Double
 
     public init(
         endpoint: URL, credential: any TokenCredential, budget: AsyncSemaphore, retry: RetryPolicy = RetryPolicy(maxAttempts: 8),
-        session: URLSession? = nil, defaultPollInterval: Double = 2
+        session: URLSession? = nil, defaultPollInterval: Double = 2, pacer: ARMPacer = ARMPacer()
     ) {
+        self.pacer = pacer
         self.endpoint = endpoint
         self.credential = credential
         self.budget = budget
@@ -103,6 +106,9 @@ public final class ARMClient: @unchecked Sendable {
     }
 
     private func perform(_ method: String, _ url: URL, _ payload: Data?, requestID: String) async throws -> ARMResponse {
+        let kind: ARMPacer.Kind = method == "GET" ? .reads : .writes
+        let pause = pacer.delay(kind)
+        if pause > 0 { await retry.sleep(pause) }
         let token = try await credential.token(scope: scope)
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 60)
         request.httpMethod = method
@@ -132,6 +138,7 @@ public final class ARMClient: @unchecked Sendable {
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
         headers["x-ms-client-request-id"] = headers["x-ms-client-request-id"] ?? requestID
+        pacer.record(headers, kind: kind)
         return ARMResponse(status: http.statusCode, headers: headers, body: Array(result.0))
     }
 

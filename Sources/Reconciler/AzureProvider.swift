@@ -30,6 +30,9 @@ public final class AzureProvider: WebhookProvider, @unchecked Sendable {
         return component.addingPercentEncoding(withAllowedCharacters: allowed) ?? component
     }
 
+    /// ARM calls and retries so far, for `--verbose`.
+    public var statistics: (calls: Int, retries: Int) { client.statistics }
+
     private func webhookPath(_ name: String) -> String { "\(base)/webhooks/\(AzureProvider.escape(name))" }
 
     // MARK: - Observe

@@ -84,9 +84,13 @@ import Testing
         setup.emulator.pageSize = 2
         setup.emulator.throttleEvery = 4  // a 25 % storm of 429s
         try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 7))
-        let applied = await setup.run(["apply", "--auto-approve"])
+        let applied = await setup.run(["apply", "--auto-approve", "--verbose"])
         #expect(applied.code == .success, "\(applied.stdout)\(applied.stderr)")
         #expect(setup.emulator.hooks(subscription: Self.subscription, group: "rg-prod", name: "contosoprod").count == 7)
+        // --verbose counts every retry: with every fourth request refused there must have been some.
+        let report = try #require(applied.stderr.split(separator: "\n").first { $0.contains("ARM calls") })
+        let retried = Int(report.split(separator: ",").last?.split(separator: " ").first ?? "") ?? 0
+        #expect(retried > 0, "\(report)")
         // Change one, drop two: updates by PATCH and deletes with 202 + Location polling.
         try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 5).replacing("\"hook0x\", \"serviceUri\": \"https://hooks.example.com/0", with: "\"hook0x\", \"serviceUri\": \"https://hooks.example.com/zero"))
         let changed = await setup.run(["apply", "--auto-approve"])

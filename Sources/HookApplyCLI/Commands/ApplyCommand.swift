@@ -22,6 +22,7 @@ enum ApplyCommand {
             OptionSpec(long: "registry", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once)."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
+            OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -98,7 +99,9 @@ enum ApplyCommand {
                 context.standardOutput.line("No changes. The registries match the spec.")
                 return .success
             }
-            return await execute(plan, reconciliation: reconciliation, parallelism: parallelism, context)
+            let code = await execute(plan, reconciliation: reconciliation, parallelism: parallelism, context)
+            reconciliation.reportStatistics(arguments, context)
+            return code
         } catch {
             return (error as? Reconciliation.Failure)?.code ?? .failure
         }

@@ -29,6 +29,7 @@ enum PlanCommand {
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: ["text", "json", "markdown"]),
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
+            OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -46,6 +47,7 @@ enum PlanCommand {
                 }
             }
             render(plan, format: arguments.value("format") ?? "text", context)
+            reconciliation.reportStatistics(arguments, context)
             if let out = arguments.value("out"), arguments.value("format") ?? "text" == "text" {
                 context.standardOutput.line("")
                 context.standardOutput.line("Saved the plan to \(out). To make exactly these changes, run: hookapply apply \(out)")

@@ -77,6 +77,16 @@ struct Reconciliation {
 
     var specDigest: String { SHA256.hexDigest(loaded.bytes) }
 
+    /// `--verbose`: what each Azure registry cost in ARM calls and retries.
+    func reportStatistics(_ arguments: ParsedArguments, _ context: Context) {
+        guard arguments.has("verbose") else { return }
+        for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
+            guard let azure = provider as? AzureProvider else { continue }
+            let statistics = azure.statistics
+            context.standardError.line("registry '\(name)': \(statistics.calls) ARM calls, \(statistics.retries) retried")
+        }
+    }
+
     var targets: [String: String] { providers.mapValues(\.displayName) }
 
     /// Observes every selected registry at once; a failure is reported with the registry's name.
@@ -133,6 +143,7 @@ struct AzureContext {
     /// `--arm-endpoint` or `HOOKAPPLY_ARM_ENDPOINT`, which win over the spec's `azure.endpoint`.
     var endpointOverride: String?
     var pollInterval: Double
+    var pacer = ARMPacer()
     /// The first backoff step for throttled calls (emulator tests shorten it).
     var retryBase: Double
 }
@@ -158,7 +169,8 @@ enum ProviderFactory {
             }
             guard let url = URL(string: chosen) else { return .failure(Unsupported(message: "ARM endpoint is not a URL")) }
             let client = ARMClient(endpoint: url, credential: azure.credential, budget: azure.budget,
-                                   retry: RetryPolicy(maxAttempts: 8, baseDelay: azure.retryBase), defaultPollInterval: azure.pollInterval)
+                                   retry: RetryPolicy(maxAttempts: 8, baseDelay: azure.retryBase), defaultPollInterval: azure.pollInterval,
+                                   pacer: azure.pacer)
             return .success(AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: name))
         }
     }
