@@ -21,7 +21,7 @@ let package = Package(
         // The thin executable: builds a context from the process and calls HookApplyCLI.
         .executableTarget(name: "hookapply", dependencies: ["HookApplyCLI"]),
         // Benchmarks, run in release mode: `swift run -c release hookapply-bench`.
-        .executableTarget(name: "hookapply-bench", dependencies: ["HookSpec", "Reconciler", "HookApplyCLI"]),
+        .executableTarget(name: "hookapply-bench", dependencies: ["HookSpec", "Reconciler", "HookApplyCLI", "TestSupport"]),
         // Test helpers shared by the test targets (a loopback HTTP receiver); not part of any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HookSpecTests", dependencies: ["HookSpec", "TestSupport"]),

@@ -38,23 +38,27 @@ public final class ARMClient: @unchecked Sendable {
     private let counters = Counters()
     /// Polling interval when an operation gives no Retry-After (tests shorten it).
     let defaultPollInterval: Double
+    /// How long one call may take before it counts as a (retryable) timeout.
+    let requestTimeout: Double
 
     public init(
         endpoint: URL, credential: any TokenCredential, budget: AsyncSemaphore, retry: RetryPolicy = RetryPolicy(maxAttempts: 8),
-        session: URLSession? = nil, defaultPollInterval: Double = 2, pacer: ARMPacer = ARMPacer()
+        session: URLSession? = nil, defaultPollInterval: Double = 2, pacer: ARMPacer = ARMPacer(), requestTimeout: Double = 60
     ) {
         self.pacer = pacer
+        self.requestTimeout = requestTimeout
         self.endpoint = endpoint
         self.credential = credential
         self.budget = budget
         self.retry = retry
-        self.session = session ?? ARMClient.makeSession()
+        self.session = session ?? ARMClient.makeSession(timeout: requestTimeout)
         self.defaultPollInterval = defaultPollInterval
     }
 
-    static func makeSession() -> URLSession {
+    static func makeSession(timeout: Double = 60) -> URLSession {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
+        // On Linux the session's timeout governs, whatever the request says.
+        configuration.timeoutIntervalForRequest = timeout
         configuration.httpMaximumConnectionsPerHost = 16
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
@@ -110,7 +114,7 @@ public final class ARMClient: @unchecked Sendable {
         let pause = pacer.delay(kind)
         if pause > 0 { await retry.sleep(pause) }
         let token = try await credential.token(scope: scope)
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 60)
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: requestTimeout)
         request.httpMethod = method
         request.setValue("Bearer \(token.token)", forHTTPHeaderField: "Authorization")
         request.setValue(requestID, forHTTPHeaderField: "x-ms-client-request-id")

@@ -20,7 +20,7 @@ func parseOptions() -> Options {
         case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
         case "--only": options.only = arguments.next()
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|plan]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|plan|azure]\n".utf8))
             exit(64)
         }
     }
@@ -123,4 +123,18 @@ if options.only == nil || options.only == "plan" {
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
     print("peak memory: \(format(peakMemoryMiB())) MiB")
+}
+
+if options.only == nil || options.only == "azure" {
+    for throttle in [0, 5] {
+        let runs = try await AzureBenchmark.run(latency: 0.040, parallelism: 10, throttlePercent: throttle)
+        print("")
+        print("hookapply-bench: Azure over the ARM emulator, 40 ms per call, parallelism 10, \(throttle) % of calls answered 429")
+        print("")
+        print("| what | ms | ARM calls | ideal ms | ratio to ideal | succeeded |")
+        print("|---|---:|---:|---:|---:|---|")
+        for run in runs {
+            print("| \(run.name) | \(format(run.milliseconds)) | \(run.calls) | \(format(run.ideal)) | \(String(format: "%.2f", run.milliseconds / run.ideal)) | \(run.succeeded ? "yes" : "NO") |")
+        }
+    }
 }

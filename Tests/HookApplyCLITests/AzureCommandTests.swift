@@ -134,6 +134,54 @@ import Testing
         #expect(replan.code == .success, "\(replan.stdout)\(replan.stderr)")
     }
 
+    @Test("a change that fails mid-apply does not stop the others; the summary tells the truth; a second apply converges")
+    func partialFailure() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.refuseCreates = ["hook2x"]
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 5))
+        let first = await setup.run(["apply", "--auto-approve"])
+        #expect(first.code == .failure)
+        #expect(first.stdout.contains("Apply failed: 1 of 5 changes failed"))
+        #expect(first.stdout.contains("prod/hook2x: failed to create: InvalidRequest"))
+        #expect(first.stdout.contains("Done before the failure: 4 created, 0 updated, 0 deleted."))
+        #expect(setup.emulator.hooks(subscription: Self.subscription, group: "rg-prod", name: "contosoprod").count == 4)
+        setup.emulator.refuseCreates = []
+        let second = await setup.run(["apply", "--auto-approve"])
+        #expect(second.stdout.contains("Apply complete: 1 created, 0 updated, 0 deleted."), "\(second.stdout)\(second.stderr)")
+        #expect((await setup.run(["plan", "--detailed-exitcode"])).code == .success)
+    }
+
+    @Test("a create that timed out but went through succeeds on the retry, without a duplicate")
+    func timedOutCreate() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.slowFirstPut = 2.5
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        // Whole seconds: URLSession on Linux appears to truncate a fractional timeout.
+        let started = Date()
+        let result = await setup.run(["apply", "--auto-approve", "--verbose"], environment: ["HOOKAPPLY_ARM_TIMEOUT": "1"])
+        #expect(Date().timeIntervalSince(started) >= 0.9, "the first PUT should really have waited for the timeout")
+        #expect(result.code == .success, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("Apply complete: 2 created"))
+        #expect(setup.emulator.hooks(subscription: Self.subscription, group: "rg-prod", name: "contosoprod").count == 2)
+        #expect(setup.emulator.requests.filter { $0.hasPrefix("PUT ") }.count >= 4)  // each create was sent again
+        #expect((await setup.run(["plan", "--detailed-exitcode"])).code == .success)
+    }
+
+    @Test("a long-running operation that ends Failed is reported with its code and message")
+    func failedOperation() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.longRunning = true
+        setup.emulator.failOperations = true
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        let result = await setup.run(["apply", "--auto-approve"])
+        #expect(result.code == .failure)
+        #expect(result.stdout.contains("InternalServerError: the operation failed in the test"))
+        #expect(result.stdout.contains("Apply failed: 1 of 1 changes failed"))
+    }
+
     @Test("the tier's limit is checked before any change, naming the tier")
     func tierLimit() async throws {
         let setup = try Setup(sku: "Basic")

@@ -14,6 +14,20 @@ public final class ARMEmulator: @unchecked Sendable {
         public var actions: [String]
         public var serviceUri: String
         public var customHeaders: [String: String]
+
+        public init(
+            name: String, location: String, tags: [String: String], status: String, scope: String, actions: [String], serviceUri: String,
+            customHeaders: [String: String]
+        ) {
+            self.name = name
+            self.location = location
+            self.tags = tags
+            self.status = status
+            self.scope = scope
+            self.actions = actions
+            self.serviceUri = serviceUri
+            self.customHeaders = customHeaders
+        }
     }
 
     public struct Registry: Sendable {
@@ -42,9 +56,28 @@ public final class ARMEmulator: @unchecked Sendable {
     public var pollsBeforeDone = 1
     /// Every n-th request is answered 429 with `Retry-After: 0`.
     public var throttleEvery: Int? = nil
+    /// This share of requests (0-100) is answered 429, at random.
+    public var throttlePercent = 0
+    /// Added to every answer, in seconds (served concurrently).
+    public var latency: Double = 0
+    /// Creates of these webhooks (lowercased) are refused with 400.
+    public var refuseCreates: Set<String> = []
+    /// Long-running operations end as Failed.
+    public var failOperations = false
+    /// The first PUT of each webhook is applied, then answered only after this many seconds (a timeout
+    /// whose request went through).
+    public var slowFirstPut: Double = 0
+    private var slowed: Set<String> = []
     /// The client secret and federated assertion the token endpoint accepts.
     public var clientSecret = "s3cret"
     public var federatedAssertion = "federated-assertion"
+
+    /// Seeds many webhooks at once (benchmarks).
+    public func seed(subscription: String, group: String, name: String, hooks: [Hook]) {
+        lock.withLock {
+            for hook in hooks { registries[Self.key(subscription, group, name)]?.hooks[hook.name.lowercased()] = hook }
+        }
+    }
 
     public init(token: String = "test-token") throws {
         self.token = token
@@ -96,6 +129,7 @@ public final class ARMEmulator: @unchecked Sendable {
     }
 
     private func handle(_ request: LoopbackReceiver.Request) -> LoopbackReceiver.Response {
+        if latency > 0 { usleep(useconds_t(latency * 1_000_000)) }
         lock.lock()
         defer { lock.unlock() }
         requestCount += 1
@@ -113,7 +147,7 @@ public final class ARMEmulator: @unchecked Sendable {
             return armError(401, "InvalidAuthenticationToken", "The access token is invalid.")
         }
         if request.headers["x-ms-client-request-id"] == nil { violations.append("no client request id: \(path)") }
-        if let every = throttleEvery, requestCount % every == 0 {
+        if (throttleEvery.map { requestCount % $0 == 0 } ?? false) || Int.random(in: 0..<100) < throttlePercent {
             return json(429, ["error": ["code": "TooManyRequests", "message": "throttled"]], headers: ["Retry-After": "0"])
         }
         if path.hasPrefix("/operations/") { return operation(path) }
@@ -141,6 +175,9 @@ public final class ARMEmulator: @unchecked Sendable {
             let key = name.lowercased()
             switch request.method {
             case "PUT":
+                if refuseCreates.contains(key) {
+                    return armError(400, "InvalidRequest", "The webhook '\(name)' was refused by the test.")
+                }
                 guard let body = object(request.body), let properties = body["properties"] as? [String: Any],
                     let location = body["location"] as? String, properties["serviceUri"] is String
                 else {
@@ -159,6 +196,15 @@ public final class ARMEmulator: @unchecked Sendable {
                                 actions: properties["actions"] as? [String] ?? [], serviceUri: properties["serviceUri"] as? String ?? "",
                                 customHeaders: properties["customHeaders"] as? [String: String] ?? [:])
                 registry.hooks[key] = hook
+                if slowFirstPut > 0, !slowed.contains(key) {
+                    slowed.insert(key)
+                    registries[registryKey] = registry
+                    let wait = slowFirstPut
+                    lock.unlock()
+                    usleep(useconds_t(wait * 1_000_000))
+                    lock.lock()
+                    return json(200, listed(hook, path: path))
+                }
                 return finish(200, listed(hook, path: path), created: true)
             case "PATCH":
                 guard var hook = registry.hooks[key] else { return armError(404, "ResourceNotFound", "not found") }
@@ -238,6 +284,7 @@ public final class ARMEmulator: @unchecked Sendable {
             pendingOperations[id] = remaining - 1
             return json(200, ["status": "InProgress"], headers: ["Retry-After": "0"])
         }
+        if failOperations { return json(200, ["status": "Failed", "error": ["code": "InternalServerError", "message": "the operation failed in the test"]]) }
         return json(200, ["status": "Succeeded"])
     }
 

@@ -112,8 +112,14 @@ public final class LoopbackReceiver: @unchecked Sendable {
                 if done || errno == EBADF || errno == EINVAL { return }
                 continue
             }
-            handle(client)
+            // One thread per connection, so a slow handler (injected latency) does not serialise clients.
+            let connection = Connection(descriptor: client)
+            Thread { [weak self] in self?.handle(connection.descriptor) }.start()
         }
+    }
+
+    private struct Connection: Sendable {
+        var descriptor: Int32
     }
 
     private func handle(_ client: Int32) {
@@ -122,48 +128,55 @@ public final class LoopbackReceiver: @unchecked Sendable {
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
-        var headerEnd: Int? = nil
-        while headerEnd == nil {
-            let count = recv(client, &chunk, chunk.count, 0)
-            if count <= 0 { return }
-            buffer += chunk[0..<count]
-            headerEnd = find(buffer, [13, 10, 13, 10])
-        }
-        guard let end = headerEnd else { return }
-        let head = String(decoding: buffer[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let requestLine = head.first?.split(separator: " ") ?? []
-        var headers: [String: String] = [:]
-        for line in head.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
-        var body = Array(buffer[(end + 4)...])
-        while body.count < length {
-            let count = recv(client, &chunk, chunk.count, 0)
-            if count <= 0 { break }
-            body += chunk[0..<count]
-        }
-        let request = Request(method: requestLine.first.map(String.init) ?? "", target: requestLine.count > 1 ? String(requestLine[1]) : "",
-                              headers: headers, body: Array(body.prefix(length)))
-        lock.lock()
-        received.append(request)
-        lock.unlock()
-        if let handler {
-            let answer = handler(request)
-            var head = "HTTP/1.1 \(answer.status) Status\r\nContent-Length: \(answer.body.count)\r\nConnection: close\r\n"
-            for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
-            let bytes = Array((head + "\r\n").utf8) + answer.body
+        // Handler mode keeps connections alive (as ARM does); the fixed-answer mode closes after one request.
+        while true {
+            var headerEnd: Int? = find(buffer, [13, 10, 13, 10])
+            while headerEnd == nil {
+                let count = recv(client, &chunk, chunk.count, 0)
+                if count <= 0 { return }
+                buffer += chunk[0..<count]
+                headerEnd = find(buffer, [13, 10, 13, 10])
+            }
+            guard let end = headerEnd else { return }
+            let head = String(decoding: buffer[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
+            let requestLine = head.first?.split(separator: " ") ?? []
+            var headers: [String: String] = [:]
+            for line in head.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            buffer.removeSubrange(0..<(end + 4))
+            while buffer.count < length {
+                let count = recv(client, &chunk, chunk.count, 0)
+                if count <= 0 { return }
+                buffer += chunk[0..<count]
+            }
+            let body = Array(buffer.prefix(length))
+            buffer.removeSubrange(0..<length)
+            let request = Request(method: requestLine.first.map(String.init) ?? "", target: requestLine.count > 1 ? String(requestLine[1]) : "",
+                                  headers: headers, body: body)
+            lock.lock()
+            received.append(request)
+            lock.unlock()
+            if let handler {
+                let answer = handler(request)
+                var head = "HTTP/1.1 \(answer.status) Status\r\nContent-Length: \(answer.body.count)\r\nConnection: keep-alive\r\n"
+                for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
+                let bytes = Array((head + "\r\n").utf8) + answer.body
+                let sent = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if sent <= 0 || headers["connection"]?.lowercased() == "close" { return }
+                continue
+            }
+            var responseBody = "received"
+            if echoHeaders {
+                responseBody = "target=\(request.target)\n" + headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+            }
+            let response = "HTTP/1.1 \(status) Status\r\nContent-Type: text/plain\r\nContent-Length: \(responseBody.utf8.count)\r\nConnection: close\r\n\r\n\(responseBody)"
+            let bytes = Array(response.utf8)
             _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             return
         }
-        var responseBody = "received"
-        if echoHeaders {
-            responseBody = "target=\(request.target)\n" + headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
-        }
-        let response = "HTTP/1.1 \(status) Status\r\nContent-Type: text/plain\r\nContent-Length: \(responseBody.utf8.count)\r\nConnection: close\r\n\r\n\(responseBody)"
-        let bytes = Array(response.utf8)
-        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {

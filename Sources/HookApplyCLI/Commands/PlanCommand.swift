@@ -30,6 +30,7 @@ enum PlanCommand {
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
+            OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once across all registries (default 10)."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {

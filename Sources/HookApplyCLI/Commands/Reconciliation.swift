@@ -58,7 +58,8 @@ struct Reconciliation {
             budget: AsyncSemaphore(Int(arguments.value("parallelism") ?? "") ?? 10),
             endpointOverride: arguments.value("arm-endpoint") ?? context.environment["HOOKAPPLY_ARM_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 },
             pollInterval: Double(context.environment["HOOKAPPLY_ARM_POLL_INTERVAL"] ?? "") ?? 2,
-            retryBase: Double(context.environment["HOOKAPPLY_ARM_RETRY_BASE"] ?? "") ?? 0.5)
+            retryBase: Double(context.environment["HOOKAPPLY_ARM_RETRY_BASE"] ?? "") ?? 0.5,
+            requestTimeout: Double(context.environment["HOOKAPPLY_ARM_TIMEOUT"] ?? "") ?? 60)
         for registry in selected {
             switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure) {
             case .success(let provider): providers[registry.name] = provider
@@ -146,6 +147,8 @@ struct AzureContext {
     var pacer = ARMPacer()
     /// The first backoff step for throttled calls (emulator tests shorten it).
     var retryBase: Double
+    /// Per-call timeout (`HOOKAPPLY_ARM_TIMEOUT`, default 60 s).
+    var requestTimeout: Double
 }
 
 /// Builds the provider for a registry's target.
@@ -170,7 +173,7 @@ enum ProviderFactory {
             guard let url = URL(string: chosen) else { return .failure(Unsupported(message: "ARM endpoint is not a URL")) }
             let client = ARMClient(endpoint: url, credential: azure.credential, budget: azure.budget,
                                    retry: RetryPolicy(maxAttempts: 8, baseDelay: azure.retryBase), defaultPollInterval: azure.pollInterval,
-                                   pacer: azure.pacer)
+                                   pacer: azure.pacer, requestTimeout: azure.requestTimeout)
             return .success(AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: name))
         }
     }
