@@ -176,6 +176,8 @@ public final class CredentialChain: TokenCredential, @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["az", "account", "get-access-token", "--resource", resource, "--output", "json"]
+        // The command's environment (PATH, AZURE_CONFIG_DIR), not necessarily this process's.
+        process.environment = environment
         let output = Pipe()
         process.standardOutput = output
         process.standardError = Pipe()

@@ -214,6 +214,28 @@ import Testing
         #expect(nothing.stderr.contains("no Azure credentials worked; tried AZURE_ACCESS_TOKEN"))
     }
 
+    @Test("sign-in with managed identity (App Service, instance metadata) and with the Azure CLI")
+    func managedIdentityAndCLI() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        let appService = await setup.run(["plan"], environment: [
+            "AZURE_ACCESS_TOKEN": "", "IDENTITY_ENDPOINT": setup.emulator.endpoint + "/msi/token", "IDENTITY_HEADER": "identity-header-secret",
+        ])
+        #expect(appService.code == .success, "\(appService.stderr)")
+        let metadata = await setup.run(["plan"], environment: ["AZURE_ACCESS_TOKEN": "", "AZURE_POD_IDENTITY_AUTHORITY_HOST": setup.emulator.endpoint])
+        #expect(metadata.code == .success, "\(metadata.stderr)")
+        // A stand-in `az` on PATH answers as `az account get-access-token --output json` does.
+        let bin = setup.directory + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let script = "#!/bin/sh\n[ \"$1 $2\" = \"account get-access-token\" ] || exit 2\necho '{\"accessToken\": \"\(setup.emulator.token)\", \"expiresOn\": \"2099-01-01 00:00:00.000000\", \"expires_on\": 4070908800}'\n"
+        try script.write(toFile: bin + "/az", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/az")
+        let cli = await setup.run(["plan"], environment: ["AZURE_ACCESS_TOKEN": "", "PATH": bin + ":/usr/bin:/bin"])
+        #expect(cli.code == .success, "\(cli.stderr)")
+        #expect(!(appService.stdout + appService.stderr + cli.stdout + cli.stderr).contains("identity-header-secret"))
+    }
+
     @Test("ARM errors are shown as code: message with a hint and the request ids")
     func errors() async throws {
         let setup = try Setup()

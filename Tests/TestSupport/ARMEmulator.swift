@@ -138,6 +138,16 @@ public final class ARMEmulator: @unchecked Sendable {
         let query = parts.count > 1 ? String(parts[1]) : ""
         log.append("\(request.method) \(path)")
         if path.hasSuffix("/oauth2/v2.0/token") { return tokenEndpoint(request) }
+        if path == "/msi/token" {  // App Service / Functions managed identity
+            guard request.headers["x-identity-header"] == "identity-header-secret", query.contains("resource=") else {
+                return json(401, ["error": "unauthorized"])
+            }
+            return json(200, ["access_token": token, "expires_on": String(Int(Date().timeIntervalSince1970) + 3600)])
+        }
+        if path == "/metadata/identity/oauth2/token" {  // the instance metadata service
+            guard request.headers["metadata"] == "true", query.contains("resource=") else { return json(400, ["error": "bad_request"]) }
+            return json(200, ["access_token": token, "expires_in": "3600"])
+        }
         guard query.contains("api-version=2025-11-01") else {
             violations.append("no api-version: \(request.method) \(path)")
             return armError(400, "MissingApiVersionParameter", "The api-version query parameter is required")
