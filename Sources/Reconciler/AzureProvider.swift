@@ -38,7 +38,26 @@ public final class AzureProvider: WebhookProvider, @unchecked Sendable {
     // MARK: - Observe
 
     public func observe() async throws -> ObservedRegistry {
-        let registry = try await client.send("GET", base, what: "reading registry \(resourceID)")
+        // The registry and the first page of its webhooks are independent: fetch them at the same time.
+        let first = FirstCalls()
+        let client = self.client
+        let base = self.base
+        let resourceID = self.resourceID
+        await concurrentForEach(2) { index in
+            do {
+                if index == 0 {
+                    first.registry = try await client.send("GET", base, what: "reading registry \(resourceID)")
+                } else {
+                    first.page = try await client.send("GET", "\(base)/webhooks", what: "listing webhooks of \(resourceID)")
+                }
+            } catch {
+                first.error = ProviderError.from(error)
+            }
+        }
+        if let error = first.error { throw error }
+        guard let registry = first.registry, let firstPage = first.page else {
+            throw ProviderError(.fatal, code: "internal", "observing \(resourceID) produced no answer")
+        }
         guard registry.status == 200, let body = registry.json() else {
             let hint = registry.status == 404 ? "no registry at \(resourceID); check subscriptionId, resourceGroup and registry" : nil
             throw ARMClient.error(registry, what: "reading the registry", hint: hint)
@@ -52,20 +71,19 @@ public final class AzureProvider: WebhookProvider, @unchecked Sendable {
         lock.withLock { facts = found }
 
         var items: [[String: Any]] = []
-        var next: String? = "\(base)/webhooks"
-        var pages = 0
-        while let link = next {
-            pages += 1
-            if pages > 10_000 { throw ProviderError(.fatal, code: "paging", "listing webhooks did not end") }
-            let page = try await client.send("GET", link, what: "listing webhooks of \(resourceID)")
+        var page = firstPage
+        var pages = 1
+        while true {
             guard page.status == 200, let json = page.json() else { throw ARMClient.error(page, what: "listing webhooks") }
             items += (json["value"] as? [[String: Any]]) ?? []
-            next = (json["nextLink"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            guard let link = (json["nextLink"] as? String).flatMap({ $0.isEmpty ? nil : $0 }) else { break }
+            pages += 1
+            if pages > 10_000 { throw ProviderError(.fatal, code: "paging", "listing webhooks did not end") }
+            page = try await client.send("GET", link, what: "listing webhooks of \(resourceID)")
         }
 
         // Secrets come only from getCallbackConfig, one call per webhook, concurrently within the shared budget.
         let configs = CallbackConfigs(count: items.count)
-        let client = self.client
         let paths = items.map { webhookPath(($0["name"] as? String) ?? "") + "/getCallbackConfig" }
         await concurrentForEach(items.count) { index in
             do {
@@ -253,4 +271,27 @@ final class CallbackConfigs: @unchecked Sendable {
     var firstError: ProviderError? { lock.withLock { errors.first } }
 
     func value(_ index: Int) -> (uri: String, headers: [String: String]) { lock.withLock { (uris[index], headers[index]) } }
+}
+
+/// The two first calls of an observation, made at once (a concrete locked container: see concurrentForEach).
+final class FirstCalls: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storedRegistry: ARMResponse?
+    private var storedPage: ARMResponse?
+    private var storedError: ProviderError?
+
+    var registry: ARMResponse? {
+        get { lock.withLock { storedRegistry } }
+        set { lock.withLock { storedRegistry = newValue } }
+    }
+
+    var page: ARMResponse? {
+        get { lock.withLock { storedPage } }
+        set { lock.withLock { storedPage = newValue } }
+    }
+
+    var error: ProviderError? {
+        get { lock.withLock { storedError } }
+        set { lock.withLock { if storedError == nil { storedError = newValue } } }
+    }
 }

@@ -30,6 +30,7 @@ public final class CredentialChain: TokenCredential, @unchecked Sendable {
     private let session: URLSession
     private let lock = NSLock()
     private var cache: [String: AccessToken] = [:]
+    private let gate = AsyncSemaphore(1)
     /// How long to wait for the instance metadata service before deciding there is none.
     private let metadataTimeout: Double
 
@@ -40,11 +41,27 @@ public final class CredentialChain: TokenCredential, @unchecked Sendable {
     }
 
     public func token(scope: String) async throws -> AccessToken {
-        let cached = lock.withLock { cache[scope] }
-        if let cached, cached.expiresAt.timeIntervalSinceNow > 300 { return cached }
-        let fresh = try await fetch(scope: scope)
-        lock.withLock { cache[scope] = fresh }
-        return fresh
+        if let cached = usable(scope) { return cached }
+        // One sign-in at a time: concurrent first calls wait for it instead of each signing in.
+        await gate.acquire()
+        if let cached = usable(scope) {
+            await gate.release()
+            return cached
+        }
+        do {
+            let fresh = try await fetch(scope: scope)
+            lock.withLock { cache[scope] = fresh }
+            await gate.release()
+            return fresh
+        } catch {
+            await gate.release()
+            throw error
+        }
+    }
+
+    /// A cached token with more than five minutes left.
+    private func usable(_ scope: String) -> AccessToken? {
+        lock.withLock { cache[scope].flatMap { $0.expiresAt.timeIntervalSinceNow > 300 ? $0 : nil } }
     }
 
     /// Which way the chain will use, for messages (never a secret).

@@ -182,6 +182,24 @@ import Testing
         #expect(result.stdout.contains("Apply failed: 1 of 1 changes failed"))
     }
 
+    @Test("5xx answers are retried; the service's own QuotaExceeded names the tier")
+    func serverErrorsAndQuota() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.throttleEvery = 5
+        setup.emulator.throttleStatus = 503
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 3))
+        let applied = await setup.run(["apply", "--auto-approve"])
+        #expect(applied.code == .success, "\(applied.stdout)\(applied.stderr)")
+        setup.emulator.throttleEvery = nil
+        setup.emulator.quotaOverride = 3
+        try setup.write(Self.spec(endpoint: setup.emulator.endpoint, webhooks: 4))
+        let over = await setup.run(["apply", "--auto-approve"])
+        #expect(over.code == .failure)
+        #expect(over.stdout.contains("QuotaExceeded"))
+        #expect(over.stdout.contains("the registry's Premium tier allows 500 webhooks"))
+    }
+
     @Test("the tier's limit is checked before any change, naming the tier")
     func tierLimit() async throws {
         let setup = try Setup(sku: "Basic")
@@ -201,6 +219,9 @@ import Testing
         let base = ["AZURE_ACCESS_TOKEN": "", "AZURE_TENANT_ID": "tenant", "AZURE_CLIENT_ID": "client", "AZURE_AUTHORITY_HOST": setup.emulator.endpoint]
         let secret = await setup.run(["plan"], environment: base.merging(["AZURE_CLIENT_SECRET": setup.emulator.clientSecret]) { _, new in new })
         #expect(secret.code == .success, "\(secret.stderr)")
+        // One sign-in for the whole run: the token is cached, not fetched per call.
+        #expect(setup.emulator.requests.filter { $0.hasSuffix("/oauth2/v2.0/token") }.count == 1)
+        #expect(setup.emulator.requests.filter { !$0.hasSuffix("/oauth2/v2.0/token") }.count >= 2)  // two ARM calls shared it
         let wrong = await setup.run(["plan"], environment: base.merging(["AZURE_CLIENT_SECRET": "wrong-s3cret-value"]) { _, new in new })
         #expect(wrong.code == .failure)
         #expect(wrong.stderr.contains("invalid_client"))

@@ -56,6 +56,10 @@ public final class ARMEmulator: @unchecked Sendable {
     public var pollsBeforeDone = 1
     /// Every n-th request is answered 429 with `Retry-After: 0`.
     public var throttleEvery: Int? = nil
+    /// The status injected failures get: 429 (throttled) or a 5xx.
+    public var throttleStatus = 429
+    /// Overrides the tier's webhook quota (to reach the service's QuotaExceeded past the planner's check).
+    public var quotaOverride: Int? = nil
     /// This share of requests (0-100) is answered 429, at random.
     public var throttlePercent = 0
     /// Added to every answer, in seconds (served concurrently).
@@ -158,7 +162,8 @@ public final class ARMEmulator: @unchecked Sendable {
         }
         if request.headers["x-ms-client-request-id"] == nil { violations.append("no client request id: \(path)") }
         if (throttleEvery.map { requestCount % $0 == 0 } ?? false) || Int.random(in: 0..<100) < throttlePercent {
-            return json(429, ["error": ["code": "TooManyRequests", "message": "throttled"]], headers: ["Retry-After": "0"])
+            let code = throttleStatus == 429 ? "TooManyRequests" : "ServiceUnavailable"
+            return json(throttleStatus, ["error": ["code": code, "message": "injected failure"]], headers: ["Retry-After": "0"])
         }
         if path.hasPrefix("/operations/") { return operation(path) }
         let lower = path.lowercased()
@@ -198,7 +203,7 @@ public final class ARMEmulator: @unchecked Sendable {
                     return armError(404, "RegistryResourceNotFound", "The registry resource could not be found.")
                 }
                 let limits = ["basic": 2, "standard": 10, "premium": 500]
-                if registry.hooks[key] == nil, registry.hooks.count >= limits[registry.sku.lowercased()] ?? 500 {
+                if registry.hooks[key] == nil, registry.hooks.count >= quotaOverride ?? limits[registry.sku.lowercased()] ?? 500 {
                     return armError(409, "QuotaExceeded", "Quota exceeded for resource type webhooks for the registry SKU \(registry.sku).")
                 }
                 let hook = Hook(name: registry.hooks[key]?.name ?? name, location: location, tags: body["tags"] as? [String: String] ?? [:],
