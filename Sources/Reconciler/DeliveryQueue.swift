@@ -1,0 +1,176 @@
+import Foundation
+import HookSpec
+
+/// The durable queue behind `serve`: accepted events are appended (and fsynced) before the registry gets
+/// its 2xx, so a crash loses nothing that was acknowledged; deliveries are recorded per (event, webhook),
+/// so a restart delivers exactly what is still pending. Delivery is at least once: a crash between a
+/// delivery and its record sends that one again.
+///
+/// One append-only JSON-lines file: `{"kind":"event",…}` and `{"kind":"done",…}` records. A torn last
+/// line (a crash mid-write) is ignored.
+public final class DeliveryQueue: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private var events: [RegistryNotification] = []
+    private var known: Set<String> = []
+    private var done: Set<String> = []
+
+    public init(path: String) throws {
+        self.path = path
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        for line in data.split(separator: 0x0A) where !line.isEmpty {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: String] else { continue }
+            switch object["kind"] {
+            case "event":
+                guard let id = object["id"], let actionText = object["action"], let action = WebhookAction(rawValue: actionText),
+                    let repository = object["repository"], let body = object["body"].flatMap({ Data(base64Encoded: $0) })
+                else { continue }
+                if known.insert(id).inserted {
+                    events.append(RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body)))
+                }
+            case "done":
+                if let id = object["id"], let webhook = object["webhook"] { done.insert(Self.key(id, webhook)) }
+            default:
+                continue
+            }
+        }
+    }
+
+    static func key(_ id: String, _ webhook: String) -> String { id + "\u{0}" + webhook.lowercased() }
+
+    /// Appends the events not seen before (registries retry batches) in one fsynced write; returns them.
+    public func enqueue(_ notifications: [RegistryNotification]) throws -> [RegistryNotification] {
+        try lock.withLock {
+            var fresh: [RegistryNotification] = []
+            var seenNow: Set<String> = []
+            for notification in notifications where !known.contains(notification.id) && seenNow.insert(notification.id).inserted {
+                fresh.append(notification)
+            }
+            guard !fresh.isEmpty else { return [] }
+            var lines: [UInt8] = []
+            for notification in fresh {
+                var record = ["kind": "event", "id": notification.id, "action": notification.action.rawValue,
+                              "repository": notification.repository, "body": Data(notification.body).base64EncodedString()]
+                if let tag = notification.tag { record["tag"] = tag }
+                lines += try Self.line(record)
+            }
+            try append(lines, sync: true)
+            for notification in fresh {
+                known.insert(notification.id)
+                events.append(notification)
+            }
+            return fresh
+        }
+    }
+
+    /// Records that an event is finished for a webhook (delivered, or given up after the last attempt).
+    public func markDone(_ id: String, webhook: String) throws {
+        try lock.withLock {
+            // No fsync: losing this record only means one more delivery after a crash (at least once).
+            try append(try Self.line(["kind": "done", "id": id, "webhook": webhook]), sync: false)
+            done.insert(Self.key(id, webhook))
+        }
+    }
+
+    public func isDone(_ id: String, webhook: String) -> Bool { lock.withLock { done.contains(Self.key(id, webhook)) } }
+
+    /// Every event received, in order.
+    public var allEvents: [RegistryNotification] { lock.withLock { events } }
+
+    private static func line(_ record: [String: String]) throws -> [UInt8] {
+        Array(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])) + [0x0A]
+    }
+
+    private func append(_ bytes: [UInt8], sync: Bool) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ProviderError(.fatal, code: "queue", "cannot open the delivery queue '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw ProviderError(.fatal, code: "queue", "cannot append to the delivery queue '\(path)'") }
+        if sync, fsync(descriptor) != 0 { throw ProviderError(.fatal, code: "queue", "cannot sync the delivery queue '\(path)'") }
+    }
+}
+
+/// Counters for `/metrics`.
+public final class DeliveryMetrics: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: Int] = [:]
+
+    public init() {}
+
+    public func add(_ name: String, _ amount: Int = 1) { lock.withLock { values[name, default: 0] += amount } }
+    public func value(_ name: String) -> Int { lock.withLock { values[name] ?? 0 } }
+}
+
+/// Delivers queued events to the webhooks they match: in event order per webhook, different webhooks
+/// concurrently, failed attempts retried with backoff up to `maxAttempts`, every attempt in the event log.
+public struct DeliveryEngine: Sendable {
+    public var queue: DeliveryQueue
+    /// Read at every drain, so webhooks changed by `apply` are picked up without a restart.
+    public var webhooks: @Sendable () throws -> [WebhookState]
+    public var log: EventLog
+    public var delivery: WebhookDelivery
+    public var maxAttempts: Int
+    public var retry: RetryPolicy
+    public var metrics: DeliveryMetrics
+
+    public init(
+        queue: DeliveryQueue, webhooks: @escaping @Sendable () throws -> [WebhookState], log: EventLog,
+        delivery: WebhookDelivery = WebhookDelivery(), maxAttempts: Int = 5, retry: RetryPolicy = RetryPolicy(), metrics: DeliveryMetrics = DeliveryMetrics()
+    ) {
+        self.queue = queue
+        self.webhooks = webhooks
+        self.log = log
+        self.delivery = delivery
+        self.maxAttempts = max(1, maxAttempts)
+        self.retry = retry
+        self.metrics = metrics
+    }
+
+    /// How many (event, webhook) deliveries are pending.
+    public func depth() throws -> Int { try pending().reduce(0) { $0 + $1.events.count } }
+
+    private func pending() throws -> [(webhook: WebhookState, events: [RegistryNotification])] {
+        let current = try webhooks()
+        let events = queue.allEvents
+        return current.compactMap { webhook in
+            let due = events.filter {
+                !queue.isDone($0.id, webhook: webhook.name) && !WebhookMatcher.webhooks(for: $0, among: [webhook]).isEmpty
+            }
+            return due.isEmpty ? nil : (webhook, due)
+        }
+    }
+
+    /// Delivers everything pending and returns when done.
+    public func drain() async throws {
+        let work = try pending()
+        let engine = self
+        await concurrentForEach(work.count) { index in
+            let (webhook, events) = work[index]
+            for event in events {  // in order: one webhook's events never overtake each other
+                await engine.deliver(event, to: webhook)
+            }
+        }
+    }
+
+    private func deliver(_ event: RegistryNotification, to webhook: WebhookState) async {
+        metrics.add("forwarded")
+        for attempt in 1...maxAttempts {
+            let record = await delivery.send(event.body, to: webhook, eventID: event.id, action: event.action.rawValue, attempt: attempt)
+            try? log.append(record)
+            if record.isSuccess {
+                metrics.add("delivered")
+                try? queue.markDone(event.id, webhook: webhook.name)
+                return
+            }
+            if attempt < maxAttempts {
+                metrics.add("retried")
+                await retry.sleep(retry.delay(afterAttempt: attempt, retryAfter: nil))
+            }
+        }
+        metrics.add("failed")
+        try? queue.markDone(event.id, webhook: webhook.name)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import HookSpec
+import TestSupport
+import Testing
+
+@testable import Reconciler
+
+/// The durable queue and the delivery engine behind `serve`, against real loopback receivers.
+@Suite struct DeliveryEngineTests {
+    static func push(_ id: String, repository: String = "demo/hello", tag: String = "v1") -> RegistryNotification {
+        RegistryNotification(id: id, action: .push, repository: repository, tag: tag, body: Array(#"{"id":"\#(id)","action":"push"}"#.utf8))
+    }
+
+    static let fastRetry = RetryPolicy(maxAttempts: 5, baseDelay: 0.001, maxDelay: 0.005)
+
+    /// Webhooks the engine reads at each drain (a test can change them, as an apply would).
+    final class Webhooks: @unchecked Sendable {
+        private let lock = NSLock()
+        private var current: [WebhookState]
+        init(_ webhooks: [WebhookState]) { current = webhooks }
+        func set(_ webhooks: [WebhookState]) { lock.withLock { current = webhooks } }
+        var value: [WebhookState] { lock.withLock { current } }
+    }
+
+    @Test("accepted events survive a restart, duplicates are dropped, and a torn last line is ignored")
+    func durability() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/dev.queue.jsonl"
+        let queue = try DeliveryQueue(path: path)
+        #expect(try queue.enqueue([Self.push("a"), Self.push("b"), Self.push("a")]).map(\.id) == ["a", "b"])
+        #expect(try queue.enqueue([Self.push("b"), Self.push("c")]).map(\.id) == ["c"])  // a retried batch
+        try queue.markDone("a", webhook: "hook1x")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"kind":"event","id":"torn"#.utf8))
+        try handle.close()
+        let reopened = try DeliveryQueue(path: path)
+        #expect(reopened.allEvents.map(\.id) == ["a", "b", "c"])
+        #expect(reopened.allEvents.first?.body == Self.push("a").body)
+        #expect(reopened.isDone("a", webhook: "HOOK1X"))
+        #expect(!reopened.isDone("b", webhook: "hook1x"))
+    }
+
+    @Test("events reach only matching webhooks, in order per webhook, with custom headers, logged with secrets masked")
+    func delivers() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try LoopbackReceiver()
+        defer { receiver.stop() }
+        let queue = try DeliveryQueue(path: directory + "/q.jsonl")
+        _ = try queue.enqueue((1...5).map { Self.push("e\($0)") } + [Self.push("other", repository: "other/app")])
+        let secret = "s3cret-\(UUID().uuidString)"
+        let webhooks = Webhooks([
+            WebhookState(name: "scoped", serviceUri: receiver.url + "/scoped?code=\(secret)", customHeaders: [ResolvedHeader(name: "Authorization", value: secret)],
+                         actions: [.push], scope: "demo/hello:*"),
+            WebhookState(name: "deletes", serviceUri: receiver.url + "/deletes", actions: [.delete]),
+            WebhookState(name: "paused", serviceUri: receiver.url + "/paused", actions: [.push], status: .disabled),
+        ])
+        let log = EventLog(path: directory + "/q.events.jsonl")
+        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks.value }, log: log, retry: Self.fastRetry)
+        #expect(try engine.depth() == 5)
+        try await engine.drain()
+        let received = receiver.requests
+        #expect(received.map(\.target) == Array(repeating: "/scoped?code=\(secret)", count: 5))
+        let ids = received.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: String])?["id"] }
+        #expect(ids == ["e1", "e2", "e3", "e4", "e5"])
+        #expect(received.allSatisfy { $0.headers["authorization"] == secret && $0.headers["content-type"] == "application/json" })
+        #expect(try engine.depth() == 0)
+        let text = try String(contentsOfFile: log.path, encoding: .utf8)
+        #expect(!text.contains(secret))
+        #expect(engine.metrics.value("delivered") == 5)
+        // A webhook added later (an apply) is picked up at the next drain, without a restart.
+        webhooks.set(webhooks.value + [WebhookState(name: "newcomer", serviceUri: receiver.url + "/new", actions: [.push])])
+        #expect(try engine.depth() == 6)
+        try await engine.drain()
+        #expect(receiver.requests.filter { $0.target == "/new" }.count == 6)
+    }
+
+    @Test("failed deliveries are retried, then given up after the last attempt; a restart does not resend finished ones")
+    func retries() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let counter = Counter()
+        // Fails the first two attempts of every event, then accepts.
+        let flaky = try LoopbackReceiver(handler: { _ in LoopbackReceiver.Response(status: counter.next() % 3 == 0 ? 200 : 503) })
+        let down = try LoopbackReceiver(status: 500)
+        defer {
+            flaky.stop()
+            down.stop()
+        }
+        let path = directory + "/q.jsonl"
+        let queue = try DeliveryQueue(path: path)
+        _ = try queue.enqueue([Self.push("x1"), Self.push("x2")])
+        let webhooks = [
+            WebhookState(name: "flaky", serviceUri: flaky.url, actions: [.push]),
+            WebhookState(name: "down", serviceUri: down.url, actions: [.push]),
+        ]
+        let log = EventLog(path: directory + "/q.events.jsonl")
+        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: log, maxAttempts: 3, retry: Self.fastRetry)
+        try await engine.drain()
+        #expect(flaky.requests.count == 6)  // 3 attempts each, the third accepted
+        #expect(down.requests.count == 6)  // 3 attempts each, then given up
+        #expect(engine.metrics.value("delivered") == 2)
+        #expect(engine.metrics.value("failed") == 2)
+        #expect(engine.metrics.value("retried") == 8)
+        let attempts = try log.read(webhook: "flaky", limit: 10).map(\.attempt)
+        #expect(attempts.sorted() == [1, 1, 2, 2, 3, 3])
+        // After a restart nothing is pending: delivered and given-up events are finished.
+        let restarted = DeliveryEngine(queue: try DeliveryQueue(path: path), webhooks: { webhooks }, log: log, maxAttempts: 3, retry: Self.fastRetry)
+        #expect(try restarted.depth() == 0)
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func next() -> Int { lock.withLock { count += 1; return count } }
+    }
+}
