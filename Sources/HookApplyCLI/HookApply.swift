@@ -15,6 +15,7 @@ public enum HookApply {
         Command(spec: PingCommand.spec) { await PingCommand.run($0, $1) },
         Command(spec: EventsCommand.spec) { await EventsCommand.run($0, $1) },
         Command(spec: ExportCommand.spec) { await ExportCommand.run($0, $1) },
+        Command(spec: ServeCommand.spec) { await ServeCommand.run($0, $1) },
         Command(spec: SchemaCommand.spec) { SchemaCommand.run($0, $1) },
         Command(spec: VersionCommand.spec) { VersionCommand.run($0, $1) },
     ]

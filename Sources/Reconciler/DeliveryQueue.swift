@@ -115,6 +115,8 @@ public struct DeliveryEngine: Sendable {
     public var maxAttempts: Int
     public var retry: RetryPolicy
     public var metrics: DeliveryMetrics
+    /// Called after every attempt (for a log line); the record is already masked.
+    public var onAttempt: @Sendable (DeliveryRecord) -> Void = { _ in }
 
     public init(
         queue: DeliveryQueue, webhooks: @escaping @Sendable () throws -> [WebhookState], log: EventLog,
@@ -160,6 +162,7 @@ public struct DeliveryEngine: Sendable {
         for attempt in 1...maxAttempts {
             let record = await delivery.send(event.body, to: webhook, eventID: event.id, action: event.action.rawValue, attempt: attempt)
             try? log.append(record)
+            onAttempt(record)
             if record.isSuccess {
                 metrics.add("delivered")
                 try? queue.markDone(event.id, webhook: webhook.name)

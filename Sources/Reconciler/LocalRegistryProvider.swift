@@ -109,6 +109,9 @@ public final class LocalRegistryProvider: WebhookProvider, @unchecked Sendable {
     // release builds corrupted task memory when heavy synchronous work was inlined into an async
     // protocol witness that ran concurrently (reproduced in hookapply-bench); keeping witnesses trivial
     // avoids it. See the note in ConcurrentMap.swift.
+    /// The webhooks as the state file holds them now (read fresh: `serve` picks up an `apply` this way).
+    public func currentWebhooks() throws -> [WebhookState] { try observeNow().webhooks }
+
     @inline(never)
     func observeNow() throws -> ObservedRegistry {
         try locked {

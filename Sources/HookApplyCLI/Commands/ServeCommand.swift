@@ -1,0 +1,104 @@
+import Foundation
+import HookSpec
+import Reconciler
+
+/// `hookapply serve`: receives a self-hosted registry's notifications and delivers them to the webhooks
+/// the local registry holds, in ACR's format, durably.
+enum ServeCommand {
+    static let spec = CommandSpec(
+        name: "serve",
+        abstract: "Deliver a self-hosted registry's notifications to the webhooks of a local registry.",
+        discussion: """
+            Point a CNCF Distribution registry's notifications at http://HOST:PORT/events. Accepted events are
+            stored durably before they are acknowledged and delivered at least once, in order per webhook,
+            retried with backoff. Stops on SIGINT or SIGTERM after finishing what is in flight.
+            """,
+        options: [
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            OptionSpec(long: "registry", valueName: "name", help: "The local registry whose webhooks fire (required when the spec has several)."),
+            OptionSpec(long: "listen", valueName: "host:port", help: "Where to listen (default 127.0.0.1:5080)."),
+            OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),
+            OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5)."),
+            OptionSpec(long: "timeout", valueName: "seconds", help: "Per-delivery timeout (default 5, as ACR)."),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        let listen = arguments.value("listen") ?? "127.0.0.1:5080"
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = UInt16(parts[1]) else {
+            return HookApply.usageError("--listen needs HOST:PORT, for example 127.0.0.1:5080", usage: spec.usage, context, helpFor: "serve")
+        }
+        guard let attempts = Int(arguments.value("max-attempts") ?? "5"), attempts >= 1,
+            let timeout = Double(arguments.value("timeout") ?? "5"), timeout > 0
+        else {
+            return HookApply.usageError("--max-attempts and --timeout need positive numbers", usage: spec.usage, context, helpFor: "serve")
+        }
+        var token: String? = nil
+        if let variable = arguments.value("token-env") {
+            guard let value = context.environment[variable], !value.isEmpty else {
+                context.standardError.line("error: --token-env \(variable): the environment variable is not set or empty")
+                return .failure
+            }
+            token = value
+        }
+        do {
+            let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true)
+            guard let registry = reconciliation.registries.first,
+                let provider = reconciliation.providers[registry.name] as? LocalRegistryProvider
+            else {
+                context.standardError.line("error: serve delivers the webhooks of a local registry; this one is not local")
+                return .failure
+            }
+            let queuePath = (provider.path.hasSuffix(".json") ? String(provider.path.dropLast(5)) : provider.path) + ".queue.jsonl"
+            let queue = try DeliveryQueue(path: queuePath)
+            let err = context.standardError
+            var engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: provider.eventLogPath),
+                                        delivery: WebhookDelivery(timeout: timeout), maxAttempts: attempts)
+            engine.onAttempt = { record in
+                let outcome = record.response.map { "\($0.status)" } ?? (record.error ?? "no response")
+                err.line("delivery \(record.id) (\(record.action)) to \(record.webhook): \(outcome), attempt \(record.attempt), \(record.durationMilliseconds) ms")
+            }
+            let service = ServeService(queue: queue, engine: engine, token: token, log: { err.line($0) })
+            let server = try HTTPServer(host: String(parts[0]), port: port, handler: service.handle)
+            if token == nil {
+                context.standardError.line("warning: no --token-env: anyone who can reach \(listen) can post events")
+            }
+            server.start()
+            context.standardError.line("serving registry '\(registry.name)' on http://\(parts[0]):\(server.port)/events (GET /healthz, /metrics)")
+            let signals = SignalWatcher { signal in
+                err.line("received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"); finishing deliveries in flight")
+                server.stop()
+                service.stop()
+            }
+            await service.runDeliveries()
+            signals.cancel()
+            context.standardError.line("stopped")
+            return .success
+        } catch let failure as Reconciliation.Failure {
+            return failure.code
+        } catch {
+            context.standardError.line("error: \(ProviderError.from(error).message)")
+            return .failure
+        }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a callback (once), instead of the default immediate exit.
+final class SignalWatcher: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+        for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
+    }
+}

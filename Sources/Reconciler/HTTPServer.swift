@@ -1,0 +1,162 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small HTTP/1.1 server on POSIX sockets for `serve`: a thread per connection, keep-alive, the strict
+/// ``HTTPRequestParser`` with its limits, a read timeout so a slow client cannot hold a connection, and a
+/// clear 4xx (then close) for anything malformed. Handlers are synchronous and return whole responses.
+public final class HTTPServer: @unchecked Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+
+        public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static func text(_ status: Int, _ text: String) -> Response {
+            Response(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array((text + "\n").utf8))
+        }
+    }
+
+    public let port: UInt16
+    private let listener: Int32
+    private let handler: @Sendable (HTTPRequest) -> Response
+    private let limits: HTTPLimits
+    private let readTimeout: Int
+    private let lock = NSLock()
+    private var stopped = false
+    private var active = 0
+
+    /// Binds `host:port` (port 0 picks a free one); does not accept until ``start()``.
+    public init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), readTimeout: Int = 10,
+                handler: @escaping @Sendable (HTTPRequest) -> Response) throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ProviderError(.fatal, code: "listen", "cannot create a socket: \(String(cString: strerror(errno)))") }
+        var yes: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            close(descriptor)
+            throw ProviderError(.fatal, code: "listen", "'\(host)' is not an IPv4 address; use for example 127.0.0.1")
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 128) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw ProviderError(.fatal, code: "listen", "cannot listen on \(host):\(port): \(reason)")
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        self.port = UInt16(bigEndian: actual.sin_port)
+        self.listener = descriptor
+        self.handler = handler
+        self.limits = limits
+        self.readTimeout = readTimeout
+    }
+
+    /// Starts accepting on a background thread.
+    public func start() {
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    /// Stops accepting and waits (up to `timeout` seconds) for requests in flight to finish.
+    public func stop(timeout: Double = 10) {
+        let first = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        if first {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while lock.withLock({ active }) > 0 && Date() < deadline { usleep(10_000) }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if lock.withLock({ stopped }) { return }
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
+            }
+            let connection = client
+            Thread { [self] in serve(connection) }.start()
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { close(client) }
+        var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var parser = HTTPRequestParser(limits: limits)
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while !lock.withLock({ stopped }) {
+            let request: HTTPRequest
+            do {
+                guard let next = try parser.next() else {
+                    let count = recv(client, &chunk, chunk.count, 0)
+                    if count <= 0 { return }  // closed, or idle past the read timeout
+                    parser.append(chunk[0..<count])
+                    continue
+                }
+                request = next
+            } catch {
+                write(client, Response.text(error.status, error.message), keepAlive: false)
+                return
+            }
+            lock.withLock { active += 1 }
+            let response = handler(request)
+            lock.withLock { active -= 1 }
+            let keepAlive = request.keepsAlive && !lock.withLock({ stopped })
+            if !write(client, response, keepAlive: keepAlive) || !keepAlive { return }
+        }
+    }
+
+    @discardableResult
+    private func write(_ client: Int32, _ response: Response, keepAlive: Bool) -> Bool {
+        var head = "HTTP/1.1 \(response.status) \(HTTPServer.reason(response.status))\r\nContent-Length: \(response.body.count)\r\n"
+        head += "Connection: \(keepAlive ? "keep-alive" : "close")\r\n"
+        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+        let bytes = Array((head + "\r\n").utf8) + response.body
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { send(client, $0.baseAddress.map { $0 + offset }, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { return false }
+            offset += sent
+        }
+        return true
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 202: "Accepted"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 431: "Request Header Fields Too Large"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status"
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import HookSpec
+
+/// What `hookapply serve` does with each request, and the loop that delivers what it accepts.
+///
+/// `POST /events` takes a Distribution notification envelope: the bearer token must match (else 401,
+/// nothing kept), the content type must be Distribution's or JSON (else 415), the body must parse (else
+/// 400, nothing kept; bodies over 1 MiB were already refused with 413). Accepted events are appended to the
+/// durable queue, fsynced, before the 2xx. `GET /healthz` and `GET /metrics` (Prometheus text) report state.
+public final class ServeService: @unchecked Sendable {
+    private let queue: DeliveryQueue
+    private let engine: DeliveryEngine
+    private let token: String?
+    private let log: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var kicked = false
+    private var running = true
+
+    static let acceptedTypes = [
+        "application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", "application/json",
+    ]
+
+    public init(queue: DeliveryQueue, engine: DeliveryEngine, token: String?, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.queue = queue
+        self.engine = engine
+        self.token = token
+        self.log = log
+        self.kicked = true  // deliver what a previous run left pending
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPServer.Response {
+        let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
+        switch (request.method, path) {
+        case ("POST", "/events"): return ingest(request)
+        case ("GET", "/healthz"): return .text(200, "ok")
+        case ("GET", "/metrics"): return metrics()
+        case (_, "/events"), (_, "/healthz"), (_, "/metrics"): return .text(405, "method not allowed")
+        default: return .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+        }
+    }
+
+    private func ingest(_ request: HTTPRequest) -> HTTPServer.Response {
+        if let token {
+            // Compared in constant time; the token never appears in a log line or an answer.
+            let presented = Array((request.header("Authorization") ?? "").utf8)
+            let expected = Array("Bearer \(token)".utf8)
+            var difference = presented.count ^ expected.count
+            for index in 0..<min(presented.count, expected.count) { difference |= Int(presented[index] ^ expected[index]) }
+            if difference != 0 {
+                log("refused a batch: missing or wrong bearer token")
+                return .text(401, "missing or wrong bearer token")
+            }
+        }
+        let type = (request.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard ServeService.acceptedTypes.contains(type) else {
+            return .text(415, "Content-Type must be application/vnd.docker.distribution.events.v1+json, …v2+json or application/json")
+        }
+        let notifications: [RegistryNotification]
+        do {
+            notifications = try DistributionTranslator.translate(request.body)
+        } catch {
+            log("refused a batch: \(error.message)")
+            return .text(400, "not a notification envelope: \(error.message)")
+        }
+        do {
+            let fresh = try queue.enqueue(notifications)
+            engine.metrics.add("received", notifications.count)
+            log("received a batch: \(notifications.count) events to forward, \(fresh.count) new")
+            lock.withLock { kicked = true }
+            return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"],
+                                       body: Array(#"{"accepted":\#(fresh.count),"duplicates":\#(notifications.count - fresh.count)}"#.utf8))
+        } catch {
+            // Not stored, so not acknowledged: the registry will send the batch again.
+            log("could not store a batch: \(ProviderError.from(error).message)")
+            return .text(503, "could not store the events; try again")
+        }
+    }
+
+    private func metrics() -> HTTPServer.Response {
+        let depth = (try? engine.depth()) ?? 0
+        var text = ""
+        for (name, help) in [("received", "Events received from the registry"), ("forwarded", "Deliveries started"),
+                             ("delivered", "Deliveries answered with 2xx"), ("failed", "Deliveries given up after the last attempt"),
+                             ("retried", "Delivery attempts retried")] {
+            text += "# HELP hookapply_events_\(name)_total \(help).\n# TYPE hookapply_events_\(name)_total counter\n"
+            text += "hookapply_events_\(name)_total \(engine.metrics.value(name))\n"
+        }
+        text += "# HELP hookapply_queue_depth Deliveries waiting.\n# TYPE hookapply_queue_depth gauge\nhookapply_queue_depth \(depth)\n"
+        return HTTPServer.Response(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
+    }
+
+    /// Delivers whenever a batch arrives (and once at start, for what a previous run left), until ``stop()``;
+    /// the drain in progress when stopped is finished first.
+    public func runDeliveries() async {
+        while lock.withLock({ running }) {
+            let due = lock.withLock { () -> Bool in
+                defer { kicked = false }
+                return kicked
+            }
+            if due {
+                do {
+                    try await engine.drain()
+                } catch {
+                    log("could not read the webhooks: \(ProviderError.from(error).message)")
+                }
+            } else {
+                try? await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+    }
+
+    public func stop() { lock.withLock { running = false } }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import HookSpec
+import TestSupport
+import Testing
+
+@testable import Reconciler
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `serve`'s service behind a real socket: ingest rules, durability across a restart, health and metrics.
+@Suite struct ServeServiceTests {
+    static let push = #"{"events":[{"id":"ev-1","timestamp":"2026-11-29T03:55:18Z","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":418,"digest":"sha256:1f3e","length":418,"repository":"demo/hello","tag":"v2"},"request":{"id":"r1","host":"h","method":"PUT","useragent":"skopeo"}}]}"#
+
+    struct Running {
+        var server: HTTPServer
+        var service: ServeService
+        var deliveries: Task<Void, Never>
+
+        func stop() async {
+            server.stop()
+            service.stop()
+            await deliveries.value
+        }
+    }
+
+    static func start(queuePath: String, webhooks: [WebhookState], directory: String) throws -> Running {
+        let queue = try DeliveryQueue(path: queuePath)
+        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"),
+                                    retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
+        let service = ServeService(queue: queue, engine: engine, token: "registry-token")
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
+        server.start()
+        return Running(server: server, service: service, deliveries: Task { await service.runDeliveries() })
+    }
+
+    static func post(_ port: UInt16, _ body: String, token: String? = "registry-token",
+                     type: String = "application/vnd.docker.distribution.events.v1+json") async throws -> Int {
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/events")))
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        request.setValue(type, forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    static func waitFor(_ condition: () -> Bool) async {
+        for _ in 0..<200 where !condition() { try? await Task.sleep(nanoseconds: 10_000_000) }
+    }
+
+    @Test("ingest refuses a wrong token, a wrong type, bad JSON and an oversized body, keeping nothing; accepts and delivers the rest")
+    func ingest() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try LoopbackReceiver()
+        defer { receiver.stop() }
+        let running = try Self.start(queuePath: directory + "/q.jsonl",
+                                     webhooks: [WebhookState(name: "deploybot", serviceUri: receiver.url + "/hook", actions: [.push], scope: "demo/hello:*")],
+                                     directory: directory)
+        let port = running.server.port
+        #expect(try await Self.post(port, Self.push, token: "wrong") == 401)
+        #expect(try await Self.post(port, Self.push, token: nil) == 401)
+        #expect(try await Self.post(port, Self.push, type: "text/plain") == 415)
+        #expect(try await Self.post(port, "{oops") == 400)
+        #expect(try await Self.post(port, String(repeating: " ", count: 1_100_000) + Self.push) == 413)
+        #expect(try DeliveryQueue(path: directory + "/q.jsonl").allEvents.isEmpty)
+        #expect(try await Self.post(port, Self.push) == 200)
+        #expect(try await Self.post(port, Self.push, type: "application/json") == 200)  // a retried batch: stored once
+        await Self.waitFor { receiver.requests.count >= 1 }
+        #expect(receiver.requests.count == 1)
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(receiver.requests[0].body)) as? [String: Any])
+        #expect(event["id"] as? String == "ev-1" && event["action"] as? String == "push")
+        let (metrics, _) = try await URLSession.shared.data(from: try #require(URL(string: "http://127.0.0.1:\(port)/metrics")))
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("hookapply_events_received_total 2"))
+        #expect(text.contains("hookapply_events_delivered_total 1"))
+        let (health, _) = try await URLSession.shared.data(from: try #require(URL(string: "http://127.0.0.1:\(port)/healthz")))
+        #expect(String(decoding: health, as: UTF8.self) == "ok\n")
+        await running.stop()
+    }
+
+    @Test("events accepted while the receiver is down are delivered after a restart")
+    func restart() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let down = [WebhookState(name: "deploybot", serviceUri: "http://127.0.0.1:9/unreachable", actions: [.push])]
+        let first = try Self.start(queuePath: directory + "/q.jsonl", webhooks: down, directory: directory)
+        #expect(try await Self.post(first.server.port, Self.push) == 200)
+        await first.stop()
+        // The receiver comes up at a new address (an apply changed the webhook), and serve starts again.
+        let receiver = try LoopbackReceiver()
+        defer { receiver.stop() }
+        let up = [WebhookState(name: "deploybot2", serviceUri: receiver.url + "/hook", actions: [.push])]
+        let second = try Self.start(queuePath: directory + "/q.jsonl", webhooks: up, directory: directory)
+        await Self.waitFor { receiver.requests.count >= 1 }
+        #expect(receiver.requests.count == 1)
+        await second.stop()
+    }
+}
