@@ -117,6 +117,8 @@ public struct DeliveryEngine: Sendable {
     public var metrics: DeliveryMetrics
     /// Called after every attempt (for a log line); the record is already masked.
     public var onAttempt: @Sendable (DeliveryRecord) -> Void = { _ in }
+    /// At most this many webhooks are delivered to at once.
+    public var concurrency = AsyncSemaphore(16)
 
     public init(
         queue: DeliveryQueue, webhooks: @escaping @Sendable () throws -> [WebhookState], log: EventLog,
@@ -151,9 +153,11 @@ public struct DeliveryEngine: Sendable {
         let engine = self
         await concurrentForEach(work.count) { index in
             let (webhook, events) = work[index]
+            await engine.concurrency.acquire()
             for event in events {  // in order: one webhook's events never overtake each other
                 await engine.deliver(event, to: webhook)
             }
+            await engine.concurrency.release()
         }
     }
 
