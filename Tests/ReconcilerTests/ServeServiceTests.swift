@@ -72,8 +72,14 @@ import FoundationNetworking
         #expect(receiver.requests.count == 1)
         let event = try #require(try JSONSerialization.jsonObject(with: Data(receiver.requests[0].body)) as? [String: Any])
         #expect(event["id"] as? String == "ev-1" && event["action"] as? String == "push")
-        let (metrics, _) = try await URLSession.shared.data(from: try #require(URL(string: "http://127.0.0.1:\(port)/metrics")))
-        let text = String(decoding: metrics, as: UTF8.self)
+        // The receiver records a request before answering it, so the engine counts the delivery a moment later.
+        var text = ""
+        for _ in 0..<200 {
+            let (metrics, _) = try await URLSession.shared.data(from: try #require(URL(string: "http://127.0.0.1:\(port)/metrics")))
+            text = String(decoding: metrics, as: UTF8.self)
+            if text.contains("hookapply_events_delivered_total 1") { break }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
         #expect(text.contains("hookapply_events_received_total 2"))
         #expect(text.contains("hookapply_events_delivered_total 1"))
         let (health, _) = try await URLSession.shared.data(from: try #require(URL(string: "http://127.0.0.1:\(port)/healthz")))
