@@ -77,6 +77,11 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// Every event received, in order.
     public var allEvents: [RegistryNotification] { lock.withLock { events } }
 
+    /// Events from position `start` on (the queue only grows, so positions are stable).
+    public func events(from start: Int) -> ArraySlice<RegistryNotification> {
+        lock.withLock { start < events.count ? events[start...] : [] }
+    }
+
     private static func line(_ record: [String: String]) throws -> [UInt8] {
         Array(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])) + [0x0A]
     }
@@ -119,6 +124,16 @@ public struct DeliveryEngine: Sendable {
     public var onAttempt: @Sendable (DeliveryRecord) -> Void = { _ in }
     /// At most this many webhooks are delivered to at once.
     public var concurrency = AsyncSemaphore(16)
+    /// Per webhook, the queue position before which everything is finished: a drain looks only at newer
+    /// events, instead of rescanning the whole queue after every batch.
+    private let cursors = Cursors()
+
+    final class Cursors: @unchecked Sendable {
+        private let lock = NSLock()
+        private var positions: [String: Int] = [:]
+        func get(_ webhook: String) -> Int { lock.withLock { positions[webhook.lowercased()] ?? 0 } }
+        func set(_ webhook: String, _ position: Int) { lock.withLock { positions[webhook.lowercased()] = position } }
+    }
 
     public init(
         queue: DeliveryQueue, webhooks: @escaping @Sendable () throws -> [WebhookState], log: EventLog,
@@ -136,14 +151,19 @@ public struct DeliveryEngine: Sendable {
     /// How many (event, webhook) deliveries are pending.
     public func depth() throws -> Int { try pending().reduce(0) { $0 + $1.events.count } }
 
-    private func pending() throws -> [(webhook: WebhookState, events: [RegistryNotification])] {
+    private func pending() throws -> [(webhook: WebhookState, events: [(Int, RegistryNotification)])] {
         let current = try webhooks()
-        let events = queue.allEvents
         return current.compactMap { webhook in
-            let due = events.filter {
-                !queue.isDone($0.id, webhook: webhook.name) && !WebhookMatcher.webhooks(for: $0, among: [webhook]).isEmpty
+            let start = cursors.get(webhook.name)
+            let due = queue.events(from: start).enumerated().compactMap { offset, event -> (Int, RegistryNotification)? in
+                guard !queue.isDone(event.id, webhook: webhook.name), !WebhookMatcher.webhooks(for: event, among: [webhook]).isEmpty else { return nil }
+                return (start + offset, event)
             }
-            return due.isEmpty ? nil : (webhook, due)
+            if due.isEmpty {
+                cursors.set(webhook.name, start + queue.events(from: start).count)
+                return nil
+            }
+            return (webhook, due)
         }
     }
 
@@ -154,8 +174,9 @@ public struct DeliveryEngine: Sendable {
         await concurrentForEach(work.count) { index in
             let (webhook, events) = work[index]
             await engine.concurrency.acquire()
-            for event in events {  // in order: one webhook's events never overtake each other
+            for (position, event) in events {  // in order: one webhook's events never overtake each other
                 await engine.deliver(event, to: webhook)
+                engine.cursors.set(webhook.name, position + 1)
             }
             await engine.concurrency.release()
         }

@@ -238,7 +238,8 @@ public struct EventLog: Sendable {
         guard written == line.count else {
             throw ProviderError(.fatal, code: "event-log", "cannot append to the event log '\(path)'")
         }
-        fsync(descriptor)
+        // No fsync: the log records what happened; losing its last lines in a power cut loses no event
+        // (the delivery queue is what must be durable, and it is synced before every acknowledgement).
     }
 
     /// The records of one webhook (all when nil), newest first. Lines that do not parse are skipped:

@@ -12,9 +12,12 @@ public struct WebhookDelivery: Sendable {
     public var timeout: Double
     /// The most response body kept in the log.
     public static let maxLoggedBody = 4096
+    /// One session for every delivery, so connections to a receiver are reused.
+    private let session: URLSession
 
     public init(timeout: Double = 5) {
         self.timeout = timeout
+        self.session = WebhookDelivery.sharedSession(timeout: timeout)
     }
 
     /// Sends `body` (an event's JSON) and returns the logged record; never throws: a transport failure is recorded.
@@ -49,7 +52,7 @@ public struct WebhookDelivery: Sendable {
         if !hasContentType { urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for header in webhook.customHeaders { urlRequest.setValue(header.value, forHTTPHeaderField: header.name) }
         urlRequest.httpBody = Data(body)
-        let session = session ?? WebhookDelivery.sharedSession(timeout: timeout)
+        let session = session ?? self.session
         do {
             let (data, response) = try await session.data(for: urlRequest)
             guard let http = response as? HTTPURLResponse else { return failure("the response was not HTTP") }

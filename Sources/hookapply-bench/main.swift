@@ -20,7 +20,7 @@ func parseOptions() -> Options {
         case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
         case "--only": options.only = arguments.next()
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|plan|azure]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|plan|azure|serve]\n".utf8))
             exit(64)
         }
     }
@@ -137,4 +137,17 @@ if options.only == nil || options.only == "azure" {
             print("| \(run.name) | \(format(run.milliseconds)) | \(run.calls) | \(format(run.ideal)) | \(String(format: "%.2f", run.milliseconds / run.ideal)) | \(run.succeeded ? "yes" : "NO") |")
         }
     }
+}
+
+if options.only == "serve" || options.only == nil {
+    print("")
+    print("hookapply-bench: serve, 5,000 events (one per POST, 8 clients), every webhook matching, loopback receiver")
+    print("")
+    print("| webhooks | events fully delivered | deliveries | seconds | events/s | deliveries/s | latency p50 ms | latency p99 ms |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for count in [1, 4] {
+        let result = try await ServeBenchmark.run(events: 5000, clients: 8, webhookCount: count)
+        print("| \(count) | \(result.events) | \(result.deliveries) | \(format(result.seconds)) | \(format(Double(result.events) / result.seconds)) | \(format(Double(result.deliveries) / result.seconds)) | \(format(result.p50)) | \(format(result.p99)) |")
+    }
+    print("peak memory: \(format(peakMemoryMiB())) MiB")
 }
