@@ -7,9 +7,8 @@ import HookSpec
 /// A missing file is an empty registry. A corrupt or newer-format file is an error and is never
 /// overwritten. Every change rewrites the file atomically; `apply` holds ``lock(timeout:)`` throughout.
 ///
-/// A class with a lock rather than an actor: its work is synchronous file I/O, and with Swift 6.3.1 on
-/// Linux, release builds corrupted memory when an actor's async methods were called concurrently through
-/// the provider protocol (reproduced in hookapply-bench; concrete calls and debug builds were fine).
+/// A class with a lock rather than an actor: its work is short synchronous file I/O that never awaits
+/// while holding the state, so a lock says exactly what is needed and keeps `currentWebhooks()` synchronous.
 public final class LocalRegistryProvider: WebhookProvider, @unchecked Sendable {
     public static let formatVersion = 1
 
@@ -101,87 +100,59 @@ public final class LocalRegistryProvider: WebhookProvider, @unchecked Sendable {
         return try body()
     }
 
+    /// Always from disk: another process may have changed it since this provider last looked.
     public func observe() async throws -> ObservedRegistry {
-        try observeNow()
+        ObservedRegistry(webhooks: try currentWebhooks(), facts: RegistryFacts(maxWebhooks: SpecValidator.maxWebhooksPerRegistry, tier: "local"))
     }
 
-    // The async requirements only forward to synchronous, never-inlined bodies. With Swift 6.3.1 on Linux,
-    // release builds corrupted task memory when heavy synchronous work was inlined into an async
-    // protocol witness that ran concurrently (reproduced in hookapply-bench); keeping witnesses trivial
-    // avoids it. See the note in ConcurrentMap.swift.
     /// The webhooks as the state file holds them now (read fresh: `serve` picks up an `apply` this way).
-    public func currentWebhooks() throws -> [WebhookState] { try observeNow().webhooks }
-
-    @inline(never)
-    func observeNow() throws -> ObservedRegistry {
+    public func currentWebhooks() throws -> [WebhookState] {
         try locked {
-            // Always from disk: another process may have changed it since this provider last looked.
             cache = nil
-            return ObservedRegistry(webhooks: try load(), facts: RegistryFacts(maxWebhooks: SpecValidator.maxWebhooksPerRegistry, tier: "local"))
+            return try load()
         }
     }
 
     /// Creating a webhook that exists replaces it: creates are retried after timeouts, so they must be idempotent.
     public func create(_ webhook: WebhookState) async throws {
-        try createNow(webhook)
-    }
-
-    @inline(never)
-    func createNow(_ webhook: WebhookState) throws {
-        try locked { try createLocked(webhook) }
-    }
-
-    private func createLocked(_ webhook: WebhookState) throws {
-        var webhooks = try load().filter { $0.name.lowercased() != webhook.name.lowercased() }
-        if webhooks.count >= SpecValidator.maxWebhooksPerRegistry {
-            throw ProviderError(.fatal, code: "QuotaExceeded",
-                                "the local registry holds \(webhooks.count) webhooks, the most it allows (\(SpecValidator.maxWebhooksPerRegistry))")
+        try locked {
+            var webhooks = try load().filter { $0.name.lowercased() != webhook.name.lowercased() }
+            if webhooks.count >= SpecValidator.maxWebhooksPerRegistry {
+                throw ProviderError(.fatal, code: "QuotaExceeded",
+                                    "the local registry holds \(webhooks.count) webhooks, the most it allows (\(SpecValidator.maxWebhooksPerRegistry))")
+            }
+            var stored = webhook
+            stored.location = nil  // a local registry has no regions
+            webhooks.append(stored)
+            try save(webhooks)
         }
-        var stored = webhook
-        stored.location = nil  // a local registry has no regions
-        webhooks.append(stored)
-        try save(webhooks)
     }
 
     public func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws {
-        try updateNow(webhook)
-    }
-
-    @inline(never)
-    func updateNow(_ webhook: WebhookState) throws {
-        try locked { try updateLocked(webhook) }
-    }
-
-    private func updateLocked(_ webhook: WebhookState) throws {
-        var webhooks = try load()
-        guard let index = webhooks.firstIndex(where: { $0.name.lowercased() == webhook.name.lowercased() }) else {
-            throw ProviderError(.fatal, code: "NotFound", "webhook '\(webhook.name)' no longer exists in \(displayName); run plan again")
+        try locked {
+            var webhooks = try load()
+            guard let index = webhooks.firstIndex(where: { $0.name.lowercased() == webhook.name.lowercased() }) else {
+                throw ProviderError(.fatal, code: "NotFound", "webhook '\(webhook.name)' no longer exists in \(displayName); run plan again")
+            }
+            var stored = webhook
+            stored.location = nil
+            stored.name = webhooks[index].name
+            webhooks[index] = stored
+            try save(webhooks)
         }
-        var stored = webhook
-        stored.location = nil
-        stored.name = webhooks[index].name
-        webhooks[index] = stored
-        try save(webhooks)
     }
 
     public func delete(name: String) async throws {
-        try deleteNow(name: name)
-    }
-
-    @inline(never)
-    func deleteNow(name: String) throws {
-        try locked { try deleteLocked(name: name) }
-    }
-
-    private func deleteLocked(name: String) throws {
-        let webhooks = try load()
-        let remaining = webhooks.filter { $0.name.lowercased() != name.lowercased() }
-        if remaining.count == webhooks.count { return }  // already gone: success
-        try save(remaining)
+        try locked {
+            let webhooks = try load()
+            let remaining = webhooks.filter { $0.name.lowercased() != name.lowercased() }
+            if remaining.count == webhooks.count { return }  // already gone: success
+            try save(remaining)
+        }
     }
 
     public func ping(name: String) async throws -> DeliveryRecord {
-        let found = try findNow(name)
+        let found = try locked { try load().first(where: { $0.name.lowercased() == name.lowercased() }) }
         guard let webhook = found else {
             throw ProviderError(.fatal, code: "NotFound", "no webhook '\(name)' in \(displayName); apply the spec first")
         }
@@ -191,17 +162,7 @@ public final class LocalRegistryProvider: WebhookProvider, @unchecked Sendable {
         return record
     }
 
-    @inline(never)
-    func findNow(_ name: String) throws -> WebhookState? {
-        try locked { try load().first(where: { $0.name.lowercased() == name.lowercased() }) }
-    }
-
     public func events(name: String, limit: Int) async throws -> [DeliveryRecord] {
-        try eventsNow(name: name, limit: limit)
-    }
-
-    @inline(never)
-    func eventsNow(name: String, limit: Int) throws -> [DeliveryRecord] {
         try EventLog(path: eventLogPath).read(webhook: name, limit: limit)
     }
 

@@ -3,9 +3,8 @@ import HookSpec
 /// The one seam between the reconciler and a registry. The planner and applier know only this.
 ///
 /// Implementations: ``LocalRegistryProvider`` (the embedded local registry) and, later, Azure.
-/// Requirements use plain `throws` and throw ``ProviderError``: typed throws through an existential
-/// async call miscompiled in release builds here (a task group read back a corrupt result), so the seam
-/// keeps to the well-trodden form and callers convert with ``ProviderError/from(_:)``.
+/// Requirements use plain `throws` and throw ``ProviderError``; callers convert whatever arrives with
+/// ``ProviderError/from(_:)``, so an implementation's stray error still becomes a classified failure.
 /// Mutations must be idempotent (a retried create of a webhook that now exists succeeds), because the
 /// applier retries after timeouts whose outcome is unknown.
 public protocol WebhookProvider: Sendable {

@@ -16,6 +16,29 @@ enum WebhookLocator {
         }
         return nil
     }
+
+    /// Prepares the spec, finds the registry holding `webhook`, and runs `body` with its provider; a
+    /// provider error is reported with the registry's name and exits 1.
+    static func run(
+        _ webhook: String, _ arguments: ParsedArguments, _ context: Context,
+        _ body: (ResolvedRegistry, any WebhookProvider) async throws -> ExitCode
+    ) async -> ExitCode {
+        let reconciliation: Reconciliation
+        do {
+            reconciliation = try Reconciliation.prepare(arguments, context)
+        } catch {
+            return error.code  // already explained on stderr
+        }
+        guard let registry = Self.registry(for: webhook, in: reconciliation, context),
+            let provider = reconciliation.providers[registry.name]
+        else { return .failure }
+        do {
+            return try await body(registry, provider)
+        } catch {
+            context.standardError.line("error: registry '\(registry.name)': \(ProviderError.from(error).message)")
+            return .failure
+        }
+    }
 }
 
 enum PingCommand {
@@ -32,28 +55,16 @@ enum PingCommand {
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         guard let name = arguments.positionals.first else { return .usage }
-        do {
-            let reconciliation = try Reconciliation.prepare(arguments, context)
-            guard let registry = WebhookLocator.registry(for: name, in: reconciliation, context),
-                let provider = reconciliation.providers[registry.name]
-            else { return .failure }
-            do {
-                let record = try await provider.ping(name: name)
-                let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
-                context.standardOutput.write("Ping \(registry.name)/\(record.webhook) (event \(record.id))\n\n")
-                context.standardOutput.write(DeliveryRenderer.detail(record, style: style))
-                if !record.isSuccess {
-                    context.standardError.line("error: the endpoint did not answer with 2xx")
-                    return .failure
-                }
-                return .success
-            } catch {
-                context.standardError.line("error: registry '\(registry.name)': \(ProviderError.from(error).message)")
+        return await WebhookLocator.run(name, arguments, context) { registry, provider in
+            let record = try await provider.ping(name: name)
+            let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
+            context.standardOutput.write("Ping \(registry.name)/\(record.webhook) (event \(record.id))\n\n")
+            context.standardOutput.write(DeliveryRenderer.detail(record, style: style))
+            if !record.isSuccess {
+                context.standardError.line("error: the endpoint did not answer with 2xx")
                 return .failure
             }
-        } catch {
-            // Only Reconciliation.prepare throws here (typed), the provider's errors are caught inside.
-            return error.code
+            return .success
         }
     }
 }
@@ -76,31 +87,19 @@ enum EventsCommand {
         guard let limit = Int(arguments.value("limit") ?? "20"), limit >= 1 else {
             return HookApply.usageError("--limit needs a whole number of at least 1", usage: spec.usage, context, helpFor: "events")
         }
-        do {
-            let reconciliation = try Reconciliation.prepare(arguments, context)
-            guard let registry = WebhookLocator.registry(for: name, in: reconciliation, context),
-                let provider = reconciliation.providers[registry.name]
-            else { return .failure }
-            do {
-                let records = try await provider.events(name: name, limit: limit)
-                if arguments.value("format") == "json" {
-                    context.standardOutput.write(JSONOutput.encode(records))
-                    return .success
-                }
-                if records.isEmpty {
-                    context.standardOutput.line("No deliveries logged for \(registry.name)/\(name) yet. Send one with: hookapply ping \(name)")
-                    return .success
-                }
-                let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
-                for record in records { context.standardOutput.line(DeliveryRenderer.summaryLine(record, style: style)) }
+        return await WebhookLocator.run(name, arguments, context) { registry, provider in
+            let records = try await provider.events(name: name, limit: limit)
+            if arguments.value("format") == "json" {
+                context.standardOutput.write(JSONOutput.encode(records))
                 return .success
-            } catch {
-                context.standardError.line("error: registry '\(registry.name)': \(ProviderError.from(error).message)")
-                return .failure
             }
-        } catch {
-            // Only Reconciliation.prepare throws here (typed), the provider's errors are caught inside.
-            return error.code
+            if records.isEmpty {
+                context.standardOutput.line("No deliveries logged for \(registry.name)/\(name) yet. Send one with: hookapply ping \(name)")
+                return .success
+            }
+            let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
+            for record in records { context.standardOutput.line(DeliveryRenderer.summaryLine(record, style: style)) }
+            return .success
         }
     }
 }

@@ -10,6 +10,8 @@ struct Reconciliation {
     /// The registries selected with --registry (all when none was given), in spec order.
     var registries: [ResolvedRegistry]
     var providers: [String: any WebhookProvider]
+    /// SHA-256 of the spec file's bytes, computed once: plans record it and saved plans are checked against it.
+    var specDigest: String
 
     /// A failure already explained on stderr; the command exits with `code`.
     struct Failure: Error {
@@ -68,15 +70,13 @@ struct Reconciliation {
                 throw Failure(code: .failure)
             }
         }
-        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
+        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers, specDigest: SHA256.hexDigest(loaded.bytes))
     }
 
     /// The spec narrowed to the selected registries.
     var selectedSpec: ResolvedSpec {
         ResolvedSpec(owner: spec.owner, registries: registries)
     }
-
-    var specDigest: String { SHA256.hexDigest(loaded.bytes) }
 
     /// `--verbose`: what each Azure registry cost in ARM calls and retries.
     func reportStatistics(_ arguments: ParsedArguments, _ context: Context) {
