@@ -8,16 +8,32 @@ import HookSpec
 ///
 /// One append-only JSON-lines file: `{"kind":"event",…}` and `{"kind":"done",…}` records. A torn last
 /// line (a crash mid-write) is ignored.
+///
+/// Group commit: appends happen under the lock, but the fsync does not. Requests arriving together share
+/// one fsync (whoever syncs covers every write made before it started), and deliveries, which read the
+/// queue and record what is done, never wait behind a disk flush. If an fsync fails the queue refuses
+/// every later batch (the kernel may have dropped the unsynced pages, so nothing written since the last
+/// good sync can be vouched for) and `serve` answers 503 until restarted, when it reloads what is on disk.
 public final class DeliveryQueue: @unchecked Sendable {
     public let path: String
     private let lock = NSLock()
     private var events: [RegistryNotification] = []
     private var known: Set<String> = []
     private var done: Set<String> = []
+    private var descriptor: Int32 = -1
+    /// Appends made (under `lock`) and appends known to be on disk (under `syncLock`).
+    private var written = 0
+    private var synced = 0
+    private var broken = false
+    /// The file ends without a line end (a torn write before a crash): the first append starts a new line.
+    private var tornTail = false
+    private let syncLock = NSLock()
 
     public init(path: String) throws {
         self.path = path
         guard let data = FileManager.default.contents(atPath: path) else { return }
+        // A crash mid-write leaves a torn last line; the next append must not be glued onto it.
+        tornTail = data.last.map { $0 != 0x0A } ?? false
         for line in data.split(separator: 0x0A) where !line.isEmpty {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: String] else { continue }
             switch object["kind"] {
@@ -36,17 +52,23 @@ public final class DeliveryQueue: @unchecked Sendable {
         }
     }
 
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
     static func key(_ id: String, _ webhook: String) -> String { id + "\u{0}" + webhook.lowercased() }
 
-    /// Appends the events not seen before (registries retry batches) in one fsynced write; returns them.
+    /// Appends the events not seen before (registries retry batches) and returns them once they are on
+    /// disk: when this returns, an acknowledgement is safe.
     public func enqueue(_ notifications: [RegistryNotification]) throws -> [RegistryNotification] {
-        try lock.withLock {
+        let (fresh, ticket) = try lock.withLock { () throws -> ([RegistryNotification], Int) in
+            guard !broken else { throw Self.brokenError(path) }
             var fresh: [RegistryNotification] = []
             var seenNow: Set<String> = []
             for notification in notifications where !known.contains(notification.id) && seenNow.insert(notification.id).inserted {
                 fresh.append(notification)
             }
-            guard !fresh.isEmpty else { return [] }
+            guard !fresh.isEmpty else { return ([], 0) }
             var lines: [UInt8] = []
             for notification in fresh {
                 var record = ["kind": "event", "id": notification.id, "action": notification.action.rawValue,
@@ -54,21 +76,45 @@ public final class DeliveryQueue: @unchecked Sendable {
                 if let tag = notification.tag { record["tag"] = tag }
                 lines += try Self.line(record)
             }
-            try append(lines, sync: true)
+            try append(lines)
+            written += 1
+            // Visible to deliveries before the sync: a crash before it means the registry never got its
+            // 2xx and sends the batch again, so an early delivery is at worst a duplicate (at least once).
             for notification in fresh {
                 known.insert(notification.id)
                 events.append(notification)
             }
-            return fresh
+            return (fresh, written)
         }
+        if ticket > 0 { try sync(upTo: ticket) }
+        return fresh
+    }
+
+    /// Makes every append up to `ticket` durable, with one fsync for all the callers waiting together.
+    private func sync(upTo ticket: Int) throws {
+        try syncLock.withLock {
+            if synced >= ticket { return }  // someone else's fsync covered this append
+            let (target, file) = lock.withLock { (written, descriptor) }
+            if fsync(file) != 0 {
+                let reason = String(cString: strerror(errno))
+                lock.withLock { broken = true }
+                throw ProviderError(.fatal, code: "queue", "cannot sync the delivery queue '\(path)': \(reason); restart serve to reload it")
+            }
+            synced = target
+        }
+    }
+
+    private static func brokenError(_ path: String) -> ProviderError {
+        ProviderError(.fatal, code: "queue", "the delivery queue '\(path)' could not be synced to disk earlier; restart serve to reload it")
     }
 
     /// Records that an event is finished for a webhook (delivered, or given up after the last attempt).
     public func markDone(_ id: String, webhook: String) throws {
         try lock.withLock {
             // No fsync: losing this record only means one more delivery after a crash (at least once).
-            try append(try Self.line(["kind": "done", "id": id, "webhook": webhook]), sync: false)
             done.insert(Self.key(id, webhook))
+            guard !broken else { return }
+            try append(try Self.line(["kind": "done", "id": id, "webhook": webhook]))
         }
     }
 
@@ -86,15 +132,30 @@ public final class DeliveryQueue: @unchecked Sendable {
         Array(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])) + [0x0A]
     }
 
-    private func append(_ bytes: [UInt8], sync: Bool) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ProviderError(.fatal, code: "queue", "cannot open the delivery queue '\(path)': \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw ProviderError(.fatal, code: "queue", "cannot append to the delivery queue '\(path)'") }
-        if sync, fsync(descriptor) != 0 { throw ProviderError(.fatal, code: "queue", "cannot sync the delivery queue '\(path)'") }
+    /// One write on the queue's descriptor, opened on first use and kept (under `lock`).
+    private func append(_ bytes: [UInt8]) throws {
+        if descriptor < 0 {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                throw ProviderError(.fatal, code: "queue", "cannot open the delivery queue '\(path)': \(String(cString: strerror(errno)))")
+            }
+        }
+        let bytes = tornTail ? [0x0A] + bytes : bytes
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                // Half a line on disk would swallow the next record when the file is read back, so
+                // nothing more is appended (serve answers 503; a restart reloads what is intact).
+                if offset > 0 { broken = true }
+                throw ProviderError(.fatal, code: "queue", "cannot append to the delivery queue '\(path)': \(String(cString: strerror(errno)))")
+            }
+            offset += count
+        }
+        tornTail = false
     }
 }
 
@@ -168,24 +229,34 @@ public struct DeliveryEngine: Sendable {
     }
 
     /// Delivers everything pending and returns when done.
+    ///
+    /// Each webhook's run is a lane on its own thread: its deliveries are sequential anyway (event order),
+    /// and a lane that calls the blocking socket client directly saves two thread hand-offs per delivery,
+    /// which on a busy two-core machine cost more than the round trip itself.
     public func drain() async throws {
         let work = try pending()
         let engine = self
         await concurrentForEach(work.count) { index in
             let (webhook, events) = work[index]
             await engine.concurrency.acquire()
-            for (position, event) in events {  // in order: one webhook's events never overtake each other
-                await engine.deliver(event, to: webhook)
-                engine.cursors.set(webhook.name, position + 1)
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                Thread {
+                    for (position, event) in events {  // in order: one webhook's events never overtake each other
+                        engine.deliver(event, to: webhook)
+                        engine.cursors.set(webhook.name, position + 1)
+                    }
+                    continuation.resume()
+                }.start()
             }
             await engine.concurrency.release()
         }
     }
 
-    private func deliver(_ event: RegistryNotification, to webhook: WebhookState) async {
+    /// Runs on a lane's thread: blocking is fine here, and the (injectable, async) retry sleep is waited for.
+    private func deliver(_ event: RegistryNotification, to webhook: WebhookState) {
         metrics.add("forwarded")
         for attempt in 1...maxAttempts {
-            let record = await delivery.send(event.body, to: webhook, eventID: event.id, action: event.action.rawValue, attempt: attempt)
+            let record = delivery.sendBlocking(event.body, to: webhook, eventID: event.id, action: event.action.rawValue, attempt: attempt)
             try? log.append(record)
             onAttempt(record)
             if record.isSuccess {
@@ -195,7 +266,14 @@ public struct DeliveryEngine: Sendable {
             }
             if attempt < maxAttempts {
                 metrics.add("retried")
-                await retry.sleep(retry.delay(afterAttempt: attempt, retryAfter: nil))
+                let retry = retry
+                let delay = retry.delay(afterAttempt: attempt, retryAfter: nil)
+                let slept = DispatchSemaphore(value: 0)
+                Task {
+                    await retry.sleep(delay)
+                    slept.signal()
+                }
+                slept.wait()
             }
         }
         metrics.add("failed")

@@ -32,6 +32,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var active = 0
+    private var started = false
 
     /// Binds `host:port` (port 0 picks a free one); does not accept until ``start()``.
     public init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), readTimeout: Int = 10,
@@ -67,6 +68,7 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Starts accepting on a background thread.
     public func start() {
+        lock.withLock { started = true }
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -78,8 +80,10 @@ public final class HTTPServer: @unchecked Sendable {
             return !stopped
         }
         if first {
+            // Shut down, not closed: the accept loop closes it on its way out. Closing here would free the
+            // descriptor number for reuse while the loop may be about to call accept on it.
             shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
+            if !lock.withLock({ started }) { close(listener) }
         }
         let deadline = Date().addingTimeInterval(timeout)
         while lock.withLock({ active }) > 0 && Date() < deadline { usleep(10_000) }
@@ -89,8 +93,15 @@ public final class HTTPServer: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
-                if lock.withLock({ stopped }) { return }
-                if errno == EINTR || errno == ECONNABORTED { continue }
+                let reason = errno
+                if !lock.withLock({ stopped }) {
+                    if reason == EINTR || reason == ECONNABORTED { continue }
+                    if reason == EMFILE || reason == ENFILE || reason == ENOBUFS || reason == ENOMEM {
+                        usleep(10_000)  // out of descriptors or memory: wait for connections to finish, keep serving
+                        continue
+                    }
+                }
+                close(listener)
                 return
             }
             let connection = client

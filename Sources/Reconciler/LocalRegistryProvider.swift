@@ -186,9 +186,12 @@ public struct EventLog: Sendable {
         guard let data = try? encoder.encode(record) else {
             throw ProviderError(.fatal, code: "event-log", "cannot encode a delivery record")
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        var descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        if descriptor < 0 && errno == ENOENT {  // the folder is made on first use only: serve appends per attempt
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        }
         guard descriptor >= 0 else {
             throw ProviderError(.fatal, code: "event-log", "cannot open the event log '\(path)': \(String(cString: strerror(errno)))")
         }

@@ -11,6 +11,14 @@ public struct RegistryNotification: Hashable, Sendable {
     public var tag: String?
     /// The JSON body ACR would POST.
     public var body: [UInt8]
+
+    public init(id: String, action: WebhookAction, repository: String, tag: String?, body: [UInt8]) {
+        self.id = id
+        self.action = action
+        self.repository = repository
+        self.tag = tag
+        self.body = body
+    }
 }
 
 /// Turns a Distribution notification envelope (`{"events": [...]}`) into ACR events.

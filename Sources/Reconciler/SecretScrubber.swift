@@ -26,12 +26,51 @@ public struct SecretScrubber: Sendable {
         self.init(secrets: values)
     }
 
+    /// Replaces every occurrence, matching UTF-8 bytes: a character-level match can miss a secret that
+    /// ends where a combining mark begins, and the bytes would then go out unmasked. Replacing a whole
+    /// valid UTF-8 sequence inside valid UTF-8 always leaves valid UTF-8.
     public func scrub(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
-        var result = text
-        for secret in secrets where result.contains(secret) {
-            result = result.replacing(secret, with: Redaction.sensitiveValue)
+        var bytes = Array(text.utf8)
+        var changed = false
+        for secret in secrets {
+            let needle = Array(secret.utf8)
+            guard let first = Self.find(needle, in: bytes, from: 0) else { continue }
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count)
+            var start = 0
+            var match: Int? = first
+            while let index = match {
+                output.append(contentsOf: bytes[start..<index])
+                output.append(contentsOf: Self.replacement)
+                start = index + needle.count
+                match = Self.find(needle, in: bytes, from: start)
+            }
+            output.append(contentsOf: bytes[start...])
+            bytes = output
+            changed = true
         }
-        return result
+        return changed ? String(decoding: bytes, as: UTF8.self) : text
+    }
+
+    private static let replacement = Array(Redaction.sensitiveValue.utf8)
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard let head = needle.first, haystack.count - start >= needle.count else { return nil }
+        return haystack.withUnsafeBufferPointer { hay in
+            needle.withUnsafeBufferPointer { pin in
+                var index = start
+                let last = hay.count - pin.count
+                while index <= last {
+                    if hay[index] == head {
+                        var offset = 1
+                        while offset < pin.count && hay[index + offset] == pin[offset] { offset += 1 }
+                        if offset == pin.count { return index }
+                    }
+                    index += 1
+                }
+                return nil
+            }
+        }
     }
 }

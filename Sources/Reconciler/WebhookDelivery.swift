@@ -1,4 +1,8 @@
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import HookSpec
 
 #if canImport(FoundationNetworking)
@@ -12,65 +16,151 @@ public struct WebhookDelivery: Sendable {
     public var timeout: Double
     /// The most response body kept in the log.
     public static let maxLoggedBody = 4096
-    /// One session for every delivery, so connections to a receiver are reused.
+    /// One session for every `https://` delivery, so connections to a receiver are reused.
     private let session: URLSession
+    /// Every `http://` delivery: kept-alive connections, about a tenth of URLSession's CPU per request.
+    private let plain: PlainHTTPClient
+    /// `send` runs the blocking plain client here rather than on Swift's cooperative pool (two threads on
+    /// a two-core machine); a custom concurrent queue gets another thread when one blocks.
+    private static let blockingQueue = DispatchQueue(label: "hookapply.delivery", attributes: .concurrent)
 
     public init(timeout: Double = 5) {
         self.timeout = timeout
         self.session = WebhookDelivery.sharedSession(timeout: timeout)
+        self.plain = PlainHTTPClient()
     }
 
     /// Sends `body` (an event's JSON) and returns the logged record; never throws: a transport failure is recorded.
-    public func send(
-        _ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1,
-        session: URLSession? = nil
-    ) async -> DeliveryRecord {
-        let scrubber = SecretScrubber(webhook: webhook)
-        let bodyText = String(decoding: body, as: UTF8.self)
-        var loggedHeaders: [String: String] = [:]
-        var hasContentType = false
-        for header in webhook.customHeaders {
-            if header.name.lowercased() == "content-type" { hasContentType = true }
-            loggedHeaders[header.name] = Redaction.sensitiveValue
+    public func send(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) async -> DeliveryRecord {
+        let prepared = Attempt(body: body, webhook: webhook, eventID: eventID, action: action, attempt: attempt)
+        if let uri = prepared.plainURI {
+            // The record travels back in a class the caller owns, and the continuation carries nothing:
+            // see ConcurrentForEach.swift for why composite values are not passed through the runtime.
+            let box = RecordBox()
+            let delivery = self
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                WebhookDelivery.blockingQueue.async {
+                    box.record = delivery.sendPlain(prepared, to: uri)
+                    continuation.resume()
+                }
+            }
+            return box.record ?? prepared.failure("no answer was recorded")
         }
-        if !hasContentType { loggedHeaders["Content-Type"] = "application/json" }
-        loggedHeaders["Content-Length"] = String(body.count)
-        let request = DeliveryRecord.Request(method: "POST", uri: Redaction.maskURI(webhook.serviceUri), headers: loggedHeaders,
-                                             body: scrubber.scrub(bodyText))
-        let timestamp = Timestamp.now()
-        let start = DispatchTime.now().uptimeNanoseconds
+        return await sendThroughURLSession(prepared)
+    }
+
+    /// ``send(_:to:eventID:action:attempt:)`` for a caller on its own thread (serve's delivery lanes),
+    /// without a hop per delivery. Never call it from Swift's cooperative pool: it blocks.
+    public func sendBlocking(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) -> DeliveryRecord {
+        let prepared = Attempt(body: body, webhook: webhook, eventID: eventID, action: action, attempt: attempt)
+        if let uri = prepared.plainURI { return sendPlain(prepared, to: uri) }
+        let box = RecordBox()
+        let done = DispatchSemaphore(value: 0)
+        let delivery = self
+        Task {
+            box.record = await delivery.sendThroughURLSession(prepared)
+            done.signal()
+        }
+        done.wait()
+        return box.record ?? prepared.failure("no answer was recorded")
+    }
+
+    /// One attempt's request as logged (masked), and how its outcome becomes a record.
+    struct Attempt: Sendable {
+        var body: [UInt8]
+        var webhook: WebhookState
+        var eventID: String
+        var action: String
+        var attempt: Int
+        var scrubber: SecretScrubber
+        var sentHeaders: [(name: String, value: String)] = []
+        var request: DeliveryRecord.Request
+        var timestamp: String
+        var start: UInt64
+        /// Set when the plain socket client can send it.
+        var plainURI: ServiceURI?
+
+        init(body: [UInt8], webhook: WebhookState, eventID: String, action: String, attempt: Int) {
+            self.body = body
+            self.webhook = webhook
+            self.eventID = eventID
+            self.action = action
+            self.attempt = attempt
+            scrubber = SecretScrubber(webhook: webhook)
+            var loggedHeaders: [String: String] = [:]
+            var hasContentType = false
+            for header in webhook.customHeaders {
+                if header.name.lowercased() == "content-type" { hasContentType = true }
+                loggedHeaders[header.name] = Redaction.sensitiveValue
+                sentHeaders.append((header.name, header.value))
+            }
+            if !hasContentType {
+                loggedHeaders["Content-Type"] = "application/json"
+                sentHeaders.insert(("Content-Type", "application/json"), at: 0)
+            }
+            loggedHeaders["Content-Length"] = String(body.count)
+            request = DeliveryRecord.Request(method: "POST", uri: Redaction.maskURI(webhook.serviceUri), headers: loggedHeaders,
+                                             body: scrubber.scrub(String(decoding: body, as: UTF8.self)))
+            timestamp = Timestamp.now()
+            start = DispatchTime.now().uptimeNanoseconds
+            if let uri = try? ServiceURI(parsing: webhook.serviceUri), PlainHTTPClient.canSend(to: uri) { plainURI = uri }
+        }
+
         func elapsed() -> Int { Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000) }
+
         func failure(_ message: String) -> DeliveryRecord {
             DeliveryRecord(id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
                            response: nil, error: scrubber.scrub(message), durationMilliseconds: elapsed(), attempt: attempt)
         }
-        guard let url = URL(string: webhook.serviceUri) else {
-            return failure("the service URI is not a URL this platform can send to")
+
+        func success(status: Int, headers: [(String, String)], body: some Collection<UInt8>, truncated: Bool) -> DeliveryRecord {
+            var logged: [String: String] = [:]
+            for (name, value) in headers {
+                let scrubbed = scrubber.scrub(value)
+                logged[name] = logged[name].map { $0 + ", " + scrubbed } ?? scrubbed
+            }
+            let kept = String(decoding: body.prefix(WebhookDelivery.maxLoggedBody), as: UTF8.self)
+            return DeliveryRecord(
+                id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
+                response: .init(status: status, headers: logged, body: scrubber.scrub(kept),
+                                bodyTruncated: truncated || body.count > WebhookDelivery.maxLoggedBody),
+                error: nil, durationMilliseconds: elapsed(), attempt: attempt)
+        }
+    }
+
+    private func sendPlain(_ prepared: Attempt, to uri: ServiceURI) -> DeliveryRecord {
+        switch plain.post(uri, headers: prepared.sentHeaders, body: prepared.body, timeout: timeout, keptBody: WebhookDelivery.maxLoggedBody) {
+        case .success(let response):
+            return prepared.success(status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body,
+                                    truncated: response.bodyTruncated)
+        case .failure(let problem):
+            return prepared.failure(problem.message(timeout: timeout))
+        }
+    }
+
+    private func sendThroughURLSession(_ prepared: Attempt) async -> DeliveryRecord {
+        guard let url = URL(string: prepared.webhook.serviceUri) else {
+            return prepared.failure("the service URI is not a URL this platform can send to")
         }
         var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         urlRequest.httpMethod = "POST"
-        if !hasContentType { urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        for header in webhook.customHeaders { urlRequest.setValue(header.value, forHTTPHeaderField: header.name) }
-        urlRequest.httpBody = Data(body)
-        let session = session ?? self.session
+        for header in prepared.sentHeaders { urlRequest.setValue(header.value, forHTTPHeaderField: header.name) }
+        urlRequest.httpBody = Data(prepared.body)
         do {
             let (data, response) = try await session.data(for: urlRequest)
-            guard let http = response as? HTTPURLResponse else { return failure("the response was not HTTP") }
-            var headers: [String: String] = [:]
-            for (key, value) in http.allHeaderFields {
-                headers[String(describing: key)] = scrubber.scrub(String(describing: value))
-            }
-            let truncated = data.count > WebhookDelivery.maxLoggedBody
-            let kept = String(decoding: data.prefix(WebhookDelivery.maxLoggedBody), as: UTF8.self)
-            return DeliveryRecord(
-                id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
-                response: .init(status: http.statusCode, headers: headers, body: scrubber.scrub(kept), bodyTruncated: truncated),
-                error: nil, durationMilliseconds: elapsed(), attempt: attempt)
+            guard let http = response as? HTTPURLResponse else { return prepared.failure("the response was not HTTP") }
+            let headers = http.allHeaderFields.map { (String(describing: $0.key), String(describing: $0.value)) }
+            return prepared.success(status: http.statusCode, headers: headers, body: data, truncated: false)
         } catch let error as URLError {
-            return failure(WebhookDelivery.describe(error, timeout: timeout))
+            return prepared.failure(WebhookDelivery.describe(error, timeout: timeout))
         } catch {
-            return failure("the request failed: \(error.localizedDescription)")
+            return prepared.failure("the request failed: \(error.localizedDescription)")
         }
+    }
+
+    /// Written once before the waiter resumes, read after.
+    private final class RecordBox: @unchecked Sendable {
+        var record: DeliveryRecord?
     }
 
     /// A short reason without the URL (URLError's description quotes it, query and all).
@@ -102,11 +192,20 @@ public struct WebhookDelivery: Sendable {
 public enum Timestamp {
     public static func now() -> String { format(Date()) }
 
+    /// Formatted by hand: an ISO8601DateFormatter costs tens of microseconds to create, and `serve`
+    /// stamps every delivery attempt.
     public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        let interval = date.timeIntervalSince1970
+        var seconds = time_t(interval.rounded(.down))
+        let milliseconds = min(999, Int(((interval - Double(seconds)) * 1000).rounded(.down)))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
     }
 }
 

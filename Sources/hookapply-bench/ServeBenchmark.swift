@@ -46,16 +46,41 @@ enum ServeBenchmark {
         var p99: Double
     }
 
+    /// The value of the first `"id":"…"` in a body.
+    static func eventID(_ body: [UInt8]) -> String? {
+        let marker = Array(#""id":""#.utf8)
+        guard body.count > marker.count else { return nil }
+        for start in 0...(body.count - marker.count) where body[start..<(start + marker.count)].elementsEqual(marker) {
+            let from = start + marker.count
+            guard let end = body[from...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            return String(decoding: body[from..<end], as: UTF8.self)
+        }
+        return nil
+    }
+
+    /// One POST on a blocking thread (the socket client blocks; the cooperative pool must not).
+    static func post(_ client: PlainHTTPClient, _ uri: ServiceURI, headers: [(name: String, value: String)], body: [UInt8]) async -> Bool {
+        final class Box: @unchecked Sendable { var ok = false }
+        let box = Box()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                if case .success(let response) = client.post(uri, headers: headers, body: body, timeout: 10), response.status == 200 { box.ok = true }
+                continuation.resume()
+            }
+        }
+        return box.ok
+    }
+
     static func run(events: Int, clients: Int, webhookCount: Int) async throws -> Result {
         let directory = NSTemporaryDirectory() + "hookapply-serve-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let arrivals = Arrivals(webhooks: webhookCount)
+        // The receiver only pulls out the event id (a full JSON parse here would bill the receiver's CPU
+        // to serve on a two-core machine).
         let receiver = try LoopbackReceiver(handler: { request in
-            if let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let id = object["id"] as? String {
-                arrivals.record(id)
-            }
+            if let id = eventID(request.body) { arrivals.record(id) }
             return LoopbackReceiver.Response(status: 200)
         })
         defer { receiver.stop() }
@@ -69,27 +94,20 @@ enum ServeBenchmark {
         let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
         server.start()
         let deliveries = Task { await service.runDeliveries() }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = clients
-        let session = URLSession(configuration: configuration)
+        // The load generator is the socket client (as cheap as Distribution's Go client), not URLSession,
+        // whose CPU per request would otherwise be billed to serve.
+        let client = PlainHTTPClient()
         let accepted = Accepted()
         let start = DispatchTime.now().uptimeNanoseconds
-        let url = URL(string: "http://127.0.0.1:\(server.port)/events")
-        await concurrentForEach(clients) { client in
-            var index = client
+        let uri = try ServiceURI(parsing: "http://127.0.0.1:\(server.port)/events")
+        let headers = [(name: "Content-Type", value: "application/vnd.docker.distribution.events.v1+json"), (name: "Authorization", value: "Bearer t")]
+        await concurrentForEach(clients) { client_ in
+            var index = client_
             while index < events {
                 let id = "bench-\(index)"
                 let body = #"{"events":[{"id":"\#(id)","timestamp":"2026-11-29T00:00:00Z","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:\#(index)","length":1,"repository":"demo/hello","tag":"v\#(index)"},"request":{"id":"r","host":"h","method":"PUT","useragent":"u"}}]}"#
-                if let url {
-                    var request = URLRequest(url: url)
-                    request.httpMethod = "POST"
-                    request.httpBody = Data(body.utf8)
-                    request.setValue("application/vnd.docker.distribution.events.v1+json", forHTTPHeaderField: "Content-Type")
-                    request.setValue("Bearer t", forHTTPHeaderField: "Authorization")
-                    if let (_, response) = try? await session.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200 {
-                        accepted.record(id)
-                    }
-                }
+                let sent = await post(client, uri, headers: headers, body: Array(body.utf8))
+                if sent { accepted.record(id) }
                 index += clients
             }
         }
@@ -107,5 +125,50 @@ enum ServeBenchmark {
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         return Result(webhooks: webhookCount, deliveries: arrivals.deliveries, events: arrivals.count, seconds: seconds,
                       p50: percentile(0.5), p99: percentile(0.99))
+    }
+}
+
+/// Where one delivery's time goes: each step alone, in a loop, medians of `runs` rounds, side by side.
+enum DeliveryBreakdown {
+    struct Step {
+        var name: String
+        var microseconds: Double
+    }
+
+    static func run(rounds: Int, perRound: Int) async throws -> [Step] {
+        let directory = NSTemporaryDirectory() + "hookapply-breakdown-\(getpid())"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try LoopbackReceiver(handler: { _ in LoopbackReceiver.Response(status: 200) })
+        defer { receiver.stop() }
+        let webhook = WebhookState(name: "bench", serviceUri: receiver.url + "/hook?code=secret-code", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
+                                   actions: [.push], scope: "demo/hello:*")
+        let body = Array(#"{"id":"e1","timestamp":"2026-11-29T00:00:00Z","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:1","length":1,"repository":"demo/hello","tag":"v1"},"request":{"id":"r","host":"h","method":"PUT","useragent":"u"}}"#.utf8)
+        let uri = try ServiceURI(parsing: webhook.serviceUri)
+        let client = PlainHTTPClient()
+        let delivery = WebhookDelivery()
+        let log = EventLog(path: directory + "/events.jsonl")
+        let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
+        let record = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
+        var samples: [String: [Double]] = [:]
+        let names = ["socket round trip (blocking)", "WebhookDelivery.send (round trip, record, masking)", "event log append", "queue markDone", "queue enqueue (one event, fsync)"]
+        for _ in 0..<rounds {
+            for name in names {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for index in 0..<perRound {
+                    switch name {
+                    case names[0]: _ = client.post(uri, headers: [("Content-Type", "application/json")], body: body, timeout: 5)
+                    case names[1]: _ = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
+                    case names[2]: try? log.append(record)
+                    case names[3]: try? queue.markDone("e\(index)", webhook: "bench")
+                    default:
+                        _ = try? queue.enqueue([RegistryNotification(id: "q\(samples[name, default: []].count)-\(index)", action: .push, repository: "demo/hello", tag: "v1", body: body)])
+                    }
+                }
+                samples[name, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(perRound))
+            }
+        }
+        return names.map { Step(name: $0, microseconds: median(samples[$0] ?? [])) }
     }
 }

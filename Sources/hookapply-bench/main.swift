@@ -123,6 +123,14 @@ if options.only == nil || options.only == "plan" {
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
     print("peak memory: \(format(peakMemoryMiB())) MiB")
+    print("")
+    print("one delivery, step by step (median of 9 rounds of 200, microseconds per call):")
+    print("")
+    print("| step | µs |")
+    print("|---|---:|")
+    for step in try await DeliveryBreakdown.run(rounds: 9, perRound: 200) {
+        print("| \(step.name) | \(format(step.microseconds)) |")
+    }
 }
 
 if options.only == nil || options.only == "azure" {
@@ -150,4 +158,12 @@ if options.only == "serve" || options.only == nil {
         print("| \(count) | \(result.events) | \(result.deliveries) | \(format(result.seconds)) | \(format(Double(result.events) / result.seconds)) | \(format(Double(result.deliveries) / result.seconds)) | \(format(result.p50)) | \(format(result.p99)) |")
     }
     print("peak memory: \(format(peakMemoryMiB())) MiB")
+    print("")
+    print("one delivery, step by step (median of 9 rounds of 200, microseconds per call):")
+    print("")
+    print("| step | µs |")
+    print("|---|---:|")
+    for step in try await DeliveryBreakdown.run(rounds: 9, perRound: 200) {
+        print("| \(step.name) | \(format(step.microseconds)) |")
+    }
 }

@@ -42,6 +42,44 @@ import Testing
         #expect(!reopened.isDone("b", webhook: "hook1x"))
     }
 
+    @Test("an append after a torn last line starts a new line, so the new event survives the next restart")
+    func appendAfterTornLine() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/dev.queue.jsonl"
+        _ = try DeliveryQueue(path: path).enqueue([Self.push("a")])
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"kind":"event","id":"torn"#.utf8))
+        try handle.close()
+        let restarted = try DeliveryQueue(path: path)
+        _ = try restarted.enqueue([Self.push("b")])
+        try restarted.markDone("a", webhook: "w")
+        let again = try DeliveryQueue(path: path)
+        #expect(again.allEvents.map(\.id) == ["a", "b"])
+        #expect(again.isDone("a", webhook: "w"))
+    }
+
+    @Test("concurrent batches share fsyncs (group commit) and every acknowledged event is on disk, once")
+    func groupCommit() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/dev.queue.jsonl"
+        let queue = try DeliveryQueue(path: path)
+        await concurrentForEach(8) { client in
+            for round in 0..<40 {
+                // Each batch repeats one event of the previous batch, as a registry retrying would.
+                _ = try? queue.enqueue([Self.push("c\(client)-\(round)"), Self.push("c\(client)-\(max(0, round - 1))")])
+            }
+        }
+        let reloaded = try DeliveryQueue(path: path).allEvents.map(\.id)
+        #expect(reloaded.count == 320 && Set(reloaded).count == 320)
+        for client in 0..<8 {
+            let mine = reloaded.filter { $0.hasPrefix("c\(client)-") }
+            #expect(mine == (0..<40).map { "c\(client)-\($0)" }, "one client's batches keep their order")
+        }
+    }
+
     @Test("events reach only matching webhooks, in order per webhook, with custom headers, logged with secrets masked")
     func delivers() async throws {
         let directory = try makeTemporaryDirectory()

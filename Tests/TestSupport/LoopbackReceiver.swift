@@ -96,8 +96,9 @@ public final class LoopbackReceiver: @unchecked Sendable {
         stopped = true
         lock.unlock()
         if wasStopped { return }
+        // Shut down, not closed: the accept loop closes it. Closing here would let the number be reused
+        // by another test's socket while the loop is about to call accept on it.
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     deinit { stop() }
@@ -109,7 +110,10 @@ public final class LoopbackReceiver: @unchecked Sendable {
                 lock.lock()
                 let done = stopped
                 lock.unlock()
-                if done || errno == EBADF || errno == EINVAL { return }
+                if done || errno == EBADF || errno == EINVAL {
+                    close(listener)
+                    return
+                }
                 continue
             }
             // One thread per connection, so a slow handler (injected latency) does not serialise clients.
