@@ -129,7 +129,7 @@ public final class DeliveryQueue: @unchecked Sendable {
     }
 
     private static func line(_ record: [String: String]) throws -> [UInt8] {
-        Array(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])) + [0x0A]
+        CompactJSON.object(record) + [0x0A]
     }
 
     /// One write on the queue's descriptor, opened on first use and kept (under `lock`).
@@ -241,8 +241,9 @@ public struct DeliveryEngine: Sendable {
             await engine.concurrency.acquire()
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 Thread {
+                    let target = WebhookDelivery.Target(webhook)
                     for (position, event) in events {  // in order: one webhook's events never overtake each other
-                        engine.deliver(event, to: webhook)
+                        engine.deliver(event, to: target)
                         engine.cursors.set(webhook.name, position + 1)
                     }
                     continuation.resume()
@@ -253,10 +254,11 @@ public struct DeliveryEngine: Sendable {
     }
 
     /// Runs on a lane's thread: blocking is fine here, and the (injectable, async) retry sleep is waited for.
-    private func deliver(_ event: RegistryNotification, to webhook: WebhookState) {
+    private func deliver(_ event: RegistryNotification, to target: WebhookDelivery.Target) {
+        let webhook = target.webhook
         metrics.add("forwarded")
         for attempt in 1...maxAttempts {
-            let record = delivery.sendBlocking(event.body, to: webhook, eventID: event.id, action: event.action.rawValue, attempt: attempt)
+            let record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt)
             try? log.append(record)
             onAttempt(record)
             if record.isSuccess {

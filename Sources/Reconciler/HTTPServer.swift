@@ -5,8 +5,13 @@ import Glibc
 #endif
 
 /// A small HTTP/1.1 server on POSIX sockets for `serve`: a thread per connection, keep-alive, the strict
-/// ``HTTPRequestParser`` with its limits, a read timeout so a slow client cannot hold a connection, and a
-/// clear 4xx (then close) for anything malformed. Handlers are synchronous and return whole responses.
+/// ``HTTPRequestParser`` with its limits, and a clear 4xx (then close) for anything malformed. Handlers
+/// are synchronous and return whole responses.
+///
+/// Slow or idle clients cannot hold it: a connection idle between requests is closed after
+/// ``Timeouts/idle`` seconds; a request must arrive whole within ``Timeouts/request`` seconds of its
+/// first byte (else 408), however it trickles in, so sending a byte every few seconds does not keep a
+/// thread forever; and beyond ``Timeouts/maxConnections`` open connections a new one gets 503 at once.
 public final class HTTPServer: @unchecked Sendable {
     public struct Response: Sendable {
         public var status: Int
@@ -28,14 +33,30 @@ public final class HTTPServer: @unchecked Sendable {
     private let listener: Int32
     private let handler: @Sendable (HTTPRequest) -> Response
     private let limits: HTTPLimits
-    private let readTimeout: Int
+    private let timeouts: Timeouts
+    private var connections = 0
     private let lock = NSLock()
     private var stopped = false
     private var active = 0
     private var started = false
 
+    public struct Timeouts: Hashable, Sendable {
+        /// Seconds a kept-alive connection may wait for its next request.
+        public var idle: Double = 10
+        /// Seconds from a request's first byte to its last.
+        public var request: Double = 30
+        /// Open connections beyond which new ones are refused with 503 (each holds a thread).
+        public var maxConnections = 256
+
+        public init(idle: Double = 10, request: Double = 30, maxConnections: Int = 256) {
+            self.idle = idle
+            self.request = request
+            self.maxConnections = maxConnections
+        }
+    }
+
     /// Binds `host:port` (port 0 picks a free one); does not accept until ``start()``.
-    public init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), readTimeout: Int = 10,
+    public init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
                 handler: @escaping @Sendable (HTTPRequest) -> Response) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ProviderError(.fatal, code: "listen", "cannot create a socket: \(String(cString: strerror(errno)))") }
@@ -63,7 +84,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.listener = descriptor
         self.handler = handler
         self.limits = limits
-        self.readTimeout = readTimeout
+        self.timeouts = timeouts
     }
 
     /// Starts accepting on a background thread.
@@ -104,23 +125,56 @@ public final class HTTPServer: @unchecked Sendable {
                 close(listener)
                 return
             }
+            let admitted = lock.withLock { () -> Bool in
+                guard connections < timeouts.maxConnections else { return false }
+                connections += 1
+                return true
+            }
+            guard admitted else {
+                // Answered from the accept thread without reading: a short write to a fresh socket does not block.
+                var quick = timeval(tv_sec: 1, tv_usec: 0)
+                setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &quick, socklen_t(MemoryLayout<timeval>.size))
+                write(client, Response.text(503, "too many connections; try again"), keepAlive: false)
+                close(client)
+                continue
+            }
             let connection = client
-            Thread { [self] in serve(connection) }.start()
+            Thread { [self] in
+                serve(connection)
+                lock.withLock { connections -= 1 }
+            }.start()
         }
     }
 
     private func serve(_ client: Int32) {
         defer { close(client) }
-        var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // Bounded sends too: a client that stops reading cannot hold the thread in send().
+        var sendTimeout = timeval(tv_sec: Int(max(1, timeouts.idle)), tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         var parser = HTTPRequestParser(limits: limits)
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var requestStarted: UInt64? = nil
+        var idleSince = DispatchTime.now().uptimeNanoseconds
         while !lock.withLock({ stopped }) {
             let request: HTTPRequest
             do {
                 guard let next = try parser.next() else {
+                    if parser.pendingCount > 0 && requestStarted == nil { requestStarted = DispatchTime.now().uptimeNanoseconds }
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    let deadline = requestStarted.map { $0 + UInt64(timeouts.request * 1e9) } ?? idleSince + UInt64(timeouts.idle * 1e9)
+                    if now >= deadline {
+                        // Mid-request: say why; idle between requests: just close, as servers do.
+                        if requestStarted != nil { write(client, Response.text(408, "the request did not arrive within \(Int(timeouts.request)) seconds"), keepAlive: false) }
+                        return
+                    }
+                    // Wake at least once a second to notice a stop.
+                    let wait = Int32(min(1000, (deadline - now) / 1_000_000 + 1))
+                    var entry = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+                    let ready = poll(&entry, 1, wait)
+                    if ready < 0 && errno != EINTR { return }
+                    if ready <= 0 { continue }
                     let count = recv(client, &chunk, chunk.count, 0)
-                    if count <= 0 { return }  // closed, or idle past the read timeout
+                    if count <= 0 { return }  // closed or reset
                     parser.append(chunk[0..<count])
                     continue
                 }
@@ -134,6 +188,9 @@ public final class HTTPServer: @unchecked Sendable {
             lock.withLock { active -= 1 }
             let keepAlive = request.keepsAlive && !lock.withLock({ stopped })
             if !write(client, response, keepAlive: keepAlive) || !keepAlive { return }
+            // The next request's clock starts with its first byte (already buffered ones start it now).
+            requestStarted = nil
+            idleSince = DispatchTime.now().uptimeNanoseconds
         }
     }
 
@@ -160,6 +217,7 @@ public final class HTTPServer: @unchecked Sendable {
         case 401: "Unauthorized"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
         case 413: "Content Too Large"
         case 414: "URI Too Long"
         case 415: "Unsupported Media Type"

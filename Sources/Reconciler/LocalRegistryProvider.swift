@@ -181,11 +181,6 @@ public struct EventLog: Sendable {
     }
 
     public func append(_ record: DeliveryRecord) throws(ProviderError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(record) else {
-            throw ProviderError(.fatal, code: "event-log", "cannot encode a delivery record")
-        }
         var descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         if descriptor < 0 && errno == ENOENT {  // the folder is made on first use only: serve appends per attempt
             let directory = (path as NSString).deletingLastPathComponent
@@ -197,7 +192,7 @@ public struct EventLog: Sendable {
         }
         defer { close(descriptor) }
         // One write per line: with O_APPEND, lines from concurrent writers never interleave.
-        let line = Array(data) + [0x0A]
+        let line = record.jsonLine() + [0x0A]
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count else {
             throw ProviderError(.fatal, code: "event-log", "cannot append to the event log '\(path)'")

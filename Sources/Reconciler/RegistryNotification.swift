@@ -86,9 +86,7 @@ public enum DistributionTranslator {
         }
     }
 
-    static func encode(_ object: [String: Any]) -> [UInt8] {
-        Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
-    }
+    static func encode(_ object: [String: Any]) -> [UInt8] { CompactJSON.value(object) }
 }
 
 /// Which webhooks an event goes to.

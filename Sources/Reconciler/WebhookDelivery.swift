@@ -32,7 +32,7 @@ public struct WebhookDelivery: Sendable {
 
     /// Sends `body` (an event's JSON) and returns the logged record; never throws: a transport failure is recorded.
     public func send(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) async -> DeliveryRecord {
-        let prepared = Attempt(body: body, webhook: webhook, eventID: eventID, action: action, attempt: attempt)
+        let prepared = Attempt(body: body, target: Target(webhook), eventID: eventID, action: action, attempt: attempt)
         if let uri = prepared.plainURI {
             // The record travels back in a class the caller owns, and the continuation carries nothing:
             // see ConcurrentForEach.swift for why composite values are not passed through the runtime.
@@ -51,8 +51,8 @@ public struct WebhookDelivery: Sendable {
 
     /// ``send(_:to:eventID:action:attempt:)`` for a caller on its own thread (serve's delivery lanes),
     /// without a hop per delivery. Never call it from Swift's cooperative pool: it blocks.
-    public func sendBlocking(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) -> DeliveryRecord {
-        let prepared = Attempt(body: body, webhook: webhook, eventID: eventID, action: action, attempt: attempt)
+    public func sendBlocking(_ body: [UInt8], to target: Target, eventID: String, action: String, attempt: Int = 1) -> DeliveryRecord {
+        let prepared = Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
         if let uri = prepared.plainURI { return sendPlain(prepared, to: uri) }
         let box = RecordBox()
         let done = DispatchSemaphore(value: 0)
@@ -65,29 +65,21 @@ public struct WebhookDelivery: Sendable {
         return box.record ?? prepared.failure("no answer was recorded")
     }
 
-    /// One attempt's request as logged (masked), and how its outcome becomes a record.
-    struct Attempt: Sendable {
-        var body: [UInt8]
-        var webhook: WebhookState
-        var eventID: String
-        var action: String
-        var attempt: Int
+    /// What every delivery to one webhook shares, worked out once: the secrets to scrub, the headers to
+    /// send and to log, the masked URI, and whether the socket client can send it. A lane of `serve`
+    /// builds it once per drain rather than once per event.
+    public struct Target: Sendable {
+        public var webhook: WebhookState
         var scrubber: SecretScrubber
         var sentHeaders: [(name: String, value: String)] = []
-        var request: DeliveryRecord.Request
-        var timestamp: String
-        var start: UInt64
+        var loggedHeaders: [String: String] = [:]
+        var maskedURI: String
         /// Set when the plain socket client can send it.
         var plainURI: ServiceURI?
 
-        init(body: [UInt8], webhook: WebhookState, eventID: String, action: String, attempt: Int) {
-            self.body = body
+        public init(_ webhook: WebhookState) {
             self.webhook = webhook
-            self.eventID = eventID
-            self.action = action
-            self.attempt = attempt
             scrubber = SecretScrubber(webhook: webhook)
-            var loggedHeaders: [String: String] = [:]
             var hasContentType = false
             for header in webhook.customHeaders {
                 if header.name.lowercased() == "content-type" { hasContentType = true }
@@ -98,12 +90,38 @@ public struct WebhookDelivery: Sendable {
                 loggedHeaders["Content-Type"] = "application/json"
                 sentHeaders.insert(("Content-Type", "application/json"), at: 0)
             }
+            maskedURI = Redaction.maskURI(webhook.serviceUri)
+            if let uri = try? ServiceURI(parsing: webhook.serviceUri), PlainHTTPClient.canSend(to: uri) { plainURI = uri }
+        }
+    }
+
+    /// One attempt's request as logged (masked), and how its outcome becomes a record.
+    struct Attempt: Sendable {
+        var body: [UInt8]
+        var target: Target
+        var eventID: String
+        var action: String
+        var attempt: Int
+        var request: DeliveryRecord.Request
+        var timestamp: String
+        var start: UInt64
+        var webhook: WebhookState { target.webhook }
+        var scrubber: SecretScrubber { target.scrubber }
+        var sentHeaders: [(name: String, value: String)] { target.sentHeaders }
+        var plainURI: ServiceURI? { target.plainURI }
+
+        init(body: [UInt8], target: Target, eventID: String, action: String, attempt: Int) {
+            self.body = body
+            self.target = target
+            self.eventID = eventID
+            self.action = action
+            self.attempt = attempt
+            var loggedHeaders = target.loggedHeaders
             loggedHeaders["Content-Length"] = String(body.count)
-            request = DeliveryRecord.Request(method: "POST", uri: Redaction.maskURI(webhook.serviceUri), headers: loggedHeaders,
-                                             body: scrubber.scrub(String(decoding: body, as: UTF8.self)))
+            request = DeliveryRecord.Request(method: "POST", uri: target.maskedURI, headers: loggedHeaders,
+                                             body: target.scrubber.scrub(String(decoding: body, as: UTF8.self)))
             timestamp = Timestamp.now()
             start = DispatchTime.now().uptimeNanoseconds
-            if let uri = try? ServiceURI(parsing: webhook.serviceUri), PlainHTTPClient.canSend(to: uri) { plainURI = uri }
         }
 
         func elapsed() -> Int { Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000) }

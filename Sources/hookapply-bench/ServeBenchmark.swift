@@ -58,17 +58,16 @@ enum ServeBenchmark {
         return nil
     }
 
-    /// One POST on a blocking thread (the socket client blocks; the cooperative pool must not).
-    static func post(_ client: PlainHTTPClient, _ uri: ServiceURI, headers: [(name: String, value: String)], body: [UInt8]) async -> Bool {
-        final class Box: @unchecked Sendable { var ok = false }
-        let box = Box()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                if case .success(let response) = client.post(uri, headers: headers, body: body, timeout: 10), response.status == 200 { box.ok = true }
-                continuation.resume()
+    /// Runs `body(index)` for `0..<count` on as many threads (the socket client blocks), and waits.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
+        await concurrentForEach(count) { index in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                Thread {
+                    body(index)
+                    continuation.resume()
+                }.start()
             }
         }
-        return box.ok
     }
 
     static func run(events: Int, clients: Int, webhookCount: Int) async throws -> Result {
@@ -77,15 +76,17 @@ enum ServeBenchmark {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let arrivals = Arrivals(webhooks: webhookCount)
-        // The receiver only pulls out the event id (a full JSON parse here would bill the receiver's CPU
-        // to serve on a two-core machine).
-        let receiver = try LoopbackReceiver(handler: { request in
+        // The receiver is the product's own keep-alive HTTP server, pulling out only the event id: it
+        // shares the two cores with serve, so a costly receiver would be billed to serve.
+        let receiver = try HTTPServer(host: "127.0.0.1", port: 0) { request in
             if let id = eventID(request.body) { arrivals.record(id) }
-            return LoopbackReceiver.Response(status: 200)
-        })
+            return HTTPServer.Response(status: 200)
+        }
+        receiver.start()
+        let receiverURL = "http://127.0.0.1:\(receiver.port)"
         defer { receiver.stop() }
         let webhooks = (0..<webhookCount).map {
-            WebhookState(name: "benchhook\($0)", serviceUri: receiver.url + "/hook\($0)", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
+            WebhookState(name: "benchhook\($0)", serviceUri: receiverURL + "/hook\($0)", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
                          actions: [.push], scope: "demo/hello:*")
         }
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
@@ -101,13 +102,14 @@ enum ServeBenchmark {
         let start = DispatchTime.now().uptimeNanoseconds
         let uri = try ServiceURI(parsing: "http://127.0.0.1:\(server.port)/events")
         let headers = [(name: "Content-Type", value: "application/vnd.docker.distribution.events.v1+json"), (name: "Authorization", value: "Bearer t")]
-        await concurrentForEach(clients) { client_ in
+        await onThreads(clients) { client_ in
             var index = client_
             while index < events {
                 let id = "bench-\(index)"
                 let body = #"{"events":[{"id":"\#(id)","timestamp":"2026-11-29T00:00:00Z","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:\#(index)","length":1,"repository":"demo/hello","tag":"v\#(index)"},"request":{"id":"r","host":"h","method":"PUT","useragent":"u"}}]}"#
-                let sent = await post(client, uri, headers: headers, body: Array(body.utf8))
-                if sent { accepted.record(id) }
+                if case .success(let response) = client.post(uri, headers: headers, body: Array(body.utf8), timeout: 10), response.status == 200 {
+                    accepted.record(id)
+                }
                 index += clients
             }
         }
