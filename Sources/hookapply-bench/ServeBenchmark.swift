@@ -44,6 +44,8 @@ enum ServeBenchmark {
         var seconds: Double
         var p50: Double
         var p99: Double
+        var eventsPerSecond: Double { Double(events) / seconds }
+        var deliveriesPerSecond: Double { Double(deliveries) / seconds }
     }
 
     /// The value of the first `"id":"…"` in a body.
@@ -142,9 +144,10 @@ enum DeliveryBreakdown {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let receiver = try LoopbackReceiver(handler: { _ in LoopbackReceiver.Response(status: 200) })
+        let receiver = try HTTPServer(host: "127.0.0.1", port: 0) { _ in HTTPServer.Response(status: 200) }
+        receiver.start()
         defer { receiver.stop() }
-        let webhook = WebhookState(name: "bench", serviceUri: receiver.url + "/hook?code=secret-code", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
+        let webhook = WebhookState(name: "bench", serviceUri: "http://127.0.0.1:\(receiver.port)/hook?code=secret-code", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
                                    actions: [.push], scope: "demo/hello:*")
         let body = Array(#"{"id":"e1","timestamp":"2026-11-29T00:00:00Z","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:1","length":1,"repository":"demo/hello","tag":"v1"},"request":{"id":"r","host":"h","method":"PUT","useragent":"u"}}"#.utf8)
         let uri = try ServiceURI(parsing: webhook.serviceUri)
@@ -154,16 +157,23 @@ enum DeliveryBreakdown {
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
         let record = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
         var samples: [String: [Double]] = [:]
-        let names = ["socket round trip (blocking)", "WebhookDelivery.send (round trip, record, masking)", "event log append", "queue markDone", "queue enqueue (one event, fsync)"]
+        let session = URLSession(configuration: .ephemeral)
+        var urlRequest = URLRequest(url: URL(fileURLWithPath: "/"))
+        if let url = URL(string: webhook.serviceUri) { urlRequest = URLRequest(url: url) }
+        urlRequest.httpMethod = "POST"
+        urlRequest.httpBody = Data(body)
+        urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let names = ["socket round trip (blocking)", "URLSession round trip (what https deliveries use)", "WebhookDelivery.send (round trip, record, masking)", "event log append", "queue markDone", "queue enqueue (one event, fsync)"]
         for _ in 0..<rounds {
             for name in names {
                 let start = DispatchTime.now().uptimeNanoseconds
                 for index in 0..<perRound {
                     switch name {
                     case names[0]: _ = client.post(uri, headers: [("Content-Type", "application/json")], body: body, timeout: 5)
-                    case names[1]: _ = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
-                    case names[2]: try? log.append(record)
-                    case names[3]: try? queue.markDone("e\(index)", webhook: "bench")
+                    case names[1]: _ = try? await session.data(for: urlRequest)
+                    case names[2]: _ = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
+                    case names[3]: try? log.append(record)
+                    case names[4]: try? queue.markDone("e\(index)", webhook: "bench")
                     default:
                         _ = try? queue.enqueue([RegistryNotification(id: "q\(samples[name, default: []].count)-\(index)", action: .push, repository: "demo/hello", tag: "v1", body: body)])
                     }

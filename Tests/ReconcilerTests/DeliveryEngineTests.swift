@@ -149,6 +149,27 @@ import Testing
         #expect(try restarted.depth() == 0)
     }
 
+    @Test("https deliveries go through URLSession from a lane's thread: an unreachable receiver is a logged failure, not a hang", .timeLimit(.minutes(1)))
+    func httpsFromLane() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let closed = try ScriptedServer { _, _ in .close }
+        let port = closed.port
+        closed.stop()  // nothing listens there now: URLSession fails at once
+        let queue = try DeliveryQueue(path: directory + "/q.jsonl")
+        _ = try queue.enqueue([Self.push("t1"), Self.push("t2")])
+        let secret = "tls-query-secret"
+        let webhooks = [WebhookState(name: "tls", serviceUri: "https://127.0.0.1:\(port)/hook?code=\(secret)", actions: [.push])]
+        let log = EventLog(path: directory + "/events.jsonl")
+        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: log, delivery: WebhookDelivery(timeout: 2), maxAttempts: 2,
+                                    retry: Self.fastRetry)
+        try await engine.drain()
+        #expect(engine.metrics.value("failed") == 2 && engine.metrics.value("delivered") == 0)
+        let records = try log.read(webhook: "tls", limit: 10)
+        #expect(records.count == 4 && records.allSatisfy { $0.response == nil && !($0.error ?? "").isEmpty })
+        #expect(!(try String(contentsOfFile: log.path, encoding: .utf8)).contains(secret))
+    }
+
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var count = 0
