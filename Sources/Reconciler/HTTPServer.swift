@@ -147,7 +147,11 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func serve(_ client: Int32) {
-        defer { close(client) }
+        // Set when a final answer went out: the close then lingers so the client can read it.
+        var answered = false
+        defer {
+            if answered { Self.lingeringClose(client) } else { close(client) }
+        }
         // Bounded sends too: a client that stops reading cannot hold the thread in send().
         var sendTimeout = timeval(tv_sec: Int(max(1, timeouts.idle)), tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
@@ -164,7 +168,9 @@ public final class HTTPServer: @unchecked Sendable {
                     let deadline = requestStarted.map { $0 + UInt64(timeouts.request * 1e9) } ?? idleSince + UInt64(timeouts.idle * 1e9)
                     if now >= deadline {
                         // Mid-request: say why; idle between requests: just close, as servers do.
-                        if requestStarted != nil { write(client, Response.text(408, "the request did not arrive within \(Int(timeouts.request)) seconds"), keepAlive: false) }
+                        if requestStarted != nil {
+                            answered = write(client, Response.text(408, "the request did not arrive within \(Int(timeouts.request)) seconds"), keepAlive: false)
+                        }
                         return
                     }
                     // Wake at least once a second to notice a stop.
@@ -180,18 +186,43 @@ public final class HTTPServer: @unchecked Sendable {
                 }
                 request = next
             } catch {
-                write(client, Response.text(error.status, error.message), keepAlive: false)
+                answered = write(client, Response.text(error.status, error.message), keepAlive: false)
                 return
             }
             lock.withLock { active += 1 }
             let response = handler(request)
             lock.withLock { active -= 1 }
             let keepAlive = request.keepsAlive && !lock.withLock({ stopped })
-            if !write(client, response, keepAlive: keepAlive) || !keepAlive { return }
+            guard write(client, response, keepAlive: keepAlive) else { return }
+            if !keepAlive {
+                answered = true
+                return
+            }
             // The next request's clock starts with its first byte (already buffered ones start it now).
             requestStarted = nil
             idleSince = DispatchTime.now().uptimeNanoseconds
         }
+    }
+
+    /// Closes after a final answer without losing it. Closing a socket with unread input (the rest of a
+    /// refused request) makes the kernel send a reset, and a reset can discard the answer before the
+    /// client reads it. So: end our side, read and drop what the client still sends (briefly, boundedly),
+    /// then close, as HTTP servers do for error responses.
+    static func lingeringClose(_ client: Int32) {
+        shutdown(client, Int32(SHUT_WR))
+        let deadline = DispatchTime.now().uptimeNanoseconds + 500_000_000
+        var discarded = 0
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while discarded < 1024 * 1024 {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { break }
+            var entry = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, Int32((deadline - now) / 1_000_000 + 1)) > 0 else { break }
+            let count = recv(client, &chunk, chunk.count, 0)
+            if count <= 0 { break }
+            discarded += count
+        }
+        close(client)
     }
 
     @discardableResult

@@ -43,7 +43,14 @@ import Glibc
 
         func finishSending() { shutdown(descriptor, Int32(SHUT_WR)) }
 
-        /// Everything until the server closes (or the receive timeout: then `timedOut`).
+        /// True when an answer (or the close) is waiting to be read.
+        var readable: Bool {
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            return poll(&entry, 1, 0) > 0
+        }
+
+        /// Everything until the server closes; `timedOut` when it neither answered nor closed in time,
+        /// and a reset counts as a failure too (it can discard an answer).
         func readAll() -> (text: String, timedOut: Bool) {
             var all: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 65536)
@@ -88,7 +95,7 @@ import Glibc
         let request = Array("POST /events HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n".utf8)
         var closedEarly = false
         for byte in request + Array(repeating: UInt8(ascii: "x"), count: 20) {
-            if !connection.send([byte]) {
+            if connection.readable || !connection.send([byte]) {
                 closedEarly = true
                 break
             }
