@@ -123,14 +123,6 @@ if options.only == nil || options.only == "plan" {
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
     print("peak memory: \(format(peakMemoryMiB())) MiB")
-    print("")
-    print("one delivery, step by step (median of 9 rounds of 200, microseconds per call):")
-    print("")
-    print("| step | µs |")
-    print("|---|---:|")
-    for step in try await DeliveryBreakdown.run(rounds: 9, perRound: 200) {
-        print("| \(step.name) | \(format(step.microseconds)) |")
-    }
 }
 
 if options.only == nil || options.only == "azure" {

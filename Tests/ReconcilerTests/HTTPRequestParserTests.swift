@@ -124,14 +124,7 @@ import TestSupport
             let bytes = Array(text.utf8)
             let whole = Self.outcome([bytes])
             for _ in 0..<300 {
-                var chunks: [[UInt8]] = []
-                var index = 0
-                while index < bytes.count {
-                    let size = 1 + random.below(12)
-                    chunks.append(Array(bytes[index..<min(bytes.count, index + size)]))
-                    index += size
-                }
-                #expect(Self.outcome(chunks) == whole)
+                #expect(Self.outcome(random.split(bytes, maxChunk: 12)) == whole)
             }
         }
     }
@@ -142,16 +135,7 @@ import TestSupport
         let pieces = ["\r\n", "\r", "\n", ":", " ", "Content-Length: 9999999999999\r\n", "Transfer-Encoding: chunked\r\n", "0\r\n\r\n", "ffffffff\r\n", ";", "\u{0}", "HTTP/1.1"]
         var outcomes = 0
         for iteration in 0..<8_000 {
-            var bytes = Array(Self.corpus[iteration % Self.corpus.count].utf8)
-            for _ in 0..<(1 + random.below(4)) {
-                let position = random.below(bytes.count + 1)
-                switch random.below(4) {
-                case 0 where !bytes.isEmpty: bytes[min(position, bytes.count - 1)] = UInt8(truncatingIfNeeded: random.next())
-                case 1 where !bytes.isEmpty: bytes.remove(at: min(position, bytes.count - 1))
-                case 2: bytes.insert(contentsOf: Array(random.pick(pieces).utf8), at: position)
-                default: bytes = Array(bytes.prefix(position))
-                }
-            }
+            let bytes = random.mutate(Array(Self.corpus[iteration % Self.corpus.count].utf8), pieces: pieces)
             var parser = HTTPRequestParser()
             parser.append(bytes)
             do {

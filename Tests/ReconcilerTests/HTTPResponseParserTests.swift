@@ -131,14 +131,7 @@ import TestSupport
             let whole = Self.outcome([bytes])
             #expect(!whole.hasPrefix("error"), "\(whole)")
             for _ in 0..<300 {
-                var chunks: [[UInt8]] = []
-                var index = 0
-                while index < bytes.count {
-                    let size = 1 + random.below(9)
-                    chunks.append(Array(bytes[index..<min(bytes.count, index + size)]))
-                    index += size
-                }
-                #expect(Self.outcome(chunks) == whole)
+                #expect(Self.outcome(random.split(bytes, maxChunk: 9)) == whole)
             }
         }
     }
@@ -150,16 +143,7 @@ import TestSupport
                       "HTTP/1.1 100 Continue\r\n\r\n", "\u{0}", "Connection: close\r\n"]
         var outcomes = 0
         for iteration in 0..<8_000 {
-            var bytes = Array(Self.corpus[iteration % Self.corpus.count].utf8)
-            for _ in 0..<(1 + random.below(4)) {
-                let position = random.below(bytes.count + 1)
-                switch random.below(4) {
-                case 0 where !bytes.isEmpty: bytes[min(position, bytes.count - 1)] = UInt8(truncatingIfNeeded: random.next())
-                case 1 where !bytes.isEmpty: bytes.remove(at: min(position, bytes.count - 1))
-                case 2: bytes.insert(contentsOf: Array(random.pick(pieces).utf8), at: position)
-                default: bytes = Array(bytes.prefix(position))
-                }
-            }
+            let bytes = random.mutate(Array(Self.corpus[iteration % Self.corpus.count].utf8), pieces: pieces)
             var parser = HTTPResponseParser(keptBody: 16)
             parser.append(bytes)
             let closes = random.chance(50)

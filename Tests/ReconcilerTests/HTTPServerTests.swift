@@ -165,16 +165,7 @@ import Glibc
         var random = SeededRandom(state: 31337)
         var answered = 0
         for iteration in 0..<600 {
-            var bytes = Array(corpus[iteration % corpus.count].utf8)
-            for _ in 0..<(1 + random.below(4)) {
-                let position = random.below(bytes.count + 1)
-                switch random.below(4) {
-                case 0 where !bytes.isEmpty: bytes[min(position, bytes.count - 1)] = UInt8(truncatingIfNeeded: random.next())
-                case 1 where !bytes.isEmpty: bytes.remove(at: min(position, bytes.count - 1))
-                case 2: bytes.insert(contentsOf: Array(random.pick(pieces).utf8), at: position)
-                default: bytes = Array(bytes.prefix(position))
-                }
-            }
+            let bytes = random.mutate(Array(corpus[iteration % corpus.count].utf8), pieces: pieces)
             let connection = try RawConnection(port: server.port, timeout: 10)
             connection.send(bytes)
             connection.finishSending()  // the server sees the end instead of waiting for more

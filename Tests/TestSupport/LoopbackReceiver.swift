@@ -45,27 +45,8 @@ public final class LoopbackReceiver: @unchecked Sendable {
     ///   - status: the status every request gets.
     ///   - echoHeaders: answer with the request's headers in the body (as a careless receiver might).
     public init(status: Int = 200, echoHeaders: Bool = false, handler: (@Sendable (Request) -> Response)? = nil) throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw ReceiverError(message: "socket: \(errno)") }
-        var yes: Int32 = 1
-        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(descriptor, 64) == 0 else {
-            close(descriptor)
-            throw ReceiverError(message: "bind/listen: \(errno)")
-        }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        self.port = UInt16(bigEndian: actual.sin_port)
+        let (descriptor, port) = try listenOnLoopback()
+        self.port = port
         self.listener = descriptor
         self.status = status
         self.echoHeaders = echoHeaders
@@ -194,6 +175,29 @@ public final class LoopbackReceiver: @unchecked Sendable {
 
 public struct ReceiverError: Error {
     public var message: String
+}
+
+/// A listening TCP socket on 127.0.0.1 at a free port.
+func listenOnLoopback() throws -> (descriptor: Int32, port: UInt16) {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw ReceiverError(message: "socket: \(errno)") }
+    var yes: Int32 = 1
+    setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, listen(descriptor, 64) == 0 else {
+        close(descriptor)
+        throw ReceiverError(message: "bind/listen: \(errno)")
+    }
+    var actual = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+    return (descriptor, UInt16(bigEndian: actual.sin_port))
 }
 
 /// A fresh temporary folder.
