@@ -1,13 +1,29 @@
 import Foundation
 import HookSpec
 
+/// An accepted event and its audience: the webhooks (lowercased names) it matched when it was accepted.
+///
+/// The audience is fixed at ingest, as ACR fixes it at push time: a webhook created later does not
+/// receive events from before it existed, and a restart does not resend history to anyone.
+public struct QueuedEvent: Hashable, Sendable {
+    public var notification: RegistryNotification
+    public var targets: [String]
+
+    public init(_ notification: RegistryNotification, targets: [String]) {
+        self.notification = notification
+        self.targets = targets.map { $0.lowercased() }
+    }
+}
+
 /// The durable queue behind `serve`: accepted events are appended (and fsynced) before the registry gets
 /// its 2xx, so a crash loses nothing that was acknowledged; deliveries are recorded per (event, webhook),
 /// so a restart delivers exactly what is still pending. Delivery is at least once: a crash between a
 /// delivery and its record sends that one again.
 ///
-/// One append-only JSON-lines file: `{"kind":"event",…}` and `{"kind":"done",…}` records. A torn last
-/// line (a crash mid-write) is ignored.
+/// One append-only JSON-lines file: `{"kind":"event",…,"targets":"a,b"}` and `{"kind":"done",…}`
+/// records. A torn last line (a crash mid-write) is ignored. ``compact(liveWebhooks:)``, run when `serve`
+/// starts, rewrites the file with only the unfinished events, so it does not grow from run to run; the
+/// body of an event finished for all its targets is also dropped from memory at once.
 ///
 /// Group commit: appends happen under the lock, but the fsync does not. Requests arriving together share
 /// one fsync (whoever syncs covers every write made before it started), and deliveries, which read the
@@ -17,8 +33,9 @@ import HookSpec
 public final class DeliveryQueue: @unchecked Sendable {
     public let path: String
     private let lock = NSLock()
-    private var events: [RegistryNotification] = []
-    private var known: Set<String> = []
+    private var events: [QueuedEvent] = []
+    /// Event id → position in `events`.
+    private var positions: [String: Int] = [:]
     private var done: Set<String> = []
     private var descriptor: Int32 = -1
     /// Appends made (under `lock`) and appends known to be on disk (under `syncLock`).
@@ -39,10 +56,13 @@ public final class DeliveryQueue: @unchecked Sendable {
             switch object["kind"] {
             case "event":
                 guard let id = object["id"], let actionText = object["action"], let action = WebhookAction(rawValue: actionText),
-                    let repository = object["repository"], let body = object["body"].flatMap({ Data(base64Encoded: $0) })
+                    let repository = object["repository"], let body = object["body"].flatMap({ Data(base64Encoded: $0) }),
+                    let targets = object["targets"]
                 else { continue }
-                if known.insert(id).inserted {
-                    events.append(RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body)))
+                if positions[id] == nil {
+                    positions[id] = events.count
+                    let notification = RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body))
+                    events.append(QueuedEvent(notification, targets: targets.split(separator: ",").map(String.init)))
                 }
             case "done":
                 if let id = object["id"], let webhook = object["webhook"] { done.insert(Self.key(id, webhook)) }
@@ -50,6 +70,7 @@ public final class DeliveryQueue: @unchecked Sendable {
                 continue
             }
         }
+        for index in events.indices where isFinished(events[index], live: nil) { events[index].notification.body = [] }
     }
 
     deinit {
@@ -58,37 +79,50 @@ public final class DeliveryQueue: @unchecked Sendable {
 
     static func key(_ id: String, _ webhook: String) -> String { id + "\u{0}" + webhook.lowercased() }
 
+    /// Every target has it done (or, when `live` is given, is done or no longer exists).
+    private func isFinished(_ event: QueuedEvent, live: Set<String>?) -> Bool {
+        event.targets.allSatisfy { target in
+            done.contains(Self.key(event.notification.id, target)) || (live.map { !$0.contains(target) } ?? false)
+        }
+    }
+
     /// Appends the events not seen before (registries retry batches) and returns them once they are on
     /// disk: when this returns, an acknowledgement is safe.
-    public func enqueue(_ notifications: [RegistryNotification]) throws -> [RegistryNotification] {
-        let (fresh, ticket) = try lock.withLock { () throws -> ([RegistryNotification], Int) in
+    public func enqueue(_ queued: [QueuedEvent]) throws -> [QueuedEvent] {
+        let (fresh, ticket) = try lock.withLock { () throws -> ([QueuedEvent], Int) in
             guard !broken else { throw Self.brokenError(path) }
-            var fresh: [RegistryNotification] = []
+            var fresh: [QueuedEvent] = []
             var seenNow: Set<String> = []
-            for notification in notifications where !known.contains(notification.id) && seenNow.insert(notification.id).inserted {
-                fresh.append(notification)
+            for event in queued where positions[event.notification.id] == nil && seenNow.insert(event.notification.id).inserted {
+                fresh.append(event)
             }
             guard !fresh.isEmpty else { return ([], 0) }
             var lines: [UInt8] = []
-            for notification in fresh {
-                var record = ["kind": "event", "id": notification.id, "action": notification.action.rawValue,
-                              "repository": notification.repository, "body": Data(notification.body).base64EncodedString()]
-                if let tag = notification.tag { record["tag"] = tag }
-                lines += try Self.line(record)
-            }
+            for event in fresh { lines += Self.line(Self.record(event)) }
             try append(lines)
             written += 1
             // Visible to deliveries before the sync: a crash before it means the registry never got its
             // 2xx and sends the batch again, so an early delivery is at worst a duplicate (at least once).
-            for notification in fresh {
-                known.insert(notification.id)
-                events.append(notification)
+            for event in fresh {
+                positions[event.notification.id] = events.count
+                events.append(event)
             }
             return (fresh, written)
         }
         if ticket > 0 { try sync(upTo: ticket) }
         return fresh
     }
+
+    private static func record(_ event: QueuedEvent) -> [String: String] {
+        let notification = event.notification
+        var record = ["kind": "event", "id": notification.id, "action": notification.action.rawValue, "repository": notification.repository,
+                      "body": Data(notification.body).base64EncodedString(), "targets": event.targets.joined(separator: ",")]
+        if let tag = notification.tag { record["tag"] = tag }
+        return record
+    }
+
+    /// Whether `id` was accepted before (a retried batch).
+    public func contains(_ id: String) -> Bool { lock.withLock { positions[id] != nil } }
 
     /// Makes every append up to `ticket` durable, with one fsync for all the callers waiting together.
     private func sync(upTo ticket: Int) throws {
@@ -108,27 +142,64 @@ public final class DeliveryQueue: @unchecked Sendable {
         ProviderError(.fatal, code: "queue", "the delivery queue '\(path)' could not be synced to disk earlier; restart serve to reload it")
     }
 
-    /// Records that an event is finished for a webhook (delivered, or given up after the last attempt).
+    /// Records that an event is finished for a webhook (delivered, given up after the last attempt, or
+    /// dropped because the webhook no longer takes it).
     public func markDone(_ id: String, webhook: String) throws {
         try lock.withLock {
-            // No fsync: losing this record only means one more delivery after a crash (at least once).
             done.insert(Self.key(id, webhook))
+            if let position = positions[id], isFinished(events[position], live: nil) {
+                events[position].notification.body = []  // nobody needs it any more; the position stays
+            }
             guard !broken else { return }
-            try append(try Self.line(["kind": "done", "id": id, "webhook": webhook]))
+            // No fsync: losing this record only means one more delivery after a crash (at least once).
+            try append(Self.line(["kind": "done", "id": id, "webhook": webhook]))
         }
     }
 
     public func isDone(_ id: String, webhook: String) -> Bool { lock.withLock { done.contains(Self.key(id, webhook)) } }
 
     /// Every event received, in order.
-    public var allEvents: [RegistryNotification] { lock.withLock { events } }
+    public var allEvents: [RegistryNotification] { lock.withLock { events.map(\.notification) } }
 
-    /// Events from position `start` on (the queue only grows, so positions are stable).
-    public func events(from start: Int) -> ArraySlice<RegistryNotification> {
+    /// Events from position `start` on (the queue only grows while running, so positions are stable).
+    public func events(from start: Int) -> ArraySlice<QueuedEvent> {
         lock.withLock { start < events.count ? events[start...] : [] }
     }
 
-    private static func line(_ record: [String: String]) throws -> [UInt8] {
+    /// Rewrites the file with only the unfinished events (and what is done of them), atomically, and
+    /// returns how many events were kept and removed. An event is finished when every target has it done
+    /// or, given `liveWebhooks`, is no longer among them. Run before deliveries start (positions change).
+    @discardableResult
+    public func compact(liveWebhooks: Set<String>?) throws -> (kept: Int, removed: Int) {
+        try lock.withLock {
+            guard !broken else { throw Self.brokenError(path) }
+            let live = liveWebhooks.map { Set($0.map { $0.lowercased() }) }
+            let keep = events.filter { !isFinished($0, live: live) }
+            let removed = events.count - keep.count
+            var bytes: [UInt8] = []
+            var keptDone: Set<String> = []
+            for event in keep {
+                bytes += Self.line(Self.record(event))
+                for target in event.targets where done.contains(Self.key(event.notification.id, target)) {
+                    bytes += Self.line(["kind": "done", "id": event.notification.id, "webhook": target])
+                    keptDone.insert(Self.key(event.notification.id, target))
+                }
+            }
+            if descriptor >= 0 {
+                close(descriptor)
+                descriptor = -1
+            }
+            try AtomicFile.write(bytes, to: path)
+            events = keep
+            positions = [:]
+            for (index, event) in keep.enumerated() { positions[event.notification.id] = index }
+            done = keptDone
+            tornTail = false
+            return (keep.count, removed)
+        }
+    }
+
+    private static func line(_ record: [String: String]) -> [UInt8] {
         CompactJSON.object(record) + [0x0A]
     }
 
@@ -209,19 +280,59 @@ public struct DeliveryEngine: Sendable {
         self.metrics = metrics
     }
 
+    /// What became of a batch: events stored for delivery, events seen before (a retried batch), and
+    /// events no webhook takes (not stored: there is nobody to deliver them to).
+    public struct Acceptance: Hashable, Sendable {
+        public var stored: Int
+        public var duplicates: Int
+        public var unmatched: Int
+    }
+
+    /// Fixes each event's audience (the webhooks it matches now) and stores those with one; returns once
+    /// they are on disk.
+    public func accept(_ notifications: [RegistryNotification]) throws -> Acceptance {
+        let current = try webhooks()
+        var queued: [QueuedEvent] = []
+        var duplicates = 0
+        var unmatched = 0
+        for notification in notifications {
+            if queue.contains(notification.id) {
+                duplicates += 1
+                continue
+            }
+            let targets = WebhookMatcher.webhooks(for: notification, among: current).map(\.name)
+            if targets.isEmpty {
+                unmatched += 1
+            } else {
+                queued.append(QueuedEvent(notification, targets: targets))
+            }
+        }
+        let fresh = try queue.enqueue(queued)
+        return Acceptance(stored: fresh.count, duplicates: duplicates + queued.count - fresh.count, unmatched: unmatched)
+    }
+
+    /// Rewrites the queue without finished events, counting as finished the deliveries to webhooks that
+    /// no longer exist. Run once at start, before deliveries.
+    @discardableResult
+    public func compact() throws -> (kept: Int, removed: Int) {
+        try queue.compact(liveWebhooks: Set(try webhooks().map { $0.name.lowercased() }))
+    }
+
     /// How many (event, webhook) deliveries are pending.
     public func depth() throws -> Int { try pending().reduce(0) { $0 + $1.events.count } }
 
     private func pending() throws -> [(webhook: WebhookState, events: [(Int, RegistryNotification)])] {
         let current = try webhooks()
         return current.compactMap { webhook in
-            let start = cursors.get(webhook.name)
-            let due = queue.events(from: start).enumerated().compactMap { offset, event -> (Int, RegistryNotification)? in
-                guard !queue.isDone(event.id, webhook: webhook.name), !WebhookMatcher.webhooks(for: event, among: [webhook]).isEmpty else { return nil }
-                return (start + offset, event)
+            let name = webhook.name.lowercased()
+            let start = cursors.get(name)
+            let slice = queue.events(from: start)
+            let due = slice.enumerated().compactMap { offset, event -> (Int, RegistryNotification)? in
+                guard event.targets.contains(name), !queue.isDone(event.notification.id, webhook: name) else { return nil }
+                return (start + offset, event.notification)
             }
             if due.isEmpty {
-                cursors.set(webhook.name, start + queue.events(from: start).count)
+                cursors.set(name, start + slice.count)
                 return nil
             }
             return (webhook, due)
@@ -256,6 +367,13 @@ public struct DeliveryEngine: Sendable {
     /// Runs on a lane's thread: blocking is fine here, and the (injectable, async) retry sleep is waited for.
     private func deliver(_ event: RegistryNotification, to target: WebhookDelivery.Target) {
         let webhook = target.webhook
+        // Its audience was fixed at ingest; a webhook since disabled, or changed to no longer take this
+        // event, does not get it.
+        guard !WebhookMatcher.webhooks(for: event, among: [webhook]).isEmpty else {
+            metrics.add("dropped")
+            try? queue.markDone(event.id, webhook: webhook.name)
+            return
+        }
         metrics.add("forwarded")
         for attempt in 1...maxAttempts {
             let record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt)

@@ -8,7 +8,6 @@ import HookSpec
 /// 400, nothing kept; bodies over 1 MiB were already refused with 413). Accepted events are appended to the
 /// durable queue, fsynced, before the 2xx. `GET /healthz` and `GET /metrics` (Prometheus text) report state.
 public final class ServeService: @unchecked Sendable {
-    private let queue: DeliveryQueue
     private let engine: DeliveryEngine
     private let token: String?
     private let log: @Sendable (String) -> Void
@@ -20,8 +19,7 @@ public final class ServeService: @unchecked Sendable {
         "application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", "application/json",
     ]
 
-    public init(queue: DeliveryQueue, engine: DeliveryEngine, token: String?, log: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.queue = queue
+    public init(engine: DeliveryEngine, token: String?, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.engine = engine
         self.token = token
         self.log = log
@@ -63,12 +61,13 @@ public final class ServeService: @unchecked Sendable {
             return .text(400, "not a notification envelope: \(error.message)")
         }
         do {
-            let fresh = try queue.enqueue(notifications)
+            let result = try engine.accept(notifications)
             engine.metrics.add("received", notifications.count)
-            log("received a batch: \(notifications.count) events to forward, \(fresh.count) new")
+            log("received a batch: \(notifications.count) events to forward, \(result.stored) stored for delivery, "
+                + "\(result.duplicates) seen before, \(result.unmatched) matching no webhook")
             lock.withLock { kicked = true }
-            return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"],
-                                       body: Array(#"{"accepted":\#(fresh.count),"duplicates":\#(notifications.count - fresh.count)}"#.utf8))
+            let body = #"{"accepted":\#(result.stored),"duplicates":\#(result.duplicates),"unmatched":\#(result.unmatched)}"#
+            return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
         } catch {
             // Not stored, so not acknowledged: the registry will send the batch again.
             log("could not store a batch: \(ProviderError.from(error).message)")
@@ -81,7 +80,8 @@ public final class ServeService: @unchecked Sendable {
         var text = ""
         for (name, help) in [("received", "Events received from the registry"), ("forwarded", "Deliveries started"),
                              ("delivered", "Deliveries answered with 2xx"), ("failed", "Deliveries given up after the last attempt"),
-                             ("retried", "Delivery attempts retried")] {
+                             ("retried", "Delivery attempts retried"),
+                             ("dropped", "Deliveries dropped: the webhook was disabled or changed after the event arrived")] {
             text += "# HELP hookapply_events_\(name)_total \(help).\n# TYPE hookapply_events_\(name)_total counter\n"
             text += "hookapply_events_\(name)_total \(engine.metrics.value(name))\n"
         }

@@ -93,7 +93,7 @@ enum ServeBenchmark {
         }
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"))
-        let service = ServeService(queue: queue, engine: engine, token: "t")
+        let service = ServeService(engine: engine, token: "t")
         let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
         server.start()
         let deliveries = Task { await service.runDeliveries() }
@@ -175,7 +175,7 @@ enum DeliveryBreakdown {
                     case names[3]: try? log.append(record)
                     case names[4]: try? queue.markDone("e\(index)", webhook: "bench")
                     default:
-                        _ = try? queue.enqueue([RegistryNotification(id: "q\(samples[name, default: []].count)-\(index)", action: .push, repository: "demo/hello", tag: "v1", body: body)])
+                        _ = try? queue.enqueue([QueuedEvent(RegistryNotification(id: "q\(samples[name, default: []].count)-\(index)", action: .push, repository: "demo/hello", tag: "v1", body: body), targets: ["bench"])])
                     }
                 }
                 samples[name, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(perRound))

@@ -80,7 +80,7 @@ struct DistributionEndToEndTests {
         let provider = LocalRegistryProvider(path: directory + "/.hookapply/selfhosted.json")
         let queue = try DeliveryQueue(path: directory + "/.hookapply/selfhosted.queue.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: provider.eventLogPath))
-        let service = ServeService(queue: queue, engine: engine, token: "registry-token")
+        let service = ServeService(engine: engine, token: "registry-token")
         let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
         server.start()
         let deliveries = Task { await service.runDeliveries() }

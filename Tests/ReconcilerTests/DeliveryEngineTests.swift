@@ -11,6 +11,9 @@ import Testing
         RegistryNotification(id: id, action: .push, repository: repository, tag: tag, body: Array(#"{"id":"\#(id)","action":"push"}"#.utf8))
     }
 
+    /// An event for the queue alone, addressed to `targets`.
+    static func queued(_ id: String, to targets: [String] = ["hook1x"]) -> QueuedEvent { QueuedEvent(push(id), targets: targets) }
+
     static let fastRetry = RetryPolicy(maxAttempts: 5, baseDelay: 0.001, maxDelay: 0.005)
 
     /// Webhooks the engine reads at each drain (a test can change them, as an apply would).
@@ -28,8 +31,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/dev.queue.jsonl"
         let queue = try DeliveryQueue(path: path)
-        #expect(try queue.enqueue([Self.push("a"), Self.push("b"), Self.push("a")]).map(\.id) == ["a", "b"])
-        #expect(try queue.enqueue([Self.push("b"), Self.push("c")]).map(\.id) == ["c"])  // a retried batch
+        #expect(try queue.enqueue([Self.queued("a"), Self.queued("b"), Self.queued("a")]).map(\.notification.id) == ["a", "b"])
+        #expect(try queue.enqueue([Self.queued("b"), Self.queued("c")]).map(\.notification.id) == ["c"])  // a retried batch
         try queue.markDone("a", webhook: "hook1x")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         handle.seekToEndOfFile()
@@ -37,9 +40,34 @@ import Testing
         try handle.close()
         let reopened = try DeliveryQueue(path: path)
         #expect(reopened.allEvents.map(\.id) == ["a", "b", "c"])
-        #expect(reopened.allEvents.first?.body == Self.push("a").body)
+        #expect(reopened.allEvents[1].body == Self.push("b").body)
+        #expect(reopened.allEvents[0].body.isEmpty, "finished for all its targets: its body is not kept in memory")
         #expect(reopened.isDone("a", webhook: "HOOK1X"))
         #expect(!reopened.isDone("b", webhook: "hook1x"))
+    }
+
+    @Test("compaction keeps only unfinished events (and what is done of them), counting removed webhooks as finished")
+    func compaction() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/dev.queue.jsonl"
+        let queue = try DeliveryQueue(path: path)
+        _ = try queue.enqueue([Self.queued("a", to: ["one", "two"]), Self.queued("b", to: ["one"]), Self.queued("c", to: ["one", "gone"])])
+        try queue.markDone("a", webhook: "one")  // a: half done
+        try queue.markDone("b", webhook: "one")  // b: finished
+        try queue.markDone("c", webhook: "one")  // c: finished once "gone" no longer exists
+        let before = try #require(FileManager.default.contents(atPath: path)).count
+        let restarted = try DeliveryQueue(path: path)
+        #expect(try restarted.compact(liveWebhooks: ["one", "two"]) == (kept: 1, removed: 2))
+        #expect(try #require(FileManager.default.contents(atPath: path)).count < before)
+        let again = try DeliveryQueue(path: path)
+        #expect(again.allEvents.map(\.id) == ["a"])
+        #expect(again.isDone("a", webhook: "one") && !again.isDone("a", webhook: "two"))
+        #expect(again.events(from: 0).first?.targets == ["one", "two"])
+        // Appending after a compaction keeps working, and a compaction with nothing finished keeps all.
+        _ = try again.enqueue([Self.queued("d", to: ["two"])])
+        #expect(try again.compact(liveWebhooks: nil) == (kept: 2, removed: 0))
+        #expect(try DeliveryQueue(path: path).allEvents.map(\.id) == ["a", "d"])
     }
 
     @Test("an append after a torn last line starts a new line, so the new event survives the next restart")
@@ -47,13 +75,13 @@ import Testing
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/dev.queue.jsonl"
-        _ = try DeliveryQueue(path: path).enqueue([Self.push("a")])
+        _ = try DeliveryQueue(path: path).enqueue([Self.queued("a", to: ["w"])])
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         handle.seekToEndOfFile()
         handle.write(Data(#"{"kind":"event","id":"torn"#.utf8))
         try handle.close()
         let restarted = try DeliveryQueue(path: path)
-        _ = try restarted.enqueue([Self.push("b")])
+        _ = try restarted.enqueue([Self.queued("b", to: ["w"])])
         try restarted.markDone("a", webhook: "w")
         let again = try DeliveryQueue(path: path)
         #expect(again.allEvents.map(\.id) == ["a", "b"])
@@ -69,7 +97,7 @@ import Testing
         await concurrentForEach(8) { client in
             for round in 0..<40 {
                 // Each batch repeats one event of the previous batch, as a registry retrying would.
-                _ = try? queue.enqueue([Self.push("c\(client)-\(round)"), Self.push("c\(client)-\(max(0, round - 1))")])
+                _ = try? queue.enqueue([Self.queued("c\(client)-\(round)"), Self.queued("c\(client)-\(max(0, round - 1))")])
             }
         }
         let reloaded = try DeliveryQueue(path: path).allEvents.map(\.id)
@@ -87,7 +115,6 @@ import Testing
         let receiver = try LoopbackReceiver()
         defer { receiver.stop() }
         let queue = try DeliveryQueue(path: directory + "/q.jsonl")
-        _ = try queue.enqueue((1...5).map { Self.push("e\($0)") } + [Self.push("other", repository: "other/app")])
         let secret = "s3cret-\(UUID().uuidString)"
         let webhooks = Webhooks([
             WebhookState(name: "scoped", serviceUri: receiver.url + "/scoped?code=\(secret)", customHeaders: [ResolvedHeader(name: "Authorization", value: secret)],
@@ -97,6 +124,9 @@ import Testing
         ])
         let log = EventLog(path: directory + "/q.events.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks.value }, log: log, retry: Self.fastRetry)
+        let accepted = try engine.accept((1...5).map { Self.push("e\($0)") } + [Self.push("other", repository: "other/app")])
+        #expect(accepted == .init(stored: 5, duplicates: 0, unmatched: 1))
+        #expect(try engine.accept([Self.push("e1")]) == .init(stored: 0, duplicates: 1, unmatched: 0))  // a retried batch
         #expect(try engine.depth() == 5)
         try await engine.drain()
         let received = receiver.requests
@@ -108,11 +138,22 @@ import Testing
         let text = try String(contentsOfFile: log.path, encoding: .utf8)
         #expect(!text.contains(secret))
         #expect(engine.metrics.value("delivered") == 5)
-        // A webhook added later (an apply) is picked up at the next drain, without a restart.
+        // A webhook added later (an apply) is picked up without a restart, for events from then on: like
+        // an ACR webhook, it does not receive the events that arrived before it existed.
         webhooks.set(webhooks.value + [WebhookState(name: "newcomer", serviceUri: receiver.url + "/new", actions: [.push])])
-        #expect(try engine.depth() == 6)
+        #expect(try engine.depth() == 0)
+        #expect(try engine.accept([Self.push("e6")]).stored == 1)
+        #expect(try engine.depth() == 2)
         try await engine.drain()
-        #expect(receiver.requests.filter { $0.target == "/new" }.count == 6)
+        #expect(receiver.requests.filter { $0.target == "/new" }.count == 1)
+        #expect(receiver.requests.filter { $0.target.hasPrefix("/scoped") }.count == 6)
+        // Disabled after an event arrived: that delivery is dropped, not sent.
+        #expect(try engine.accept([Self.push("e7")]).stored == 1)
+        webhooks.set(webhooks.value.map { var webhook = $0; if webhook.name == "newcomer" { webhook.status = .disabled }; return webhook })
+        try await engine.drain()
+        #expect(receiver.requests.filter { $0.target == "/new" }.count == 1)
+        #expect(engine.metrics.value("dropped") == 1)
+        #expect(try engine.depth() == 0)
     }
 
     @Test("failed deliveries are retried, then given up after the last attempt; a restart does not resend finished ones")
@@ -129,13 +170,13 @@ import Testing
         }
         let path = directory + "/q.jsonl"
         let queue = try DeliveryQueue(path: path)
-        _ = try queue.enqueue([Self.push("x1"), Self.push("x2")])
         let webhooks = [
             WebhookState(name: "flaky", serviceUri: flaky.url, actions: [.push]),
             WebhookState(name: "down", serviceUri: down.url, actions: [.push]),
         ]
         let log = EventLog(path: directory + "/q.events.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: log, maxAttempts: 3, retry: Self.fastRetry)
+        _ = try engine.accept([Self.push("x1"), Self.push("x2")])
         try await engine.drain()
         #expect(flaky.requests.count == 6)  // 3 attempts each, the third accepted
         #expect(down.requests.count == 6)  // 3 attempts each, then given up
@@ -157,12 +198,12 @@ import Testing
         let port = closed.port
         closed.stop()  // nothing listens there now: URLSession fails at once
         let queue = try DeliveryQueue(path: directory + "/q.jsonl")
-        _ = try queue.enqueue([Self.push("t1"), Self.push("t2")])
         let secret = "tls-query-secret"
         let webhooks = [WebhookState(name: "tls", serviceUri: "https://127.0.0.1:\(port)/hook?code=\(secret)", actions: [.push])]
         let log = EventLog(path: directory + "/events.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: log, delivery: WebhookDelivery(timeout: 2), maxAttempts: 2,
                                     retry: Self.fastRetry)
+        _ = try engine.accept([Self.push("t1"), Self.push("t2")])
         try await engine.drain()
         #expect(engine.metrics.value("failed") == 2 && engine.metrics.value("delivered") == 0)
         let records = try log.read(webhook: "tls", limit: 10)

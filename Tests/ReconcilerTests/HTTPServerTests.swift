@@ -151,7 +151,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let queue = try DeliveryQueue(path: directory + "/q.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { [] }, log: EventLog(path: directory + "/events.jsonl"))
-        let service = ServeService(queue: queue, engine: engine, token: "fuzz-token")
+        let service = ServeService(engine: engine, token: "fuzz-token")
         let server = try HTTPServer(host: "127.0.0.1", port: 0, timeouts: .init(idle: 2, request: 2), handler: service.handle)
         server.start()
         defer { server.stop() }

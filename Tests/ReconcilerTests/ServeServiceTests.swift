@@ -25,14 +25,15 @@ import FoundationNetworking
         }
     }
 
-    static func start(queuePath: String, webhooks: [WebhookState], directory: String) throws -> Running {
+    /// `deliver: false` runs ingest only, as a serve that dies before delivering anything.
+    static func start(queuePath: String, webhooks: [WebhookState], directory: String, deliver: Bool = true) throws -> Running {
         let queue = try DeliveryQueue(path: queuePath)
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"),
                                     retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
-        let service = ServeService(queue: queue, engine: engine, token: "registry-token")
+        let service = ServeService(engine: engine, token: "registry-token")
         let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
         server.start()
-        return Running(server: server, service: service, deliveries: Task { await service.runDeliveries() })
+        return Running(server: server, service: service, deliveries: Task { if deliver { await service.runDeliveries() } })
     }
 
     static func post(_ port: UInt16, _ body: String, token: String? = "registry-token",
@@ -92,13 +93,13 @@ import FoundationNetworking
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let down = [WebhookState(name: "deploybot", serviceUri: "http://127.0.0.1:9/unreachable", actions: [.push])]
-        let first = try Self.start(queuePath: directory + "/q.jsonl", webhooks: down, directory: directory)
+        let first = try Self.start(queuePath: directory + "/q.jsonl", webhooks: down, directory: directory, deliver: false)
         #expect(try await Self.post(first.server.port, Self.push) == 200)
         await first.stop()
         // The receiver comes up at a new address (an apply changed the webhook), and serve starts again.
         let receiver = try LoopbackReceiver()
         defer { receiver.stop() }
-        let up = [WebhookState(name: "deploybot2", serviceUri: receiver.url + "/hook", actions: [.push])]
+        let up = [WebhookState(name: "deploybot", serviceUri: receiver.url + "/hook", actions: [.push])]
         let second = try Self.start(queuePath: directory + "/q.jsonl", webhooks: up, directory: directory)
         await Self.waitFor { receiver.requests.count >= 1 }
         #expect(receiver.requests.count == 1)

@@ -58,7 +58,10 @@ enum ServeCommand {
                 let outcome = record.response.map { "\($0.status)" } ?? (record.error ?? "no response")
                 err.line("delivery \(record.id) (\(record.action)) to \(record.webhook): \(outcome), attempt \(record.attempt), \(record.durationMilliseconds) ms")
             }
-            let service = ServeService(queue: queue, engine: engine, token: token, log: { err.line($0) })
+            // Finished events leave the file at every start, so it does not grow from run to run.
+            let compaction = try engine.compact()
+            err.line("delivery queue \(queuePath): \(compaction.kept) events pending, \(compaction.removed) finished removed")
+            let service = ServeService(engine: engine, token: token, log: { err.line($0) })
             let server = try HTTPServer(host: String(parts[0]), port: port, handler: service.handle)
             if token == nil {
                 context.standardError.line("warning: no --token-env: anyone who can reach \(listen) can post events")
