@@ -19,6 +19,8 @@ public final class LocalRegistryProvider: WebhookProvider, @unchecked Sendable {
     private let mutex = NSLock()
     /// The state as last read or written, so a run reads the file once and then works from memory.
     private var cache: [WebhookState]?
+    /// What the state file looked like when `currentWebhooks` last parsed it.
+    private var cacheIdentity: [Int]?
 
     /// - Parameters:
     ///   - path: the state file, absolute.
@@ -105,12 +107,24 @@ public final class LocalRegistryProvider: WebhookProvider, @unchecked Sendable {
         ObservedRegistry(webhooks: try currentWebhooks(), facts: RegistryFacts(maxWebhooks: SpecValidator.maxWebhooksPerRegistry, tier: "local"))
     }
 
-    /// The webhooks as the state file holds them now (read fresh: `serve` picks up an `apply` this way).
+    /// The webhooks as the state file holds them now: `serve` asks for every batch and so picks up an
+    /// `apply`. The file is parsed again only when it changed; every save is a rename, so a new inode,
+    /// size or modification time tells.
     public func currentWebhooks() throws -> [WebhookState] {
         try locked {
-            cache = nil
-            return try load()
+            let identity = Self.identity(of: path)
+            if identity == nil || identity != cacheIdentity { cache = nil }
+            let webhooks = try load()
+            cacheIdentity = identity
+            return webhooks
         }
+    }
+
+    /// Inode, size and modification time of a file; nil when it cannot be read.
+    private static func identity(of path: String) -> [Int]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [Int(info.st_ino), Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
     }
 
     /// Creating a webhook that exists replaces it: creates are retried after timeouts, so they must be idempotent.

@@ -31,6 +31,26 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    @Test("a reader (serve) sees every change another process writes, though it parses the file only when it changed")
+    func readerSeesChanges() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writer = Self.provider(directory)
+        let reader = Self.provider(directory)
+        #expect(try reader.currentWebhooks().isEmpty)
+        for round in 1...5 {
+            try await writer.create(Fixture.state("hook\(round)x"))
+            #expect(try reader.currentWebhooks().count == round)
+        }
+        try await writer.update(Fixture.state("hook1x", status: .disabled), changedFields: [.status])
+        #expect(try reader.currentWebhooks().first { $0.name == "hook1x" }?.status == .disabled)
+        let before = try reader.currentWebhooks()
+        try await writer.delete(name: "hook5x")
+        #expect(try reader.currentWebhooks().count == 4 && before.count == 5)
+        try FileManager.default.removeItem(atPath: directory + "/state/dev.json")
+        #expect(try reader.currentWebhooks().isEmpty, "a removed file is an empty registry")
+    }
+
     @Test("a crash between writing and renaming leaves the old state intact")
     func crashBeforeRename() async throws {
         let directory = try makeTemporaryDirectory()
