@@ -321,21 +321,32 @@ public struct DeliveryEngine: Sendable {
     /// How many (event, webhook) deliveries are pending.
     public func depth() throws -> Int { try pending().reduce(0) { $0 + $1.events.count } }
 
+    /// Each current webhook's due events, in order. One pass over the events no webhook has finished
+    /// yet (from the lowest cursor), rather than one pass per webhook: a registry can hold hundreds of
+    /// webhooks of which a batch concerns a few.
     private func pending() throws -> [(webhook: WebhookState, events: [(Int, RegistryNotification)])] {
         let current = try webhooks()
-        return current.compactMap { webhook in
-            let name = webhook.name.lowercased()
-            let start = cursors.get(name)
-            let slice = queue.events(from: start)
-            let due = slice.enumerated().compactMap { offset, event -> (Int, RegistryNotification)? in
-                guard event.targets.contains(name), !queue.isDone(event.notification.id, webhook: name) else { return nil }
-                return (start + offset, event.notification)
+        let names = current.map { $0.name.lowercased() }
+        let starts = names.map { cursors.get($0) }
+        guard let lowest = starts.min() else { return [] }
+        var startOf: [String: Int] = [:]
+        for (name, start) in zip(names, starts) { startOf[name] = start }
+        let slice = queue.events(from: lowest)
+        var due: [String: [(Int, RegistryNotification)]] = [:]
+        for (offset, event) in slice.enumerated() {
+            let position = lowest + offset
+            for target in event.targets {
+                guard let start = startOf[target], position >= start, !queue.isDone(event.notification.id, webhook: target) else { continue }
+                due[target, default: []].append((position, event.notification))
             }
-            if due.isEmpty {
-                cursors.set(name, start + slice.count)
+        }
+        let end = lowest + slice.count
+        return zip(current, names).compactMap { webhook, name in
+            guard let events = due[name] else {
+                cursors.set(name, end)  // nothing due: later drains start after what exists now
                 return nil
             }
-            return (webhook, due)
+            return (webhook, events)
         }
     }
 

@@ -100,14 +100,17 @@ public enum DistributionTranslator {
 /// | `repo` (= `repo:latest`) | only when the tag is `latest` | no: the delete names no tag |
 /// | another repository | no | no |
 public enum WebhookMatcher {
+    /// Compares substrings in place: `serve` matches every event against every webhook of the registry.
     public static func scope(_ scope: String, matchesRepository repository: String, tag: String?) -> Bool {
         if scope.isEmpty { return true }
-        let parts = scope.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.first == repository else { return false }
-        let wanted = parts.count == 2 ? parts[1] : "latest"  // ACR: a repository alone means repository:latest
+        let colon = scope.firstIndex(of: ":")
+        let scopeRepository = scope[..<(colon ?? scope.endIndex)]
+        guard scopeRepository == repository[...] else { return false }
+        // ACR: a repository alone means repository:latest.
+        let wanted = colon.map { scope[scope.index(after: $0)...] } ?? "latest"
         if wanted == "*" { return true }
         guard let tag else { return false }
-        return wanted == tag
+        return wanted == tag[...]
     }
 
     public static func webhooks(for notification: RegistryNotification, among webhooks: [WebhookState]) -> [WebhookState] {

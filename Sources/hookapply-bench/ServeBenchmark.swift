@@ -7,7 +7,7 @@ import TestSupport
 import FoundationNetworking
 #endif
 
-/// Events per second through `serve` (ingest, fsync, translate, match, deliver) to a loopback receiver,
+/// Events per second through `serve` (ingest, state lookup, fsync, translate, match, deliver) to a loopback receiver,
 /// and the added latency from the end of ingest to arrival. One event per POST, as Distribution sends them.
 enum ServeBenchmark {
     /// Arrival time of each event's last delivery (an event is done when every webhook has it).
@@ -91,8 +91,15 @@ enum ServeBenchmark {
             WebhookState(name: "benchhook\($0)", serviceUri: receiverURL + "/hook\($0)", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
                          actions: [.push], scope: "demo/hello:*")
         }
+        // The webhooks live in a local registry's state file, read for every batch as serve reads them,
+        // beside 200 webhooks of other repositories (a registry of realistic size to parse).
+        let provider = LocalRegistryProvider(path: directory + "/dev.json")
+        for webhook in webhooks { try await provider.create(webhook) }
+        for index in 0..<200 {
+            try await provider.create(WebhookState(name: "otherhook\(index)", serviceUri: receiverURL + "/other", actions: [.push], scope: "other/app\(index):*"))
+        }
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
-        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"))
+        let engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: directory + "/events.jsonl"))
         let service = ServeService(engine: engine, token: "t")
         let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
         server.start()

@@ -85,6 +85,10 @@ import Testing
         ScopeCase(scope: "demo/hello", tag: nil, matches: false),
         ScopeCase(scope: "demo/other:*", tag: "v2", matches: false),
         ScopeCase(scope: "demo:*", tag: "v2", matches: false),
+        ScopeCase(scope: "demo/hell:*", tag: "v2", matches: false),
+        ScopeCase(scope: "demo/hello2:*", tag: "v2", matches: false),
+        ScopeCase(scope: "demo/hello:", tag: "v2", matches: false),
+        ScopeCase(scope: "demo/hello:v2*", tag: "v2", matches: false),
     ])
     func scopes(_ testCase: ScopeCase) {
         #expect(WebhookMatcher.scope(testCase.scope, matchesRepository: "demo/hello", tag: testCase.tag) == testCase.matches)
