@@ -21,9 +21,12 @@ public struct QueuedEvent: Hashable, Sendable {
 /// delivery and its record sends that one again.
 ///
 /// One append-only JSON-lines file: `{"kind":"event",…,"targets":"a,b"}` and `{"kind":"done",…}`
-/// records. A torn last line (a crash mid-write) is ignored. ``compact(liveWebhooks:)``, run when `serve`
-/// starts, rewrites the file with only the unfinished events, so it does not grow from run to run; the
-/// body of an event finished for all its targets is also dropped from memory at once.
+/// records. A torn last line (a crash mid-write) is ignored. ``compact(liveWebhooks:)`` rewrites the file
+/// with only the unfinished events: `serve` runs it at start and, between drains, once enough events have
+/// finished, so neither the file nor memory grows with the events of the past. The body of an event
+/// finished for all its targets is dropped from memory at once. Ids of the last
+/// ``rememberedFinished`` compacted events stay in memory, so a batch retried after a compaction is
+/// still recognised (after a restart, only what is in the file is).
 ///
 /// Group commit: appends happen under the lock, but the fsync does not. Requests arriving together share
 /// one fsync (whoever syncs covers every write made before it started), and deliveries, which read the
@@ -37,6 +40,12 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// Event id → position in `events`.
     private var positions: [String: Int] = [:]
     private var done: Set<String> = []
+    /// Events finished for all their targets, among `events`.
+    private var finished = 0
+    /// Ids of compacted events, oldest first, for de-duplication (bounded).
+    private var forgotten: Set<String> = []
+    private var forgottenOrder: [String] = []
+    public static let rememberedFinished = 100_000
     private var descriptor: Int32 = -1
     /// Appends made (under `lock`) and appends known to be on disk (under `syncLock`).
     private var written = 0
@@ -70,7 +79,10 @@ public final class DeliveryQueue: @unchecked Sendable {
                 continue
             }
         }
-        for index in events.indices where isFinished(events[index], live: nil) { events[index].notification.body = [] }
+        for index in events.indices where isFinished(events[index], live: nil) {
+            events[index].notification.body = []
+            finished += 1
+        }
     }
 
     deinit {
@@ -93,7 +105,9 @@ public final class DeliveryQueue: @unchecked Sendable {
             guard !broken else { throw Self.brokenError(path) }
             var fresh: [QueuedEvent] = []
             var seenNow: Set<String> = []
-            for event in queued where positions[event.notification.id] == nil && seenNow.insert(event.notification.id).inserted {
+            for event in queued where positions[event.notification.id] == nil && !forgotten.contains(event.notification.id)
+                && seenNow.insert(event.notification.id).inserted
+            {
                 fresh.append(event)
             }
             guard !fresh.isEmpty else { return ([], 0) }
@@ -122,14 +136,22 @@ public final class DeliveryQueue: @unchecked Sendable {
     }
 
     /// Whether `id` was accepted before (a retried batch).
-    public func contains(_ id: String) -> Bool { lock.withLock { positions[id] != nil } }
+    public func contains(_ id: String) -> Bool { lock.withLock { positions[id] != nil || forgotten.contains(id) } }
+
+    /// How many events are finished for all their targets but still in the file (what a compaction removes,
+    /// webhooks that no longer exist aside).
+    public var finishedCount: Int { lock.withLock { finished } }
+
+    /// How many events the queue holds.
+    public var count: Int { lock.withLock { events.count } }
 
     /// Makes every append up to `ticket` durable, with one fsync for all the callers waiting together.
     private func sync(upTo ticket: Int) throws {
         try syncLock.withLock {
             if synced >= ticket { return }  // someone else's fsync covered this append
             let (target, file) = lock.withLock { (written, descriptor) }
-            if fsync(file) != 0 {
+            // No descriptor: a compaction rewrote the file, with fsync, after this append.
+            if file >= 0, fsync(file) != 0 {
                 let reason = String(cString: strerror(errno))
                 lock.withLock { broken = true }
                 throw ProviderError(.fatal, code: "queue", "cannot sync the delivery queue '\(path)': \(reason); restart serve to reload it")
@@ -146,9 +168,11 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// dropped because the webhook no longer takes it).
     public func markDone(_ id: String, webhook: String) throws {
         try lock.withLock {
+            let wasFinished = positions[id].map { isFinished(events[$0], live: nil) } ?? true
             done.insert(Self.key(id, webhook))
-            if let position = positions[id], isFinished(events[position], live: nil) {
+            if let position = positions[id], !wasFinished, isFinished(events[position], live: nil) {
                 events[position].notification.body = []  // nobody needs it any more; the position stays
+                finished += 1
             }
             guard !broken else { return }
             // No fsync: losing this record only means one more delivery after a crash (at least once).
@@ -168,10 +192,15 @@ public final class DeliveryQueue: @unchecked Sendable {
 
     /// Rewrites the file with only the unfinished events (and what is done of them), atomically, and
     /// returns how many events were kept and removed. An event is finished when every target has it done
-    /// or, given `liveWebhooks`, is no longer among them. Run before deliveries start (positions change).
+    /// or, given `liveWebhooks`, is no longer among them. Positions change: run it only while no drain
+    /// is in progress, and start the next drain from position 0 (``DeliveryEngine/compact()`` does).
+    /// Batches may arrive meanwhile: they wait for the lock, and an append made before it is in the new
+    /// file, which is fsynced, so its acknowledgement stays safe.
     @discardableResult
     public func compact(liveWebhooks: Set<String>?) throws -> (kept: Int, removed: Int) {
-        try lock.withLock {
+        // The sync lock first (the order sync() takes them in): the descriptor is closed below, and must
+        // not be while an fsync on it is under way.
+        try syncLock.withLock { try lock.withLock {
             guard !broken else { throw Self.brokenError(path) }
             let live = liveWebhooks.map { Set($0.map { $0.lowercased() }) }
             let keep = events.filter { !isFinished($0, live: live) }
@@ -190,13 +219,25 @@ public final class DeliveryQueue: @unchecked Sendable {
                 descriptor = -1
             }
             try AtomicFile.write(bytes, to: path)
+            let keptIDs = Set(keep.map(\.notification.id))
+            for event in events where !keptIDs.contains(event.notification.id) {
+                forgotten.insert(event.notification.id)
+                forgottenOrder.append(event.notification.id)
+            }
+            if forgottenOrder.count > Self.rememberedFinished {
+                let excess = forgottenOrder.count - Self.rememberedFinished
+                for id in forgottenOrder[..<excess] { forgotten.remove(id) }
+                forgottenOrder.removeFirst(excess)
+            }
             events = keep
             positions = [:]
             for (index, event) in keep.enumerated() { positions[event.notification.id] = index }
             done = keptDone
+            finished = 0
             tornTail = false
+            synced = written  // everything appended so far is in the new file, which AtomicFile synced
             return (keep.count, removed)
-        }
+        } }
     }
 
     private static func line(_ record: [String: String]) -> [UInt8] {
@@ -265,6 +306,7 @@ public struct DeliveryEngine: Sendable {
         private var positions: [String: Int] = [:]
         func get(_ webhook: String) -> Int { lock.withLock { positions[webhook.lowercased()] ?? 0 } }
         func set(_ webhook: String, _ position: Int) { lock.withLock { positions[webhook.lowercased()] = position } }
+        func reset() { lock.withLock { positions = [:] } }
     }
 
     public init(
@@ -312,19 +354,29 @@ public struct DeliveryEngine: Sendable {
     }
 
     /// Rewrites the queue without finished events, counting as finished the deliveries to webhooks that
-    /// no longer exist. Run once at start, before deliveries.
+    /// no longer exist. Never during a drain: `serve` runs it at start and between drains.
     @discardableResult
     public func compact() throws -> (kept: Int, removed: Int) {
-        try queue.compact(liveWebhooks: Set(try webhooks().map { $0.name.lowercased() }))
+        let result = try queue.compact(liveWebhooks: Set(try webhooks().map { $0.name.lowercased() }))
+        cursors.reset()  // positions changed
+        return result
     }
 
-    /// How many (event, webhook) deliveries are pending.
-    public func depth() throws -> Int { try pending().reduce(0) { $0 + $1.events.count } }
+    /// Compacts once at least `threshold` events are finished and they are at least half of the queue:
+    /// the rewrite then costs little next to what it frees. Returns what a compaction did, if one ran.
+    public func compactIfWorthwhile(threshold: Int = 10_000) throws -> (kept: Int, removed: Int)? {
+        let finished = queue.finishedCount
+        guard finished >= max(1, threshold), finished * 2 >= queue.count else { return nil }
+        return try compact()
+    }
+
+    /// How many (event, webhook) deliveries are pending. Moves no cursor, so it is safe beside a drain.
+    public func depth() throws -> Int { try pending(advancing: false).reduce(0) { $0 + $1.events.count } }
 
     /// Each current webhook's due events, in order. One pass over the events no webhook has finished
     /// yet (from the lowest cursor), rather than one pass per webhook: a registry can hold hundreds of
     /// webhooks of which a batch concerns a few.
-    private func pending() throws -> [(webhook: WebhookState, events: [(Int, RegistryNotification)])] {
+    private func pending(advancing: Bool = true) throws -> [(webhook: WebhookState, events: [(Int, RegistryNotification)])] {
         let current = try webhooks()
         let names = current.map { $0.name.lowercased() }
         let starts = names.map { cursors.get($0) }
@@ -343,7 +395,7 @@ public struct DeliveryEngine: Sendable {
         let end = lowest + slice.count
         return zip(current, names).compactMap { webhook, name in
             guard let events = due[name] else {
-                cursors.set(name, end)  // nothing due: later drains start after what exists now
+                if advancing { cursors.set(name, end) }  // nothing due: later drains start after what exists now
                 return nil
             }
             return (webhook, events)

@@ -14,12 +14,15 @@ public final class ServeService: @unchecked Sendable {
     private let lock = NSLock()
     private var kicked = false
     private var running = true
+    /// Finished events that make a compaction worthwhile (see ``DeliveryEngine/compactIfWorthwhile(threshold:)``).
+    private let compactionThreshold: Int
 
     static let acceptedTypes = [
         "application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", "application/json",
     ]
 
-    public init(engine: DeliveryEngine, token: String?, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(engine: DeliveryEngine, token: String?, compactionThreshold: Int = 10_000, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.compactionThreshold = compactionThreshold
         self.engine = engine
         self.token = token
         self.log = log
@@ -102,6 +105,14 @@ public final class ServeService: @unchecked Sendable {
                     try await engine.drain()
                 } catch {
                     log("could not read the webhooks: \(ProviderError.from(error).message)")
+                }
+                // Between drains, so no lane holds a position the compaction would change.
+                do {
+                    if let compaction = try engine.compactIfWorthwhile(threshold: compactionThreshold) {
+                        log("compacted the delivery queue: \(compaction.kept) events pending, \(compaction.removed) finished removed")
+                    }
+                } catch {
+                    log("could not compact the delivery queue: \(ProviderError.from(error).message)")
                 }
             } else {
                 try? await Task.sleep(nanoseconds: 20_000_000)

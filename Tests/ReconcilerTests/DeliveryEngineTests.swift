@@ -68,6 +68,36 @@ import Testing
         _ = try again.enqueue([Self.queued("d", to: ["two"])])
         #expect(try again.compact(liveWebhooks: nil) == (kept: 2, removed: 0))
         #expect(try DeliveryQueue(path: path).allEvents.map(\.id) == ["a", "d"])
+        // While running, compacted ids are remembered: a batch retried after a compaction is still a duplicate.
+        try again.markDone("d", webhook: "two")
+        #expect(again.finishedCount == 1)
+        #expect(try again.compact(liveWebhooks: nil) == (kept: 1, removed: 1))
+        #expect(again.contains("d") && again.finishedCount == 0)
+        #expect(try again.enqueue([Self.queued("d", to: ["two"]), Self.queued("e", to: ["two"])]).map(\.notification.id) == ["e"])
+        #expect(try DeliveryQueue(path: path).allEvents.map(\.id) == ["a", "e"])
+    }
+
+    @Test("the engine compacts only when enough events are finished, and delivers correctly afterwards")
+    func compactionBetweenDrains() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try LoopbackReceiver()
+        defer { receiver.stop() }
+        let queue = try DeliveryQueue(path: directory + "/q.jsonl")
+        let webhooks = [WebhookState(name: "hook1x", serviceUri: receiver.url + "/one", actions: [.push]),
+                        WebhookState(name: "hook2x", serviceUri: receiver.url + "/two", actions: [.push], scope: "demo/hello:v1")]
+        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"), retry: Self.fastRetry)
+        _ = try engine.accept((1...8).map { Self.push("a\($0)") })
+        #expect(try engine.compactIfWorthwhile(threshold: 5) == nil, "nothing finished yet")
+        try await engine.drain()
+        #expect(receiver.requests.count == 16)
+        let compaction = try #require(try engine.compactIfWorthwhile(threshold: 5))
+        #expect(compaction == (kept: 0, removed: 8))
+        _ = try engine.accept((9...11).map { Self.push("a\($0)") } + [Self.push("a3")])  // a3: retried, remembered
+        #expect(try engine.depth() == 6)
+        try await engine.drain()
+        #expect(receiver.requests.count == 22)
+        #expect(try engine.depth() == 0)
     }
 
     @Test("an append after a torn last line starts a new line, so the new event survives the next restart")

@@ -26,11 +26,12 @@ import FoundationNetworking
     }
 
     /// `deliver: false` runs ingest only, as a serve that dies before delivering anything.
-    static func start(queuePath: String, webhooks: [WebhookState], directory: String, deliver: Bool = true) throws -> Running {
+    static func start(queuePath: String, webhooks: [WebhookState], directory: String, deliver: Bool = true,
+                      compactionThreshold: Int = 10_000) throws -> Running {
         let queue = try DeliveryQueue(path: queuePath)
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"),
                                     retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
-        let service = ServeService(engine: engine, token: "registry-token")
+        let service = ServeService(engine: engine, token: "registry-token", compactionThreshold: compactionThreshold)
         let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
         server.start()
         return Running(server: server, service: service, deliveries: Task { if deliver { await service.runDeliveries() } })
@@ -104,5 +105,51 @@ import FoundationNetworking
         await Self.waitFor { receiver.requests.count >= 1 }
         #expect(receiver.requests.count == 1)
         await second.stop()
+    }
+
+    static func event(_ id: String) -> String {
+        Self.push.replacingOccurrences(of: #""id":"ev-1""#, with: #""id":"\#(id)""#)
+    }
+
+    @Test("batches keep arriving while the queue compacts itself: every event is delivered exactly once and the file stays small", .timeLimit(.minutes(1)))
+    func compactionUnderLoad() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try LoopbackReceiver()
+        defer { receiver.stop() }
+        let webhooks = [WebhookState(name: "deploybot", serviceUri: receiver.url + "/a", actions: [.push]),
+                        WebhookState(name: "auditlog", serviceUri: receiver.url + "/b", actions: [.push])]
+        let queuePath = directory + "/q.jsonl"
+        let running = try Self.start(queuePath: queuePath, webhooks: webhooks, directory: directory, compactionThreshold: 10)
+        let port = running.server.port
+        let refused = Counter()
+        await concurrentForEach(4) { client in
+            for index in 0..<40 {
+                // Every fifth batch is sent twice, as a registry whose 2xx was lost would.
+                let body = Self.event("c\(client)-\(index)")
+                if (try? await Self.post(port, body)) != 200 { refused.add() }
+                if index % 5 == 0, (try? await Self.post(port, body)) != 200 { refused.add() }
+            }
+        }
+        #expect(refused.value == 0)
+        await Self.waitFor { receiver.requests.count >= 320 }
+        for _ in 0..<100 where (try? DeliveryQueue(path: queuePath).allEvents.count) ?? 1 > 0 {
+            _ = try? await Self.post(port, Self.event("nudge"))  // a batch starts a drain, and a compaction after it
+            try await Task.sleep(nanoseconds: 20_000_000)
+            if receiver.requests.count >= 322 { break }
+        }
+        await running.stop()
+        let ids = receiver.requests.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any])?["id"] as? String }
+        let counts = Dictionary(ids.map { ($0, 1) }, uniquingKeysWith: +)
+        #expect(counts.count == 161 && counts.values.allSatisfy { $0 == 2 }, "each event once to each of the two webhooks")
+        let left = try DeliveryQueue(path: queuePath)
+        #expect(left.count < 40, "compacted while running: \(left.count) events left in the file")
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
     }
 }
