@@ -142,6 +142,12 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// webhooks that no longer exist aside).
     public var finishedCount: Int { lock.withLock { finished } }
 
+    /// True after a failed fsync or a torn append: no batch is accepted until a restart.
+    public var isBroken: Bool { lock.withLock { broken } }
+
+    /// What a failed fsync does, for tests (a disk cannot be made to fail on demand here).
+    func simulateDiskFailure() { lock.withLock { broken = true } }
+
     /// How many events the queue holds.
     public var count: Int { lock.withLock { events.count } }
 

@@ -33,7 +33,9 @@ public final class ServeService: @unchecked Sendable {
         let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
         switch (request.method, path) {
         case ("POST", "/events"): return ingest(request)
-        case ("GET", "/healthz"): return .text(200, "ok")
+        case ("GET", "/healthz"):
+            // Unhealthy when nothing can be accepted any more, so a supervisor restarts it.
+            return engine.queue.isBroken ? .text(503, "the delivery queue could not be written to disk; restart serve") : .text(200, "ok")
         case ("GET", "/metrics"): return metrics()
         case (_, "/events"), (_, "/healthz"), (_, "/metrics"): return .text(405, "method not allowed")
         default: return .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")

@@ -144,6 +144,28 @@ import FoundationNetworking
         #expect(left.count < 40, "compacted while running: \(left.count) events left in the file")
     }
 
+    @Test("after a disk failure nothing more is acknowledged and /healthz says so, so a supervisor restarts serve")
+    func diskFailure() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let queuePath = directory + "/q.jsonl"
+        let queue = try DeliveryQueue(path: queuePath)
+        let webhooks = [WebhookState(name: "deploybot", serviceUri: "http://127.0.0.1:9/x", actions: [.push])]
+        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"))
+        let service = ServeService(engine: engine, token: nil)
+        let request = { (method: String, target: String, body: String) in
+            HTTPRequest(method: method, target: target, version: "HTTP/1.1",
+                        headers: [ResolvedHeaderLine(name: "Host", value: "h"), ResolvedHeaderLine(name: "Content-Type", value: "application/json")],
+                        body: Array(body.utf8))
+        }
+        #expect(service.handle(request("GET", "/healthz", "")).status == 200)
+        #expect(service.handle(request("POST", "/events", Self.event("before"))).status == 200)
+        queue.simulateDiskFailure()
+        #expect(service.handle(request("GET", "/healthz", "")).status == 503)
+        #expect(service.handle(request("POST", "/events", Self.event("after"))).status == 503)
+        #expect(try DeliveryQueue(path: queuePath).allEvents.map(\.id) == ["before"])
+    }
+
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var count = 0
