@@ -65,9 +65,11 @@ public final class DeliveryQueue: @unchecked Sendable {
             switch object["kind"] {
             case "event":
                 guard let id = object["id"], let actionText = object["action"], let action = WebhookAction(rawValue: actionText),
-                    let repository = object["repository"], let body = object["body"].flatMap({ Data(base64Encoded: $0) }),
-                    let targets = object["targets"]
+                    let repository = object["repository"], let body = object["body"].flatMap({ Data(base64Encoded: $0) })
                 else { continue }
+                // Written before events carried their audience: resolved against the webhooks at start
+                // (``resolveUnaddressed(_:)``), so an upgrade loses nothing.
+                let targets = object["targets"] ?? Self.unaddressed
                 if positions[id] == nil {
                     positions[id] = events.count
                     let notification = RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body))
@@ -87,6 +89,18 @@ public final class DeliveryQueue: @unchecked Sendable {
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// The audience of an event stored without one (never a webhook name: those are letters and digits).
+    static let unaddressed = "*"
+
+    /// Gives events stored without an audience the one `resolve` returns (the webhooks they match now).
+    public func resolveUnaddressed(_ resolve: (RegistryNotification) -> [String]) {
+        lock.withLock {
+            for index in events.indices where events[index].targets == [Self.unaddressed] {
+                events[index].targets = resolve(events[index].notification).map { $0.lowercased() }
+            }
+        }
     }
 
     static func key(_ id: String, _ webhook: String) -> String { id + "\u{0}" + webhook.lowercased() }
@@ -363,7 +377,9 @@ public struct DeliveryEngine: Sendable {
     /// no longer exist. Never during a drain: `serve` runs it at start and between drains.
     @discardableResult
     public func compact() throws -> (kept: Int, removed: Int) {
-        let result = try queue.compact(liveWebhooks: Set(try webhooks().map { $0.name.lowercased() }))
+        let current = try webhooks()
+        queue.resolveUnaddressed { WebhookMatcher.webhooks(for: $0, among: current).map(\.name) }
+        let result = try queue.compact(liveWebhooks: Set(current.map { $0.name.lowercased() }))
         cursors.reset()  // positions changed
         return result
     }

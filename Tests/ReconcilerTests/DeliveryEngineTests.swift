@@ -100,6 +100,27 @@ import Testing
         #expect(try engine.depth() == 0)
     }
 
+    @Test("events stored without an audience (an older serve) are addressed to the webhooks matching at start, not lost")
+    func unaddressedEvents() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try LoopbackReceiver()
+        defer { receiver.stop() }
+        let path = directory + "/q.jsonl"
+        let body = Data(Self.push("old").body).base64EncodedString()
+        try Data((#"{"action":"push","body":"\#(body)","id":"old","kind":"event","repository":"demo/hello","tag":"v1"}"# + "\n").utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let webhooks = [WebhookState(name: "matches", serviceUri: receiver.url + "/m", actions: [.push]),
+                        WebhookState(name: "elsewhere", serviceUri: receiver.url + "/e", actions: [.push], scope: "other/app:*")]
+        let engine = DeliveryEngine(queue: try DeliveryQueue(path: path), webhooks: { webhooks }, log: EventLog(path: directory + "/e.jsonl"),
+                                    retry: Self.fastRetry)
+        #expect(try engine.depth() == 0, "not addressed to anyone until resolved")
+        #expect(try engine.compact() == (kept: 1, removed: 0))
+        #expect(try DeliveryQueue(path: path).events(from: 0).first?.targets == ["matches"])
+        try await engine.drain()
+        #expect(receiver.requests.map(\.target) == ["/m"])
+    }
+
     @Test("an append after a torn last line starts a new line, so the new event survives the next restart")
     func appendAfterTornLine() throws {
         let directory = try makeTemporaryDirectory()
