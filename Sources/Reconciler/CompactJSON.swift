@@ -8,27 +8,7 @@ import HookSpec
 /// `AnyHashable` keys; these writers produce the same JSON (tests decode it back and compare) for the
 /// few shapes those paths use.
 enum CompactJSON {
-    /// Appends `text` as a JSON string literal (RFC 8259 §7). Works on UTF-8 bytes: every byte that
-    /// needs escaping is ASCII, so multi-byte characters are copied as they are.
-    static func appendString(_ text: String, to output: inout [UInt8]) {
-        output.append(0x22)
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: output += [0x5C, 0x22]
-            case 0x5C: output += [0x5C, 0x5C]
-            case 0x0A: output += [0x5C, 0x6E]
-            case 0x0D: output += [0x5C, 0x72]
-            case 0x09: output += [0x5C, 0x74]
-            case 0x08: output += [0x5C, 0x62]
-            case 0x0C: output += [0x5C, 0x66]
-            case ..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output += [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: output.append(byte)
-            }
-        }
-        output.append(0x22)
-    }
+    static func appendString(_ text: String, to output: inout [UInt8]) { JSONText.appendQuoted(text, to: &output) }
 
     /// A flat object of strings, keys sorted.
     static func object(_ members: [String: String]) -> [UInt8] {

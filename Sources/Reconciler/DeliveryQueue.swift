@@ -435,15 +435,12 @@ public struct DeliveryEngine: Sendable {
         await concurrentForEach(work.count) { index in
             let (webhook, events) = work[index]
             await engine.concurrency.acquire()
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                Thread {
-                    let target = WebhookDelivery.Target(webhook)
-                    for (position, event) in events {  // in order: one webhook's events never overtake each other
-                        engine.deliver(event, to: target)
-                        engine.cursors.set(webhook.name, position + 1)
-                    }
-                    continuation.resume()
-                }.start()
+            await BlockingBridge.onOwnThread {
+                let target = WebhookDelivery.Target(webhook)
+                for (position, event) in events {  // in order: one webhook's events never overtake each other
+                    engine.deliver(event, to: target)
+                    engine.cursors.set(webhook.name, position + 1)
+                }
             }
             await engine.concurrency.release()
         }
@@ -473,12 +470,7 @@ public struct DeliveryEngine: Sendable {
                 metrics.add("retried")
                 let retry = retry
                 let delay = retry.delay(afterAttempt: attempt, retryAfter: nil)
-                let slept = DispatchSemaphore(value: 0)
-                Task {
-                    await retry.sleep(delay)
-                    slept.signal()
-                }
-                slept.wait()
+                BlockingBridge.wait { await retry.sleep(delay) }
             }
         }
         metrics.add("failed")

@@ -196,22 +196,7 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    private func find(_ needle: [UInt8], from start: Int = 0) -> Int? {
-        guard buffer.count >= needle.count, start <= buffer.count - needle.count else { return nil }
-        var index = start
-        while index <= buffer.count - needle.count {
-            if buffer[index] == needle[0] {
-                var matched = true
-                for offset in 1..<needle.count where buffer[index + offset] != needle[offset] {
-                    matched = false
-                    break
-                }
-                if matched { return index }
-            }
-            index += 1
-        }
-        return nil
-    }
+    private func find(_ needle: [UInt8], from start: Int = 0) -> Int? { buffer.firstIndex(of: needle, from: start) }
 
     /// Lines of a header section: CRLF only; a bare LF is refused.
     private func split(_ head: [UInt8]) -> [[UInt8]] {
@@ -230,5 +215,28 @@ public struct HTTPRequestParser: Sendable {
         }
         lines.append(current)
         return lines
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Where `needle` first occurs at or after `start` (a plain scan: needles here are a few bytes, or a
+    /// secret searched for in a few KiB).
+    func firstIndex(of needle: [UInt8], from start: Int) -> Int? {
+        guard let head = needle.first, start >= 0, count - start >= needle.count else { return nil }
+        return withUnsafeBufferPointer { hay in
+            needle.withUnsafeBufferPointer { pin in
+                var index = start
+                let last = hay.count - pin.count
+                while index <= last {
+                    if hay[index] == head {
+                        var offset = 1
+                        while offset < pin.count && hay[index + offset] == pin[offset] { offset += 1 }
+                        if offset == pin.count { return index }
+                    }
+                    index += 1
+                }
+                return nil
+            }
+        }
     }
 }

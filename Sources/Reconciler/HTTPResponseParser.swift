@@ -12,11 +12,6 @@ public struct HTTPClientResponse: Hashable, Sendable {
     /// The connection can carry another request: the server keeps it alive and the body was framed
     /// (by Content-Length or chunked) and read to its end.
     public var reusable: Bool
-
-    public func header(_ name: String) -> String? {
-        let lowered = name.lowercased()
-        return headers.first { $0.name.lowercased() == lowered }?.value
-    }
 }
 
 /// Why a response could not be read. The connection is closed after one.

@@ -13,8 +13,8 @@ import Glibc
 /// `send` and usually one `recv` per delivery on a reused connection. It speaks plain HTTP only (TLS
 /// needs a library this project does not take), so `https://` deliveries still go through URLSession.
 ///
-/// Calls block the calling thread until the answer or the deadline; ``WebhookDelivery`` runs them on
-/// its own dispatch queue, never on the cooperative pool.
+/// Calls block the calling thread until the answer or the deadline; ``WebhookDelivery`` makes them from
+/// a delivery lane's thread or through ``BlockingBridge``, never on the cooperative pool.
 public final class PlainHTTPClient: @unchecked Sendable {
     public enum Failure: Error, Hashable, Sendable {
         case refused
@@ -109,15 +109,6 @@ public final class PlainHTTPClient: @unchecked Sendable {
             close(descriptor)
             return .failure(failure.failure)
         }
-    }
-
-    /// Closes every idle connection (at shutdown).
-    public func closeIdle() {
-        let all = lock.withLock { () -> [Idle] in
-            defer { idle = [:] }
-            return idle.values.flatMap { $0 }
-        }
-        for connection in all { close(connection.descriptor) }
     }
 
     /// The request bytes; header names and values with line breaks or control characters are refused,

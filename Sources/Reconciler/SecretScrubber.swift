@@ -35,7 +35,7 @@ public struct SecretScrubber: Sendable {
         var changed = false
         for secret in secrets {
             let needle = Array(secret.utf8)
-            guard let first = Self.find(needle, in: bytes, from: 0) else { continue }
+            guard let first = bytes.firstIndex(of: needle, from: 0) else { continue }
             var output: [UInt8] = []
             output.reserveCapacity(bytes.count)
             var start = 0
@@ -44,7 +44,7 @@ public struct SecretScrubber: Sendable {
                 output.append(contentsOf: bytes[start..<index])
                 output.append(contentsOf: Self.replacement)
                 start = index + needle.count
-                match = Self.find(needle, in: bytes, from: start)
+                match = bytes.firstIndex(of: needle, from: start)
             }
             output.append(contentsOf: bytes[start...])
             bytes = output
@@ -54,23 +54,4 @@ public struct SecretScrubber: Sendable {
     }
 
     private static let replacement = Array(Redaction.sensitiveValue.utf8)
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let head = needle.first, haystack.count - start >= needle.count else { return nil }
-        return haystack.withUnsafeBufferPointer { hay in
-            needle.withUnsafeBufferPointer { pin in
-                var index = start
-                let last = hay.count - pin.count
-                while index <= last {
-                    if hay[index] == head {
-                        var offset = 1
-                        while offset < pin.count && hay[index + offset] == pin[offset] { offset += 1 }
-                        if offset == pin.count { return index }
-                    }
-                    index += 1
-                }
-                return nil
-            }
-        }
-    }
 }

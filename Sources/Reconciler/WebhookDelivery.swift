@@ -20,10 +20,6 @@ public struct WebhookDelivery: Sendable {
     private let session: URLSession
     /// Every `http://` delivery: kept-alive connections, about a tenth of URLSession's CPU per request.
     private let plain: PlainHTTPClient
-    /// `send` runs the blocking plain client here rather than on Swift's cooperative pool (two threads on
-    /// a two-core machine); a custom concurrent queue gets another thread when one blocks.
-    private static let blockingQueue = DispatchQueue(label: "hookapply.delivery", attributes: .concurrent)
-
     public init(timeout: Double = 5) {
         self.timeout = timeout
         self.session = WebhookDelivery.sharedSession(timeout: timeout)
@@ -34,16 +30,10 @@ public struct WebhookDelivery: Sendable {
     public func send(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) async -> DeliveryRecord {
         let prepared = Attempt(body: body, target: Target(webhook), eventID: eventID, action: action, attempt: attempt)
         if let uri = prepared.plainURI {
-            // The record travels back in a class the caller owns, and the continuation carries nothing:
-            // see ConcurrentForEach.swift for why composite values are not passed through the runtime.
+            // The socket client blocks: off the cooperative pool.
             let box = RecordBox()
             let delivery = self
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                WebhookDelivery.blockingQueue.async {
-                    box.record = delivery.sendPlain(prepared, to: uri)
-                    continuation.resume()
-                }
-            }
+            await BlockingBridge.onOwnThread { box.record = delivery.sendPlain(prepared, to: uri) }
             return box.record ?? prepared.failure("no answer was recorded")
         }
         return await sendThroughURLSession(prepared)
@@ -55,13 +45,8 @@ public struct WebhookDelivery: Sendable {
         let prepared = Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
         if let uri = prepared.plainURI { return sendPlain(prepared, to: uri) }
         let box = RecordBox()
-        let done = DispatchSemaphore(value: 0)
         let delivery = self
-        Task {
-            box.record = await delivery.sendThroughURLSession(prepared)
-            done.signal()
-        }
-        done.wait()
+        BlockingBridge.wait { box.record = await delivery.sendThroughURLSession(prepared) }
         return box.record ?? prepared.failure("no answer was recorded")
     }
 

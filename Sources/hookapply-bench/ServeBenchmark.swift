@@ -62,14 +62,7 @@ enum ServeBenchmark {
 
     /// Runs `body(index)` for `0..<count` on as many threads (the socket client blocks), and waits.
     static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
-        await concurrentForEach(count) { index in
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                Thread {
-                    body(index)
-                    continuation.resume()
-                }.start()
-            }
-        }
+        await concurrentForEach(count) { index in await BlockingBridge.onOwnThread { body(index) } }
     }
 
     static func run(events: Int, clients: Int, webhookCount: Int) async throws -> Result {
