@@ -1,6 +1,6 @@
 /// A spec with every `${env:...}` replaced by its value: what the reconciler plans from.
 ///
-/// Holds secrets in clear; nothing that renders it may print ``ResolvedWebhook/serviceUri`` or header
+/// Holds secrets in clear; nothing that renders it may print ``WebhookState/serviceUri`` or header
 /// values without ``Redaction``.
 public struct ResolvedSpec: Hashable, Sendable {
     public var owner: String
@@ -16,9 +16,9 @@ public struct ResolvedRegistry: Hashable, Sendable {
     public var name: String
     public var target: ResolvedTarget
     public var prune: PruneMode
-    public var webhooks: [ResolvedWebhook]
+    public var webhooks: [WebhookState]
 
-    public init(name: String, target: ResolvedTarget, prune: PruneMode, webhooks: [ResolvedWebhook]) {
+    public init(name: String, target: ResolvedTarget, prune: PruneMode, webhooks: [WebhookState]) {
         self.name = name
         self.target = target
         self.prune = prune
@@ -30,30 +30,6 @@ public enum ResolvedTarget: Hashable, Sendable {
     /// The state file's path as written (relative to the spec file's folder) or the default.
     case local(path: String)
     case azure(subscriptionId: String, resourceGroup: String, registry: String, endpoint: String?)
-}
-
-public struct ResolvedWebhook: Hashable, Sendable {
-    public var name: String
-    public var serviceUri: String
-    /// Header name → value, in declaration order.
-    public var customHeaders: [ResolvedHeader]
-    public var actions: [WebhookAction]
-    public var status: WebhookStatus
-    public var scope: String
-    public var location: String?
-
-    public init(
-        name: String, serviceUri: String, customHeaders: [ResolvedHeader], actions: [WebhookAction],
-        status: WebhookStatus, scope: String, location: String?
-    ) {
-        self.name = name
-        self.serviceUri = serviceUri
-        self.customHeaders = customHeaders
-        self.actions = actions
-        self.status = status
-        self.scope = scope
-        self.location = location
-    }
 }
 
 public struct ResolvedHeader: Hashable, Sendable, Codable {

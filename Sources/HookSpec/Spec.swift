@@ -110,34 +110,22 @@ public enum PruneMode: String, Hashable, Sendable, Codable, CaseIterable {
     case none
 }
 
-/// A webhook as declared.
+/// A webhook as declared: templates, not values (``WebhookState`` is the resolved form).
+///
+/// No explicit initialiser: only the decoder (and tests) build one, with the memberwise initialiser.
 public struct Webhook: Hashable, Sendable, Codable {
     public var name: String
     public var serviceUri: Template
     /// In declaration order; names are unique case-insensitively after validation.
-    public var customHeaders: [Header]
+    public var customHeaders: [Header] = []
     public var actions: [WebhookAction]
-    public var status: WebhookStatus
+    public var status: WebhookStatus = .enabled
     /// `""` means every repository.
-    public var scope: String
+    public var scope: String = ""
     /// Azure only: the replica region; nil means the registry's.
-    public var location: String?
+    public var location: String? = nil
     /// Kept in the spec only, never sent to a registry.
-    public var description: String?
-
-    public init(
-        name: String, serviceUri: Template, customHeaders: [Header] = [], actions: [WebhookAction],
-        status: WebhookStatus = .enabled, scope: String = "", location: String? = nil, description: String? = nil
-    ) {
-        self.name = name
-        self.serviceUri = serviceUri
-        self.customHeaders = customHeaders
-        self.actions = actions
-        self.status = status
-        self.scope = scope
-        self.location = location
-        self.description = description
-    }
+    public var description: String? = nil
 }
 
 /// A custom HTTP header sent with every delivery. Values are secrets.

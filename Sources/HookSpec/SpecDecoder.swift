@@ -1,4 +1,5 @@
 import Dispatch
+import HookKit
 
 /// Turns a JSON tree into a ``Spec``: types, required and unknown keys, enumerated values and
 /// `${env:...}` syntax. It never stops at the first problem.

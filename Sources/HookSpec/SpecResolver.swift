@@ -1,4 +1,5 @@
 import Dispatch
+import HookKit
 
 /// Replaces `${env:...}` references with values from an environment passed in (never read here,
 /// which keeps HookSpec pure and tests free of the real environment).
@@ -73,7 +74,7 @@ public enum SpecResolver {
                 target = .azure(subscriptionId: subscription, resourceGroup: azure.resourceGroup,
                                 registry: azure.registry, endpoint: azure.endpoint)
             }
-            var webhooks: [ResolvedWebhook] = []
+            var webhooks: [WebhookState] = []
             for (webhookIndex, webhook) in registry.webhooks.enumerated() {
                 let pointer = registryPointer.appending("webhooks").appending(webhookIndex)
                 let uri = value(webhook.serviceUri)
@@ -96,7 +97,7 @@ public enum SpecResolver {
                     }
                     headers.append(ResolvedHeader(name: header.name, value: headerValue))
                 }
-                webhooks.append(ResolvedWebhook(
+                webhooks.append(WebhookState(
                     name: webhook.name, serviceUri: uri, customHeaders: headers, actions: webhook.actions,
                     status: webhook.status, scope: webhook.scope, location: webhook.location))
             }

@@ -1,4 +1,5 @@
 import Dispatch
+import HookKit
 
 /// Checks what a spec means: names, service URIs, headers, scopes, Azure coordinates and counts.
 ///

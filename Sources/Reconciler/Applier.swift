@@ -1,37 +1,5 @@
-import Foundation
+import HookKit
 import HookSpec
-
-/// What happened to one change.
-public struct ChangeResult: Hashable, Sendable, Codable {
-    public enum Outcome: Hashable, Sendable, Codable {
-        case succeeded
-        case failed(code: String, message: String)
-        /// Not attempted, because something it depends on failed (a replacement's delete).
-        case skipped(reason: String)
-    }
-
-    public var change: Change
-    public var outcome: Outcome
-    /// Attempts made, retries included (0 when skipped).
-    public var attempts: Int
-
-    public var isSuccess: Bool { outcome == .succeeded }
-    public var retries: Int { max(0, attempts - (change.action == .replace ? 2 : 1)) }
-}
-
-/// The result of an apply: every change with its outcome, in plan order.
-public struct ApplyReport: Hashable, Sendable, Codable {
-    public var results: [ChangeResult]
-
-    public var failures: [ChangeResult] { results.filter { !$0.isSuccess } }
-    public var isSuccess: Bool { failures.isEmpty }
-    public var retries: Int { results.reduce(0) { $0 + $1.retries } }
-
-    /// Counts of what was done (a replacement counts as a create and a delete).
-    public var done: Plan.Summary {
-        Plan.Summary(counting: results.filter(\.isSuccess).map(\.change.action))
-    }
-}
 
 /// Executes a ``Plan`` through providers: per registry deletes, then updates, then creates (freeing the
 /// tier's quota first), independent changes concurrently up to one bound shared by every registry.
@@ -55,18 +23,21 @@ public struct Applier: Sendable {
         let semaphore = AsyncSemaphore(parallelism)
         let policy = retryPolicy
         let work = plan.registries.filter { !$0.changes.isEmpty }
-        let collected = ResultCollector()
+        let collected = Locked<[ChangeResult]>([])
         await concurrentForEach(work.count) { index in
             let registry = work[index]
             guard let provider = providers[registry.name] else {
-                collected.append(registry.changes.map {
-                    ChangeResult(change: $0, outcome: .failed(code: "no-provider", message: "no provider for registry '\(registry.name)'"), attempts: 0)
-                })
+                let failed = registry.changes.map {
+                    ChangeResult(change: $0, outcome: .failed(code: ProviderError.Code.noProvider.rawValue,
+                                                              message: "no provider for registry '\(registry.name)'"), attempts: 0)
+                }
+                collected.withLock { $0 += failed }
                 return
             }
-            collected.append(await Self.apply(registry, provider: provider, semaphore: semaphore, policy: policy, onResult: onResult))
+            let results = await Self.apply(registry, provider: provider, semaphore: semaphore, policy: policy, onResult: onResult)
+            collected.withLock { $0 += results }
         }
-        let results = collected.results
+        let results = collected.value
         // Report in plan order, whatever order the tasks finished in.
         let order = Dictionary(plan.changes.enumerated().map { ("\($0.element.registry)\u{0}\($0.element.webhook)", $0.offset) },
                                uniquingKeysWith: { first, _ in first })
@@ -91,7 +62,7 @@ public struct Applier: Sendable {
                 replaceDeleteAttempts[change.webhook] = outcome.attempts
                 continue
             }
-            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code, message: $0.message) } ?? .succeeded,
+            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code.rawValue, message: $0.message) } ?? .succeeded,
                                       attempts: outcome.attempts)
             onResult(result)
             results.append(result)
@@ -105,7 +76,7 @@ public struct Applier: Sendable {
             }
         }
         for (change, outcome) in updated {
-            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code, message: $0.message) } ?? .succeeded,
+            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code.rawValue, message: $0.message) } ?? .succeeded,
                                       attempts: outcome.attempts)
             onResult(result)
             results.append(result)
@@ -118,9 +89,9 @@ public struct Applier: Sendable {
         }
         for (change, outcome) in added {
             let attempts = outcome.attempts + (replaceDeleteAttempts[change.webhook] ?? 0)
-            var outcomeValue: ChangeResult.Outcome = outcome.error.map { .failed(code: $0.code, message: $0.message) } ?? .succeeded
+            var outcomeValue: ChangeResult.Outcome = outcome.error.map { .failed(code: $0.code.rawValue, message: $0.message) } ?? .succeeded
             if change.action == .replace, let error = outcome.error {
-                outcomeValue = .failed(code: error.code, message: "deleted, but creating it again failed: \(error.message); run apply again to create it")
+                outcomeValue = .failed(code: error.code.rawValue, message: "deleted, but creating it again failed: \(error.message); run apply again to create it")
             }
             let result = ChangeResult(change: change, outcome: outcomeValue, attempts: attempts)
             onResult(result)
@@ -130,8 +101,8 @@ public struct Applier: Sendable {
     }
 
     private static func missingDesired(_ change: Change) -> ProviderError {
-        ProviderError(.fatal, code: "no-desired-state",
-                      "the plan for '\(change.webhook)' carries no desired state; plans read from a file are re-made before applying")
+        .fatal(.noDesiredState,
+               "the plan for '\(change.webhook)' carries no desired state; plans read from a file are re-made before applying")
     }
 
     /// Runs `body` for every change at once, each holding a permit of the shared semaphore.
@@ -139,55 +110,18 @@ public struct Applier: Sendable {
         _ changes: [Change], semaphore: AsyncSemaphore,
         _ body: @escaping @Sendable (Change) async -> (error: ProviderError?, attempts: Int)
     ) async -> [(Change, (error: ProviderError?, attempts: Int))] {
-        let outcomes = OutcomeCollector(count: changes.count)
+        // Errors and attempt counts in two concrete arrays: nothing composite travels through the task group.
+        let errors = Locked<[ProviderError?]>(Array(repeating: nil, count: changes.count))
+        let attempts = Locked<[Int]>(Array(repeating: 0, count: changes.count))
         await concurrentForEach(changes.count) { index in
             await semaphore.acquire()
             let outcome = await body(changes[index])
             await semaphore.release()
-            outcomes.set(index, error: outcome.error, attempts: outcome.attempts)
+            errors.withLock { $0[index] = outcome.error }
+            attempts.withLock { $0[index] = outcome.attempts }
         }
-        return changes.indices.map { (changes[$0], outcomes.outcome($0)) }
-    }
-}
-
-/// Concrete locked containers for concurrent results (see concurrentForEach for why not generic ones).
-final class ResultCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var collected: [ChangeResult] = []
-
-    func append(_ results: [ChangeResult]) {
-        lock.lock()
-        collected += results
-        lock.unlock()
-    }
-
-    var results: [ChangeResult] {
-        lock.lock()
-        defer { lock.unlock() }
-        return collected
-    }
-}
-
-final class OutcomeCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [ProviderError?]
-    private var attempts: [Int]
-
-    init(count: Int) {
-        errors = Array(repeating: nil, count: count)
-        attempts = Array(repeating: 0, count: count)
-    }
-
-    func set(_ index: Int, error: ProviderError?, attempts count: Int) {
-        lock.lock()
-        errors[index] = error
-        attempts[index] = count
-        lock.unlock()
-    }
-
-    func outcome(_ index: Int) -> (error: ProviderError?, attempts: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (errors[index], attempts[index])
+        let finalErrors = errors.value
+        let finalAttempts = attempts.value
+        return changes.indices.map { (changes[$0], (finalErrors[$0], finalAttempts[$0])) }
     }
 }

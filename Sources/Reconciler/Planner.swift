@@ -1,4 +1,5 @@
 import Dispatch
+import HookKit
 import HookSpec
 
 /// Options that change what a plan may do.
@@ -60,7 +61,7 @@ public enum Planner {
         for (webhookIndex, webhook) in registry.webhooks.enumerated() {
             let key = webhook.name.lowercased()
             declared.insert(key)
-            var desired = WebhookState(webhook, owner: owner)
+            var desired = webhook.owned(by: owner)
             if desired.location == nil { desired.location = observed.facts.location }
             guard let current = present[key] else {
                 changes.append(create(desired, registry: registry.name))

@@ -1,3 +1,4 @@
+import HookKit
 import HookSpec
 
 /// Replaces known secret values wherever they appear in text bound for output or logs.

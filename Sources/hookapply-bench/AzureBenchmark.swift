@@ -1,5 +1,6 @@
 import Foundation
 import HookApplyCLI
+import HookKit
 import HookSpec
 import Reconciler
 import TestSupport

@@ -1,6 +1,8 @@
 import Foundation
 import HookApplyCLI
+import HookKit
 import HookSpec
+import LocalRegistry
 import Reconciler
 
 /// validate + plan end to end: R local registries × W webhooks with a share of drift, through the real

@@ -1,6 +1,11 @@
+import Delivery
 import Foundation
+import HTTP1
+import HookKit
 import HookSpec
+import LocalRegistry
 import Reconciler
+import Serve
 import TestSupport
 
 #if canImport(FoundationNetworking)
@@ -102,7 +107,7 @@ enum ServeBenchmark {
         let client = PlainHTTPClient()
         let accepted = Accepted()
         let start = DispatchTime.now().uptimeNanoseconds
-        let uri = try ServiceURI(parsing: "http://127.0.0.1:\(server.port)/events")
+        let uri = HTTPEndpoint(host: "127.0.0.1", port: Int(server.port), target: "/events")
         let headers = [(name: "Content-Type", value: "application/vnd.docker.distribution.events.v1+json"), (name: "Authorization", value: "Bearer t")]
         await onThreads(clients) { client_ in
             var index = client_
@@ -150,7 +155,7 @@ enum DeliveryBreakdown {
         let webhook = WebhookState(name: "bench", serviceUri: "http://127.0.0.1:\(receiver.port)/hook?code=secret-code", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
                                    actions: [.push], scope: "demo/hello:*")
         let body = Array(#"{"id":"e1","timestamp":"2026-11-29T00:00:00Z","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:1","length":1,"repository":"demo/hello","tag":"v1"},"request":{"id":"r","host":"h","method":"PUT","useragent":"u"}}"#.utf8)
-        let uri = try ServiceURI(parsing: webhook.serviceUri)
+        let uri = HTTPEndpoint(host: "127.0.0.1", port: Int(receiver.port), target: "/hook?code=secret-code")
         let client = PlainHTTPClient()
         let delivery = WebhookDelivery()
         let log = EventLog(path: directory + "/events.jsonl")

@@ -1,5 +1,7 @@
 import Foundation
+import HookKit
 import HookSpec
+import Reconciler
 
 // Benchmarks, run in release mode: `swift run -c release hookapply-bench [--runs N] [--megabytes M]`.
 // Speed is measured here, never asserted in unit tests: these machines are shared and noisy, so

@@ -1,8 +1,8 @@
 import Foundation
-@testable import HookSpec
 import Testing
 
 @testable import HookApplyCLI
+@testable import HookSpec
 
 /// Argument parsing, help, usage errors (exit 64), schema and version.
 @Suite struct CommandLineTests {

@@ -1,6 +1,11 @@
+import Delivery
 import Foundation
+import HTTP1
+import HookKit
 import HookSpec
+import LocalRegistry
 import Reconciler
+import Serve
 import TestSupport
 import Testing
 

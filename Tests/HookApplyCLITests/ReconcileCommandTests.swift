@@ -1,5 +1,6 @@
 import Foundation
 import HookSpec
+import LocalRegistry
 import Reconciler
 import TestSupport
 import Testing
@@ -147,7 +148,7 @@ import Testing
     func locked() async throws {
         let workspace = try Workspace(Self.spec)
         defer { workspace.remove() }
-        let lock = try await workspace.provider().lock(timeout: 0)
+        let lock = try await workspace.provider().lockForApply(timeout: 0)
         defer { lock.release() }
         let result = await workspace.run(["apply", "--auto-approve"])
         #expect(result.code == .failure)

@@ -1,5 +1,6 @@
 import Foundation
 import HookSpec
+import TestSupport
 import Testing
 
 @testable import HookApplyCLI

@@ -1,5 +1,6 @@
 import Foundation
 import HookSpec
+import TestSupport
 import Testing
 
 @testable import Reconciler
@@ -35,7 +36,7 @@ import Testing
     func retries() async throws {
         let provider = InMemoryProvider { operation, name, attempt in
             if operation == .create && name == "alpha" && attempt <= 2 {
-                return ProviderError(.retryable, code: "TooManyRequests", "slow down", retryAfter: attempt == 1 ? 5 : nil)
+                return ProviderError(.retryable, code: .service("TooManyRequests"), "slow down", retryAfter: attempt == 1 ? 5 : nil)
             }
             return nil
         }
@@ -61,7 +62,7 @@ import Testing
     @Test("fatal failures are not retried; other changes still run; the report tells the truth")
     func partialFailure() async throws {
         let provider = InMemoryProvider(webhooks: [Fixture.state("old"), Fixture.state("changed")]) { operation, name, _ in
-            operation == .create && name == "broken" ? ProviderError(.fatal, code: "BadRequest", "the registry refused it") : nil
+            operation == .create && name == "broken" ? ProviderError(.fatal, code: .service("BadRequest"), "the registry refused it") : nil
         }
         let sleeps = Sleeps()
         let spec = Fixture.spec([Fixture.webhook("broken"), Fixture.webhook("fine"), Fixture.webhook("changed", status: .disabled)])
@@ -82,7 +83,7 @@ import Testing
     @Test("a retryable failure that never clears gives up after the bounded attempts")
     func givesUp() async throws {
         let provider = InMemoryProvider { operation, _, _ in
-            operation == .delete ? ProviderError(.retryable, code: "ServiceUnavailable", "down") : nil
+            operation == .delete ? ProviderError(.retryable, code: .service("ServiceUnavailable"), "down") : nil
         }
         await provider.set([Fixture.state("gone")])
         let sleeps = Sleeps()
@@ -95,7 +96,7 @@ import Testing
     @Test("a create that timed out but succeeded does not fail on the retry")
     func idempotentCreate() async throws {
         let provider = InMemoryProvider(failAfterApplying: true) { operation, _, attempt in
-            operation == .create && attempt == 1 ? ProviderError(.retryable, code: "timeout", "no answer in time") : nil
+            operation == .create && attempt == 1 ? ProviderError(.retryable, code: .service("timeout"), "no answer in time") : nil
         }
         let sleeps = Sleeps()
         let spec = Fixture.spec([Fixture.webhook("alpha")])
@@ -123,7 +124,7 @@ import Testing
     @Test("a replacement whose delete fails does not create; it reports the failure")
     func replaceDeleteFails() async throws {
         let provider = InMemoryProvider(webhooks: [Fixture.state("r1", location: "a")]) { operation, _, _ in
-            operation == .delete ? ProviderError(.fatal, code: "Forbidden", "no") : nil
+            operation == .delete ? ProviderError(.fatal, code: .service("Forbidden"), "no") : nil
         }
         let report = await Applier().apply(try await Self.plan(Fixture.spec([Fixture.webhook("r1", location: "b")]), provider), providers: ["dev": provider])
         #expect(report.failures.count == 1)

@@ -10,7 +10,7 @@ import Testing
 
     static let names = (0..<12).map { "hook\($0)x" }
 
-    static func randomWebhook(_ name: String, _ random: inout Random) -> ResolvedWebhook {
+    static func randomWebhook(_ name: String, _ random: inout Random) -> WebhookState {
         let actions = WebhookAction.allCases.filter { _ in random.chance(40) }
         let headerNames = ["Authorization", "X-Key", "x-key", "Content-Type"]
         var headers: [(String, String)] = []
@@ -26,7 +26,7 @@ import Testing
     }
 
     static func randomState(_ name: String, owner: String, _ random: inout Random) -> WebhookState {
-        var state = WebhookState(randomWebhook(name, &random), owner: owner)
+        var state = randomWebhook(name, &random).owned(by: owner)
         switch random.below(4) {
         case 0: state.tags = [:]  // unmanaged
         case 1: state.tags = [WebhookState.ownerTag: "other"]

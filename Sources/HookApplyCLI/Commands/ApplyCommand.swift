@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import HookSpec
 import Reconciler
 
@@ -63,12 +64,12 @@ enum ApplyCommand {
                 return .failure
             }
             // Hold every local registry's lock from observing to the last change, so no other apply interleaves.
-            var locks: [FileLock] = []
+            var locks: [any ApplyLock] = []
             defer { locks.forEach { $0.release() } }
             for registry in reconciliation.registries {
-                if let local = reconciliation.providers[registry.name] as? LocalRegistryProvider {
+                if let lockable = reconciliation.providers[registry.name] as? any ApplyLocking {
                     do {
-                        locks.append(try await local.lock(timeout: lockTimeout))
+                        locks.append(try await lockable.lockForApply(timeout: lockTimeout))
                     } catch {
                         context.standardError.line("error: \(ProviderError.from(error).message)")
                         return .failure
@@ -127,60 +128,20 @@ enum ApplyCommand {
     static func execute(_ plan: Plan, reconciliation: Reconciliation, parallelism: Int, _ context: Context) async -> ExitCode {
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
         let total = plan.changes.count
-        let counter = Counter()
+        let counter = Locked(0)
         let output = context.standardOutput
         let isTerminal = context.isStandardOutputTerminal
         let applier = Applier(parallelism: parallelism)
         let report = await applier.apply(plan, providers: reconciliation.providers) { result in
-            let done = counter.next()
+            let done = counter.withLock { count -> Int in
+                count += 1
+                return count
+            }
             let line = ApplyRenderer.resultLine(result, style: style)
             output.line(isTerminal ? "[\(done)/\(total)] \(line)" : line)
         }
         context.standardOutput.line("")
         context.standardOutput.write(ApplyRenderer.summary(report, style: style))
         return report.isSuccess ? .success : .failure
-    }
-}
-
-/// A thread-safe counter for progress lines.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
-    }
-}
-
-enum ApplyRenderer {
-    static func resultLine(_ result: ChangeResult, style: Style) -> String {
-        let name = "\(result.change.registry)/\(result.change.webhook)"
-        let verb: String
-        switch result.change.action {
-        case .create: verb = "created"
-        case .update: verb = "updated"
-        case .delete: verb = "deleted"
-        case .replace: verb = "replaced"
-        }
-        let retries = result.retries > 0 ? " after \(result.retries) \(result.retries == 1 ? "retry" : "retries")" : ""
-        switch result.outcome {
-        case .succeeded: return "\(name): \(style.green(verb))\(retries)"
-        case .failed(let code, let message): return "\(name): \(style.red("failed to \(result.change.action.rawValue)"))\(retries): \(code): \(message)"
-        case .skipped(let reason): return "\(name): \(style.yellow("skipped")): \(reason)"
-        }
-    }
-
-    static func summary(_ report: ApplyReport, style: Style) -> String {
-        let done = report.done
-        if report.isSuccess {
-            return style.bold(style.green("Apply complete: \(done.create) created, \(done.update) updated, \(done.delete) deleted.")) + "\n"
-        }
-        var text = style.bold(style.red("Apply failed: \(report.failures.count) of \(report.results.count) changes failed")) + "\n"
-        for failure in report.failures { text += "  " + resultLine(failure, style: style) + "\n" }
-        text += "Done before the failure: \(done.create) created, \(done.update) updated, \(done.delete) deleted. Run apply again to converge.\n"
-        return text
     }
 }

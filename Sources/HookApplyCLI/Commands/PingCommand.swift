@@ -79,7 +79,7 @@ enum EventsCommand {
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20)."),
-            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: ["text", "json"]),
+            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -89,7 +89,7 @@ enum EventsCommand {
         }
         return await WebhookLocator.run(name, arguments, context) { registry, provider in
             let records = try await provider.events(name: name, limit: limit)
-            if arguments.value("format") == "json" {
+            if OutputFormat.from(arguments) == .json {
                 context.standardOutput.write(JSONOutput.encode(records))
                 return .success
             }
@@ -134,7 +134,7 @@ enum DeliveryRenderer {
             if !response.body.isEmpty {
                 text += "\n" + response.body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
             }
-            if response.bodyTruncated { text += "  (body truncated to \(WebhookDelivery.maxLoggedBody) bytes)\n" }
+            if response.bodyTruncated { text += "  (body truncated to \(DeliveryRecord.maxResponseBody) bytes)\n" }
         } else {
             text += style.bold("No response") + " after \(record.durationMilliseconds) ms: \(record.error ?? "unknown error")\n"
         }

@@ -1,4 +1,6 @@
+import AzureRegistry
 import Foundation
+import HookKit
 import HookSpec
 import Reconciler
 
@@ -55,13 +57,8 @@ struct Reconciliation {
             selected = spec.registries
         }
         var providers: [String: any WebhookProvider] = [:]
-        let azure = AzureContext(
-            credential: CredentialChain(environment: context.environment),
-            budget: AsyncSemaphore(Int(arguments.value("parallelism") ?? "") ?? 10),
-            endpointOverride: arguments.value("arm-endpoint") ?? context.environment["HOOKAPPLY_ARM_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 },
-            pollInterval: Double(context.environment["HOOKAPPLY_ARM_POLL_INTERVAL"] ?? "") ?? 2,
-            retryBase: Double(context.environment["HOOKAPPLY_ARM_RETRY_BASE"] ?? "") ?? 0.5,
-            requestTimeout: Double(context.environment["HOOKAPPLY_ARM_TIMEOUT"] ?? "") ?? 60)
+        let azure = AzureSettings(environment: context.environment, parallelism: Int(arguments.value("parallelism") ?? "") ?? 10,
+                                  endpointFlag: arguments.value("arm-endpoint"))
         for registry in selected {
             switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure) {
             case .success(let provider): providers[registry.name] = provider
@@ -78,13 +75,13 @@ struct Reconciliation {
         ResolvedSpec(owner: spec.owner, registries: registries)
     }
 
-    /// `--verbose`: what each Azure registry cost in ARM calls and retries.
+    /// `--verbose`: what each registry that counts its calls (Azure) cost in calls and retries.
     func reportStatistics(_ arguments: ParsedArguments, _ context: Context) {
         guard arguments.has("verbose") else { return }
         for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
-            guard let azure = provider as? AzureProvider else { continue }
-            let statistics = azure.statistics
-            context.standardError.line("registry '\(name)': \(statistics.calls) ARM calls, \(statistics.retries) retried")
+            guard let counting = provider as? any CallCounting else { continue }
+            let statistics = counting.callStatistics
+            context.standardError.line("registry '\(name)': \(statistics.calls) \(statistics.unit), \(statistics.retries) retried")
         }
     }
 
@@ -93,18 +90,21 @@ struct Reconciliation {
     /// Observes every selected registry at once; a failure is reported with the registry's name.
     func observe(_ context: Context) async throws -> [String: ObservedRegistry] {
         let named = providers.sorted { $0.key < $1.key }.map { (name: $0.key, provider: $0.value) }
-        let collected = Observations()
+        let found = Locked<[String: ObservedRegistry]>([:])
+        let failures = Locked<[String: ProviderError]>([:])
         await concurrentForEach(named.count) { index in
             let item = named[index]
             do {
-                collected.succeed(item.name, try await item.provider.observe())
+                let state = try await item.provider.observe()
+                found.withLock { $0[item.name] = state }
             } catch {
-                collected.fail(item.name, ProviderError.from(error))
+                let failure = ProviderError.from(error)
+                failures.withLock { $0[item.name] = failure }
             }
         }
-        let observed = collected.states
+        let observed = found.value
         var failed = false
-        for (name, error) in collected.errors.sorted(by: { $0.key < $1.key }) {
+        for (name, error) in failures.value.sorted(by: { $0.key < $1.key }) {
             context.standardError.line("error: registry '\(name)': \(error.message)")
             failed = true
         }
@@ -134,78 +134,5 @@ extension LoadedSpec {
     func directory(_ context: Context) -> String {
         guard let path else { return context.currentDirectory }
         return (path as NSString).deletingLastPathComponent
-    }
-}
-
-/// What every Azure registry of a run shares: one sign-in and one budget of concurrent ARM calls.
-struct AzureContext {
-    var credential: CredentialChain
-    var budget: AsyncSemaphore
-    /// `--arm-endpoint` or `HOOKAPPLY_ARM_ENDPOINT`, which win over the spec's `azure.endpoint`.
-    var endpointOverride: String?
-    var pollInterval: Double
-    var pacer = ARMPacer()
-    /// The first backoff step for throttled calls (emulator tests shorten it).
-    var retryBase: Double
-    /// Per-call timeout (`HOOKAPPLY_ARM_TIMEOUT`, default 60 s).
-    var requestTimeout: Double
-}
-
-/// Builds the provider for a registry's target.
-enum ProviderFactory {
-    struct Unsupported: Error {
-        var message: String
-    }
-
-    static let defaultARMEndpoint = "https://management.azure.com"
-
-    static func make(_ registry: ResolvedRegistry, specDirectory: String, azure: AzureContext) -> Result<any WebhookProvider, Unsupported> {
-        switch registry.target {
-        case .local(let path):
-            let absolute = path.hasPrefix("/") ? path : (specDirectory as NSString).appendingPathComponent(path)
-            return .success(LocalRegistryProvider(path: (absolute as NSString).standardizingPath, displayPath: path))
-        case .azure(let subscriptionId, let resourceGroup, let name, let endpoint):
-            let chosen = azure.endpointOverride ?? endpoint ?? defaultARMEndpoint
-            let problems = SpecValidator.validateEndpoint(chosen, at: .root)
-            if let problem = problems.first {
-                return .failure(Unsupported(message: "ARM endpoint: \(problem.message)"))
-            }
-            guard let url = URL(string: chosen) else { return .failure(Unsupported(message: "ARM endpoint is not a URL")) }
-            let client = ARMClient(endpoint: url, credential: azure.credential, budget: azure.budget,
-                                   retry: RetryPolicy(maxAttempts: 8, baseDelay: azure.retryBase), defaultPollInterval: azure.pollInterval,
-                                   pacer: azure.pacer, requestTimeout: azure.requestTimeout)
-            return .success(AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: name))
-        }
-    }
-}
-
-/// What concurrent observation found, per registry. A concrete locked container: see concurrentForEach.
-final class Observations: @unchecked Sendable {
-    private let lock = NSLock()
-    private var found: [String: ObservedRegistry] = [:]
-    private var failures: [String: ProviderError] = [:]
-
-    func succeed(_ name: String, _ state: ObservedRegistry) {
-        lock.lock()
-        found[name] = state
-        lock.unlock()
-    }
-
-    func fail(_ name: String, _ error: ProviderError) {
-        lock.lock()
-        failures[name] = error
-        lock.unlock()
-    }
-
-    var states: [String: ObservedRegistry] {
-        lock.lock()
-        defer { lock.unlock() }
-        return found
-    }
-
-    var errors: [String: ProviderError] {
-        lock.lock()
-        defer { lock.unlock() }
-        return failures
     }
 }

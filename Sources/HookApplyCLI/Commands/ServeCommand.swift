@@ -1,6 +1,9 @@
+import Delivery
 import Foundation
+import HTTP1
 import HookSpec
 import Reconciler
+import Serve
 
 /// `hookapply serve`: receives a self-hosted registry's notifications and delivers them to the webhooks
 /// the local registry holds, in ACR's format, durably.
@@ -44,12 +47,12 @@ enum ServeCommand {
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true)
             guard let registry = reconciliation.registries.first,
-                let provider = reconciliation.providers[registry.name] as? LocalRegistryProvider
+                let provider = reconciliation.providers[registry.name] as? any DeliveryHosting
             else {
                 context.standardError.line("error: serve delivers the webhooks of a local registry; this one is not local")
                 return .failure
             }
-            let queuePath = (provider.path.hasSuffix(".json") ? String(provider.path.dropLast(5)) : provider.path) + ".queue.jsonl"
+            let queuePath = provider.deliveryQueuePath
             let queue = try DeliveryQueue(path: queuePath)
             let err = context.standardError
             var engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: provider.eventLogPath),
@@ -83,25 +86,5 @@ enum ServeCommand {
             context.standardError.line("error: \(ProviderError.from(error).message)")
             return .failure
         }
-    }
-}
-
-/// Turns SIGINT and SIGTERM into a callback (once), instead of the default immediate exit.
-final class SignalWatcher: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
     }
 }

@@ -13,12 +13,12 @@ enum ValidateCommand {
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file",
                        help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
-            OptionSpec(long: "format", valueName: "format", help: "How to print diagnostics.", allowedValues: ["text", "json"]),
+            OptionSpec(long: "format", valueName: "format", help: "How to print diagnostics.", allowedValues: OutputFormat.records.names),
             OptionSpec(long: "resolve", help: "Also check that every ${env:NAME} the spec uses is set and non-empty."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) -> ExitCode {
-        let isJSON = arguments.value("format") == "json"
+        let isJSON = OutputFormat.from(arguments) == .json
         let loaded: LoadedSpec
         switch SpecInput.load(arguments.value("file"), context) {
         case .success(let value): loaded = value

@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 
 /// Everything a command may touch from the outside world, so tests can run commands in process
 /// with their own arguments, environment, input and captured output.
@@ -51,10 +52,10 @@ public struct Context: Sendable {
 }
 
 /// A text sink: the process's stdout or stderr, or a buffer in tests.
-public final class OutputStream: @unchecked Sendable {
-    private let lock = NSLock()
+public final class OutputStream: Sendable {
     private let fileDescriptor: Int32?
-    private var buffer: String = ""
+    /// What a buffer collected; for a descriptor, held while writing so lines from threads never interleave.
+    private let buffer = Locked("")
 
     /// Writes through to a file descriptor.
     public init(fileDescriptor: Int32) {
@@ -67,30 +68,26 @@ public final class OutputStream: @unchecked Sendable {
     }
 
     public func write(_ text: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let fileDescriptor else {
-            buffer += text
-            return
-        }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { raw in
-                Foundation.write(fileDescriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+        let fileDescriptor = self.fileDescriptor
+        buffer.withLock { buffer in
+            guard let fileDescriptor else {
+                buffer += text
+                return
             }
-            if written <= 0 { break }  // a closed pipe: nothing sensible to do but stop
-            offset += written
+            var bytes = Array(text.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeMutableBytes { raw in
+                    Foundation.write(fileDescriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                }
+                if written <= 0 { break }  // a closed pipe: nothing sensible to do but stop
+                offset += written
+            }
         }
-        bytes.removeAll()
     }
 
     public func line(_ text: String = "") { write(text + "\n") }
 
     /// What was written, for buffers.
-    public var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return buffer
-    }
+    public var text: String { buffer.value }
 }

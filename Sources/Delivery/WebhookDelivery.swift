@@ -1,0 +1,129 @@
+import Dispatch
+import HookKit
+import HookSpec
+import Reconciler
+
+/// POSTs an event to a webhook the way ACR does: the custom headers, `Content-Type: application/json`
+/// unless a custom one is set, a 5-second timeout; and records the attempt with secrets masked.
+///
+/// The bytes go through the first of ``transports`` that can send to the webhook's URI.
+public struct WebhookDelivery: Sendable {
+    /// ACR gives a receiver 5 seconds.
+    public var timeout: Double
+    /// The most response body kept in the log.
+    public static let maxLoggedBody = DeliveryRecord.maxResponseBody
+    /// Tried in order; the last should take any URI.
+    public var transports: [any DeliveryTransport]
+
+    public init(timeout: Double = 5, transports: [any DeliveryTransport]? = nil) {
+        self.timeout = timeout
+        self.transports = transports ?? [SocketTransport(), URLSessionTransport(timeout: timeout)]
+    }
+
+    /// Sends `body` (an event's JSON) and returns the logged record; never throws: a transport failure is recorded.
+    public func send(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) async -> DeliveryRecord {
+        let target = Target(webhook)
+        let record = Locked<DeliveryRecord?>(nil)
+        let delivery = self
+        // Transports block: off the cooperative pool.
+        await BlockingBridge.onOwnThread {
+            record.set(delivery.sendBlocking(body, to: target, eventID: eventID, action: action, attempt: attempt))
+        }
+        return record.value ?? Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
+            .failure("no answer was recorded")
+    }
+
+    /// ``send(_:to:eventID:action:attempt:)`` for a caller on its own thread (serve's delivery lanes),
+    /// without a hop per delivery. Never call it from Swift's cooperative pool: it blocks.
+    public func sendBlocking(_ body: [UInt8], to target: Target, eventID: String, action: String, attempt: Int = 1) -> DeliveryRecord {
+        let prepared = Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
+        let request = OutgoingDelivery(uri: target.webhook.serviceUri, parsed: target.uri, headers: target.sentHeaders, body: body)
+        let transport = target.uri.flatMap { uri in transports.first { $0.canSend(to: uri) } } ?? transports.last
+        guard let transport else { return prepared.failure("no transport can send to this service URI") }
+        switch transport.send(request, timeout: timeout, keptBody: WebhookDelivery.maxLoggedBody) {
+        case .response(let status, let headers, let body, let truncated):
+            return prepared.success(status: status, headers: headers, body: body, truncated: truncated)
+        case .failure(let reason):
+            return prepared.failure(reason)
+        }
+    }
+
+    /// What every delivery to one webhook shares, worked out once: the secrets to scrub, the headers to
+    /// send and to log, the masked URI, and whether the socket client can send it. A lane of `serve`
+    /// builds it once per drain rather than once per event.
+    public struct Target: Sendable {
+        public var webhook: WebhookState
+        var scrubber: SecretScrubber
+        var sentHeaders: [(name: String, value: String)] = []
+        var loggedHeaders: [String: String] = [:]
+        var maskedURI: String
+        /// Parsed once; nil when it does not parse (a transport then reports why).
+        var uri: ServiceURI?
+
+        public init(_ webhook: WebhookState) {
+            self.webhook = webhook
+            scrubber = SecretScrubber(webhook: webhook)
+            var hasContentType = false
+            for header in webhook.customHeaders {
+                if header.name.lowercased() == "content-type" { hasContentType = true }
+                loggedHeaders[header.name] = Redaction.sensitiveValue
+                sentHeaders.append((header.name, header.value))
+            }
+            if !hasContentType {
+                loggedHeaders["Content-Type"] = "application/json"
+                sentHeaders.insert(("Content-Type", "application/json"), at: 0)
+            }
+            maskedURI = Redaction.maskURI(webhook.serviceUri)
+            uri = try? ServiceURI(parsing: webhook.serviceUri)
+        }
+    }
+
+    /// One attempt's request as logged (masked), and how its outcome becomes a record.
+    struct Attempt: Sendable {
+        var body: [UInt8]
+        var target: Target
+        var eventID: String
+        var action: String
+        var attempt: Int
+        var request: DeliveryRecord.Request
+        var timestamp: String
+        var start: UInt64
+        var webhook: WebhookState { target.webhook }
+        var scrubber: SecretScrubber { target.scrubber }
+
+        init(body: [UInt8], target: Target, eventID: String, action: String, attempt: Int) {
+            self.body = body
+            self.target = target
+            self.eventID = eventID
+            self.action = action
+            self.attempt = attempt
+            var loggedHeaders = target.loggedHeaders
+            loggedHeaders["Content-Length"] = String(body.count)
+            request = DeliveryRecord.Request(method: "POST", uri: target.maskedURI, headers: loggedHeaders,
+                                             body: target.scrubber.scrub(String(decoding: body, as: UTF8.self)))
+            timestamp = Timestamp.now()
+            start = DispatchTime.now().uptimeNanoseconds
+        }
+
+        func elapsed() -> Int { Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000) }
+
+        func failure(_ message: String) -> DeliveryRecord {
+            DeliveryRecord(id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
+                           response: nil, error: scrubber.scrub(message), durationMilliseconds: elapsed(), attempt: attempt)
+        }
+
+        func success(status: Int, headers: [(String, String)], body: some Collection<UInt8>, truncated: Bool) -> DeliveryRecord {
+            var logged: [String: String] = [:]
+            for (name, value) in headers {
+                let scrubbed = scrubber.scrub(value)
+                logged[name] = logged[name].map { $0 + ", " + scrubbed } ?? scrubbed
+            }
+            let kept = String(decoding: body.prefix(WebhookDelivery.maxLoggedBody), as: UTF8.self)
+            return DeliveryRecord(
+                id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
+                response: .init(status: status, headers: logged, body: scrubber.scrub(kept),
+                                bodyTruncated: truncated || body.count > WebhookDelivery.maxLoggedBody),
+                error: nil, durationMilliseconds: elapsed(), attempt: attempt)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Reconciler
+
+/// Lines and the summary of an apply, as people read them.
+enum ApplyRenderer {
+    static func resultLine(_ result: ChangeResult, style: Style) -> String {
+        let name = "\(result.change.registry)/\(result.change.webhook)"
+        let verb: String
+        switch result.change.action {
+        case .create: verb = "created"
+        case .update: verb = "updated"
+        case .delete: verb = "deleted"
+        case .replace: verb = "replaced"
+        }
+        let retries = result.retries > 0 ? " after \(result.retries) \(result.retries == 1 ? "retry" : "retries")" : ""
+        switch result.outcome {
+        case .succeeded: return "\(name): \(style.green(verb))\(retries)"
+        case .failed(let code, let message): return "\(name): \(style.red("failed to \(result.change.action.rawValue)"))\(retries): \(code): \(message)"
+        case .skipped(let reason): return "\(name): \(style.yellow("skipped")): \(reason)"
+        }
+    }
+
+    static func summary(_ report: ApplyReport, style: Style) -> String {
+        let done = report.done
+        if report.isSuccess {
+            return style.bold(style.green("Apply complete: \(done.create) created, \(done.update) updated, \(done.delete) deleted.")) + "\n"
+        }
+        var text = style.bold(style.red("Apply failed: \(report.failures.count) of \(report.results.count) changes failed")) + "\n"
+        for failure in report.failures { text += "  " + resultLine(failure, style: style) + "\n" }
+        text += "Done before the failure: \(done.create) created, \(done.update) updated, \(done.delete) deleted. Run apply again to converge.\n"
+        return text
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Crash-safe whole-file writes: a temporary file beside the target, fsync, rename, fsync of the folder.
+/// A crash at any point leaves either the old file or the new one, never a torn one.
+public enum AtomicFile {
+    public struct WriteError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// - Parameter beforeRename: a hook for tests that simulate a crash between write and rename.
+    public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o600, beforeRename: () throws -> Void = {}) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
+        guard descriptor >= 0 else { throw WriteError(description: "cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                unlink(temporary)
+                throw WriteError(description: "cannot write '\(temporary)': \(reason)")
+            }
+            offset += written
+        }
+        guard fsync(descriptor) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            unlink(temporary)
+            throw WriteError(description: "cannot sync '\(temporary)': \(reason)")
+        }
+        close(descriptor)
+        do {
+            try beforeRename()
+        } catch {
+            // A simulated crash leaves the temporary file behind, as a real one would.
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw WriteError(description: "cannot replace '\(path)': \(reason)")
+        }
+        // Make the rename itself durable.
+        let folder = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
+        }
+    }
+}

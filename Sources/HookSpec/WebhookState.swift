@@ -1,0 +1,56 @@
+/// A webhook with every field in clear, secrets included: what a resolved spec asks for (every
+/// `${env:…}` replaced), or what a registry holds.
+///
+/// One type for both sides so that comparing them is a plain, normalised field-by-field check. The spec's
+/// own ``Webhook`` differs in kind (templates, a description kept in git only), so it stays separate.
+/// Holds secrets in clear: render it only masked (``Redaction``, or the Reconciler's `MaskedWebhook`).
+public struct WebhookState: Hashable, Sendable, Codable {
+    public var name: String
+    public var serviceUri: String
+    /// In the order given; names are compared case-insensitively.
+    public var customHeaders: [ResolvedHeader]
+    public var actions: [WebhookAction]
+    public var status: WebhookStatus
+    /// `""` means every repository.
+    public var scope: String
+    /// The region (Azure); nil where the registry has no regions.
+    public var location: String?
+    public var tags: [String: String]
+
+    public init(
+        name: String, serviceUri: String, customHeaders: [ResolvedHeader] = [], actions: [WebhookAction],
+        status: WebhookStatus = .enabled, scope: String = "", location: String? = nil, tags: [String: String] = [:]
+    ) {
+        self.name = name
+        self.serviceUri = serviceUri
+        self.customHeaders = customHeaders
+        self.actions = actions
+        self.status = status
+        self.scope = scope
+        self.location = location
+        self.tags = tags
+    }
+
+    /// Actions as a sorted set: the registry does not keep their order.
+    public var normalisedActions: [WebhookAction] { Array(Set(actions)).sorted() }
+
+    /// Whether two webhooks fire on the same actions, in any order. Checks the common case (same order)
+    /// before building sets: plans compare every declared webhook with its live twin.
+    public func hasSameActions(as other: WebhookState) -> Bool {
+        if actions == other.actions { return true }
+        return Set(actions) == Set(other.actions)
+    }
+
+    /// Whether two webhooks send the same headers: names case-insensitively, values exactly.
+    public func hasSameHeaders(as other: WebhookState) -> Bool {
+        if customHeaders == other.customHeaders { return true }
+        return normalisedHeaders == other.normalisedHeaders
+    }
+
+    /// Headers keyed by lowercased name: names are case-insensitive, values are compared exactly.
+    public var normalisedHeaders: [String: String] {
+        var result: [String: String] = [:]
+        for header in customHeaders { result[header.name.lowercased()] = header.value }
+        return result
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import HookKit
+import HookSpec
+import Reconciler
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A response from Azure Resource Manager.
+public struct ARMResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    /// The body as `type`, nil when it is not that JSON.
+    func decode<Value: Decodable>(_ type: Value.Type) -> Value? { ARMWire.decode(type, body) }
+}
+
+/// Talks to ARM: bearer tokens, `api-version`, `x-ms-client-request-id` on every call, retries for
+/// throttling and transient failures (honouring `Retry-After`), and polling of long-running operations.
+///
+/// Errors it throws are final: it has already retried what may be retried, so they are `.fatal` and
+/// the applier does not multiply the attempts.
+public final class ARMClient: Sendable {
+    public static let apiVersion = "2025-11-01"
+    /// Statuses worth retrying (ARM's throttling and transient failures).
+    static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+
+    public let endpoint: URL
+    private let credential: any TokenCredential
+    private let session: URLSession
+    private let retry: RetryPolicy
+    /// Bounds how many ARM calls are in flight across every registry of a run.
+    private let budget: AsyncSemaphore
+    /// Shared by every client of a run: the buckets are per subscription, not per registry.
+    public let pacer: ARMPacer
+    /// Calls made and retried, for `--verbose` and the benchmark.
+    private let counters = Locked<CallStatistics>(CallStatistics(unit: "ARM calls", calls: 0, retries: 0))
+    /// Polling interval when an operation gives no Retry-After (tests shorten it).
+    let defaultPollInterval: Double
+    /// How long one call may take before it counts as a (retryable) timeout.
+    let requestTimeout: Double
+
+    public init(
+        endpoint: URL, credential: any TokenCredential, budget: AsyncSemaphore, retry: RetryPolicy = RetryPolicy(maxAttempts: 8),
+        session: URLSession? = nil, defaultPollInterval: Double = 2, pacer: ARMPacer = ARMPacer(), requestTimeout: Double = 60
+    ) {
+        self.pacer = pacer
+        self.requestTimeout = requestTimeout
+        self.endpoint = endpoint
+        self.credential = credential
+        self.budget = budget
+        self.retry = retry
+        self.session = session ?? ARMClient.makeSession(timeout: requestTimeout)
+        self.defaultPollInterval = defaultPollInterval
+    }
+
+    static func makeSession(timeout: Double = 60) -> URLSession {
+        let configuration = URLSessionConfiguration.ephemeral
+        // On Linux the session's timeout governs, whatever the request says.
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        return URLSession(configuration: configuration)
+    }
+
+    /// Calls and retries made so far (for `--verbose` and the benchmark).
+    public var statistics: CallStatistics { counters.value }
+
+    /// The token audience for this endpoint: `https://management.azure.com/.default` for the public cloud.
+    public var scope: String {
+        var text = "\(endpoint.scheme ?? "https")://\(endpoint.host ?? "")"
+        if let port = endpoint.port { text += ":\(port)" }
+        return text + "/.default"
+    }
+
+    /// Sends one request, retrying throttling and transient failures; returns any final response
+    /// (the caller decides what a non-2xx means). `target` is a path under the endpoint, or an absolute
+    /// URL on the endpoint's host (nextLink, operation status).
+    public func send(_ method: String, _ target: String, what: @autoclosure () -> String) async throws -> ARMResponse {
+        try await send(method, target, payload: nil, what: what())
+    }
+
+    /// ``send(_:_:what:)`` with a JSON body.
+    func send(_ method: String, _ target: String, body: some Encodable, what: @autoclosure () -> String) async throws -> ARMResponse {
+        let payload: Data
+        do {
+            payload = try ARMWire.encode(body)
+        } catch {
+            throw ProviderError.fatal(.internal, "\(what()): the request body could not be written as JSON")
+        }
+        return try await send(method, target, payload: payload, what: what())
+    }
+
+    private func send(_ method: String, _ target: String, payload: Data?, what: @autoclosure () -> String) async throws -> ARMResponse {
+        let url = try resolve(target)
+        var attempt = 1
+        while true {
+            let requestID = UUID().uuidString.lowercased()
+            do {
+                let response = try await perform(method, url, payload, requestID: requestID)
+                if ARMClient.retryableStatuses.contains(response.status), attempt < retry.maxAttempts {
+                    counters.withLock { $0.retries += 1 }
+                    await retry.sleep(retry.delay(afterAttempt: attempt, retryAfter: ARMClient.retryAfter(response.headers)))
+                    attempt += 1
+                    continue
+                }
+                return response
+            } catch let error as URLError where error.code == .timedOut || error.code == .networkConnectionLost
+                || error.code == .cannotConnectToHost
+            {
+                // Transport failures: the request may or may not have been applied; every call here is idempotent.
+                if attempt >= retry.maxAttempts {
+                    throw ProviderError.fatal(.transport, "\(what()): \(error.reason(timeout: requestTimeout)) after \(attempt) attempts (x-ms-client-request-id \(requestID))")
+                }
+                counters.withLock { $0.retries += 1 }
+                await retry.sleep(retry.delay(afterAttempt: attempt, retryAfter: nil))
+                attempt += 1
+            }
+        }
+    }
+
+    private func perform(_ method: String, _ url: URL, _ payload: Data?, requestID: String) async throws -> ARMResponse {
+        let kind: ARMPacer.Kind = method == "GET" ? .reads : .writes
+        let pause = pacer.delay(kind)
+        if pause > 0 { await retry.sleep(pause) }
+        let token = try await credential.token(scope: scope)
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: requestTimeout)
+        request.httpMethod = method
+        request.setValue("Bearer \(token.token)", forHTTPHeaderField: "Authorization")
+        request.setValue(requestID, forHTTPHeaderField: "x-ms-client-request-id")
+        request.setValue("hookapply", forHTTPHeaderField: "User-Agent")
+        if let payload {
+            request.httpBody = payload
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if method == "POST" || method == "PUT" || method == "PATCH" {
+            request.httpBody = Data()
+            request.setValue("0", forHTTPHeaderField: "Content-Length")
+        }
+        await budget.acquire()
+        counters.withLock { $0.calls += 1 }
+        let result: (Data, URLResponse)
+        do {
+            result = try await session.data(for: request)
+        } catch {
+            await budget.release()
+            throw error
+        }
+        await budget.release()
+        guard let http = result.1 as? HTTPURLResponse else {
+            throw ProviderError.fatal(.transport, "ARM answered with something other than HTTP")
+        }
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
+        headers["x-ms-client-request-id"] = headers["x-ms-client-request-id"] ?? requestID
+        pacer.record(headers, kind: kind)
+        return ARMResponse(status: http.statusCode, headers: headers, body: Array(result.0))
+    }
+
+    /// `target` as a URL on the endpoint. An absolute URL must be on the endpoint's host: a token is
+    /// sent with it, and a nextLink or operation URL pointing elsewhere is refused rather than followed.
+    func resolve(_ target: String) throws -> URL {
+        if target.hasPrefix("http://") || target.hasPrefix("https://") {
+            guard let url = URL(string: target), url.host == endpoint.host, url.port == endpoint.port, url.scheme == endpoint.scheme else {
+                throw ProviderError.fatal(.foreignLink, "ARM returned a link to another host (\(Redaction.maskURI(target))); refusing to send credentials there")
+            }
+            return url
+        }
+        var base = endpoint.absoluteString
+        if base.hasSuffix("/") { base.removeLast() }
+        let separator = target.contains("?") ? "&" : "?"
+        guard let url = URL(string: base + target + separator + "api-version=\(ARMClient.apiVersion)") else {
+            throw ProviderError.fatal(.badURL, "cannot build an ARM URL for \(target)")
+        }
+        return url
+    }
+
+    /// Seconds from a `Retry-After` header: a number of seconds or an HTTP date.
+    static func retryAfter(_ headers: [String: String]) -> Double? {
+        guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Double(value) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return max(0, date.timeIntervalSinceNow)
+    }
+
+    /// Follows a long-running operation to its end: an `Azure-AsyncOperation` status URL (until
+    /// `Succeeded`, or `Failed`/`Canceled` as an error) or a `Location` URL (until 200/204).
+    func waitForOperation(_ response: ARMResponse, what: String) async throws {
+        if let status = response.headers["azure-asyncoperation"] {
+            var delay = ARMClient.retryAfter(response.headers) ?? defaultPollInterval
+            for _ in 0..<600 {
+                await retry.sleep(delay)
+                let poll = try await send("GET", status, what: what)
+                guard (200..<300).contains(poll.status) else { throw ARMClient.error(poll, what: what) }
+                let operation = poll.decode(ARMWire.OperationStatus.self)
+                let state = operation?.status ?? ""
+                switch state.lowercased() {
+                case "succeeded": return
+                case "failed", "canceled", "cancelled":
+                    let code = operation?.error?.code ?? state
+                    let message = operation?.error?.message ?? "the operation ended as \(state)"
+                    throw ProviderError.fatal(.service(code), "\(what): \(code): \(message)")
+                default:
+                    delay = ARMClient.retryAfter(poll.headers) ?? defaultPollInterval
+                }
+            }
+            throw ProviderError.fatal(.timeout, "\(what): the operation did not finish")
+        }
+        if let location = response.headers["location"] {
+            var delay = ARMClient.retryAfter(response.headers) ?? defaultPollInterval
+            for _ in 0..<600 {
+                await retry.sleep(delay)
+                let poll = try await send("GET", location, what: what)
+                switch poll.status {
+                case 200, 204: return
+                case 202: delay = ARMClient.retryAfter(poll.headers) ?? defaultPollInterval
+                default: throw ARMClient.error(poll, what: what)
+                }
+            }
+            throw ProviderError.fatal(.timeout, "\(what): the operation did not finish")
+        }
+    }
+
+    /// A failed response as a clear error: ARM's `code: message`, a hint where one helps, and the ids a
+    /// support case needs. Never the request body (it may hold secrets).
+    static func error(_ response: ARMResponse, what: String, hint: String? = nil) -> ProviderError {
+        let inner = response.decode(ARMWire.ErrorBody.self)?.error
+        let code = inner?.code ?? "HTTP\(response.status)"
+        let message = inner?.message.map(Redaction.scrubURLs) ?? "HTTP status \(response.status)"
+        var text = "\(what): \(code): \(message)"
+        switch response.status {
+        case 401, 403:
+            text += " (hint: the identity needs Microsoft.ContainerRegistry/registries/webhooks/read, write and delete, and webhooks/getCallbackConfig/action, e.g. the Contributor role on the registry)"
+        default:
+            break
+        }
+        if let hint { text += " (hint: \(hint))" }
+        let ids = ["x-ms-client-request-id", "x-ms-correlation-request-id"].compactMap { key in response.headers[key].map { "\(key) \($0)" } }
+        if !ids.isEmpty { text += " [\(ids.joined(separator: ", "))]" }
+        return .fatal(.service(code), text)
+    }
+}
+
+extension Redaction {
+    /// Masks every URL inside free text (an ARM message can quote a URL with a key in it).
+    public static func scrubURLs(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false).map { word in
+            word.hasPrefix("http://") || word.hasPrefix("https://") ? maskURI(String(word)) : String(word)
+        }.joined(separator: " ")
+    }
+}

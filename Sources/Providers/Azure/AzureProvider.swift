@@ -1,0 +1,260 @@
+import Foundation
+import HookKit
+import HookSpec
+import Reconciler
+
+/// An Azure Container Registry's webhooks over the ARM REST API (api-version 2025-11-01).
+///
+/// Observing costs one registry GET, one GET per page of webhooks and one `getCallbackConfig` per
+/// webhook: `serviceUri` and `customHeaders` are secrets that GET and LIST never return.
+public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
+    /// The most webhooks each tier allows.
+    public static let tierLimits = ["basic": 2, "standard": 10, "premium": 500]
+
+    private let client: ARMClient
+    private let base: String
+    public let displayName: String
+    private let resourceID: String
+    /// What the last observation learnt (region, tier), for create bodies and quota messages.
+    private let facts = Locked(RegistryFacts())
+
+    public init(client: ARMClient, subscriptionId: String, resourceGroup: String, registry: String) {
+        self.client = client
+        let path = "/subscriptions/\(AzureProvider.escape(subscriptionId))/resourceGroups/\(AzureProvider.escape(resourceGroup))/providers/Microsoft.ContainerRegistry/registries/\(AzureProvider.escape(registry))"
+        self.base = path
+        self.resourceID = "/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)/providers/Microsoft.ContainerRegistry/registries/\(registry)"
+        self.displayName = "azure: \(registry) in \(resourceGroup)"
+    }
+
+    static func escape(_ component: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~()")
+        return component.addingPercentEncoding(withAllowedCharacters: allowed) ?? component
+    }
+
+    /// ARM calls and retries so far, for `--verbose`.
+    public var callStatistics: CallStatistics { client.statistics }
+
+    private func webhookPath(_ name: String) -> String { "\(base)/webhooks/\(AzureProvider.escape(name))" }
+
+    // MARK: - Observe
+
+    public func observe() async throws -> ObservedRegistry {
+        // The registry and the first page of its webhooks are independent: fetch them at the same time.
+        let registryAnswer = Locked<ARMResponse?>(nil)
+        let pageAnswer = Locked<ARMResponse?>(nil)
+        let firstError = Locked<ProviderError?>(nil)
+        let client = self.client
+        let base = self.base
+        let resourceID = self.resourceID
+        await concurrentForEach(2) { index in
+            do {
+                if index == 0 {
+                    registryAnswer.set(try await client.send("GET", base, what: "reading registry \(resourceID)"))
+                } else {
+                    pageAnswer.set(try await client.send("GET", "\(base)/webhooks", what: "listing webhooks of \(resourceID)"))
+                }
+            } catch {
+                firstError.withLock { if $0 == nil { $0 = ProviderError.from(error) } }
+            }
+        }
+        if let error = firstError.value { throw error }
+        guard let registry = registryAnswer.value, let firstPage = pageAnswer.value else {
+            throw ProviderError.fatal(.internal, "observing \(resourceID) produced no answer")
+        }
+        guard registry.status == 200, let body = registry.decode(ARMWire.Registry.self) else {
+            let hint = registry.status == 404 ? "no registry at \(resourceID); check subscriptionId, resourceGroup and registry" : nil
+            throw ARMClient.error(registry, what: "reading the registry", hint: hint)
+        }
+        let sku = body.sku?.name ?? ""
+        if sku.lowercased() == "classic" {
+            throw ProviderError.fatal(.classicRegistry, "registry \(resourceID) is a Classic registry, which has no managed webhooks; upgrade it to Basic, Standard or Premium")
+        }
+        let found = RegistryFacts(maxWebhooks: AzureProvider.tierLimits[sku.lowercased()], tier: sku.isEmpty ? nil : sku, location: body.location)
+        facts.set(found)
+
+        var items: [ARMWire.Webhook] = []
+        var page = firstPage
+        var pages = 1
+        while true {
+            guard page.status == 200, let list = page.decode(ARMWire.WebhookPage.self) else { throw ARMClient.error(page, what: "listing webhooks") }
+            items += list.value ?? []
+            guard let link = list.nextLink.flatMap({ $0.isEmpty ? nil : $0 }) else { break }
+            pages += 1
+            if pages > 10_000 { throw ProviderError.fatal(.paging, "listing webhooks did not end") }
+            page = try await client.send("GET", link, what: "listing webhooks of \(resourceID)")
+        }
+
+        // Secrets come only from getCallbackConfig, one call per webhook, concurrently within the shared budget.
+        let uris = Locked<[String]>(Array(repeating: "", count: items.count))
+        let headers = Locked<[[String: String]]>(Array(repeating: [:], count: items.count))
+        let configError = Locked<ProviderError?>(nil)
+        let paths = items.map { webhookPath($0.name ?? "") + "/getCallbackConfig" }
+        await concurrentForEach(items.count) { index in
+            do {
+                let response = try await client.send("POST", paths[index], what: "reading the callback config of a webhook")
+                guard response.status == 200, let config = response.decode(ARMWire.CallbackConfig.self) else {
+                    let error = ARMClient.error(response, what: "reading a webhook's callback config")
+                    configError.withLock { if $0 == nil { $0 = error } }
+                    return
+                }
+                uris.withLock { $0[index] = config.serviceUri ?? "" }
+                headers.withLock { $0[index] = config.customHeaders ?? [:] }
+            } catch {
+                configError.withLock { if $0 == nil { $0 = ProviderError.from(error) } }
+            }
+        }
+        if let error = configError.value { throw error }
+        let foundURIs = uris.value
+        let foundHeaders = headers.value
+        let webhooks = items.indices.map { index in
+            AzureProvider.webhookState(items[index], serviceUri: foundURIs[index], customHeaders: foundHeaders[index])
+        }
+        return ObservedRegistry(webhooks: webhooks, facts: found)
+    }
+
+    /// A webhook from a LIST item (which has no secrets) and its callback config (which has them).
+    static func webhookState(_ item: ARMWire.Webhook, serviceUri: String, customHeaders: [String: String]) -> WebhookState {
+        WebhookState(
+            name: item.name ?? "",
+            serviceUri: serviceUri,
+            customHeaders: customHeaders.sorted { $0.key < $1.key }.map { ResolvedHeader(name: $0.key, value: $0.value) },
+            actions: (item.properties?.actions ?? []).compactMap(WebhookAction.init(rawValue:)),
+            status: WebhookStatus(rawValue: (item.properties?.status ?? "enabled").lowercased()) ?? .enabled,
+            scope: item.properties?.scope ?? "",
+            location: item.location,
+            tags: item.tags ?? [:])
+    }
+
+    // MARK: - Changes
+
+    static func properties(_ webhook: WebhookState, fields: Set<WebhookField>?) -> ARMWire.WebhookProperties {
+        func wanted(_ field: WebhookField) -> Bool { fields?.contains(field) ?? true }
+        return ARMWire.WebhookProperties(
+            serviceUri: wanted(.serviceUri) ? webhook.serviceUri : nil,
+            customHeaders: wanted(.customHeaders)
+                ? Dictionary(webhook.customHeaders.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }) : nil,
+            actions: wanted(.actions) ? webhook.normalisedActions.map(\.rawValue) : nil,
+            status: wanted(.status) ? webhook.status.rawValue : nil,
+            scope: wanted(.scope) ? webhook.scope : nil)
+    }
+
+    /// The PUT body of a create: location, tags and every property.
+    func createBody(_ webhook: WebhookState) -> ARMWire.CreateBody {
+        ARMWire.CreateBody(location: webhook.location ?? facts.value.location ?? "", tags: webhook.tags,
+                           properties: AzureProvider.properties(webhook, fields: nil))
+    }
+
+    /// The PATCH body of an update: the tags and only the changed properties.
+    static func updateBody(_ webhook: WebhookState, changedFields: Set<WebhookField>) -> ARMWire.UpdateBody {
+        ARMWire.UpdateBody(tags: webhook.tags, properties: properties(webhook, fields: changedFields))
+    }
+
+    public func create(_ webhook: WebhookState) async throws {
+        let what = "creating webhook '\(webhook.name)' in \(displayName)"
+        let response = try await client.send("PUT", webhookPath(webhook.name), body: createBody(webhook), what: what)
+        switch response.status {
+        case 200: return
+        case 201: try await client.waitForOperation(response, what: what)
+        default: throw failure(response, what: what)
+        }
+    }
+
+    public func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws {
+        let what = "updating webhook '\(webhook.name)' in \(displayName)"
+        let response = try await client.send("PATCH", webhookPath(webhook.name), body: AzureProvider.updateBody(webhook, changedFields: changedFields), what: what)
+        switch response.status {
+        case 200: return
+        case 201, 202: try await client.waitForOperation(response, what: what)
+        default: throw failure(response, what: what)
+        }
+    }
+
+    public func delete(name: String) async throws {
+        let what = "deleting webhook '\(name)' in \(displayName)"
+        let response = try await client.send("DELETE", webhookPath(name), what: what)
+        switch response.status {
+        case 200, 204, 404: return  // 204 and 404: already gone, which is what was asked
+        case 202: try await client.waitForOperation(response, what: what)
+        default: throw failure(response, what: what)
+        }
+    }
+
+    private func failure(_ response: ARMResponse, what: String) -> ProviderError {
+        let code = response.decode(ARMWire.ErrorBody.self)?.error?.code ?? ""
+        let tier = facts.value.tier
+        switch code {
+        case "QuotaExceeded":
+            let limit = tier.flatMap { AzureProvider.tierLimits[$0.lowercased()] }.map { " allows \($0) webhooks" } ?? ""
+            return ARMClient.error(response, what: what, hint: "the registry's \(tier ?? "current") tier\(limit); delete webhooks or upgrade the SKU")
+        case "RegistryResourceNotFound":
+            return ARMClient.error(response, what: what, hint: "a webhook's location must be the registry's own region or one of its replicas")
+        default:
+            return ARMClient.error(response, what: what, hint: response.status == 404 ? "not found: \(resourceID)" : nil)
+        }
+    }
+
+    // MARK: - Ping and events
+
+    public func ping(name: String) async throws -> DeliveryRecord {
+        let what = "pinging webhook '\(name)' in \(displayName)"
+        let response = try await client.send("POST", webhookPath(name) + "/ping", what: what)
+        guard response.status == 200, let id = response.decode(ARMWire.PingAnswer.self)?.id else { throw failure(response, what: what) }
+        // The registry logs the delivery asynchronously: look for it for a little while.
+        for attempt in 0..<10 {
+            if let record = try await events(name: name, limit: 50).first(where: { $0.id == id }) { return record }
+            try? await Task.sleep(nanoseconds: UInt64(min(2.0, 0.2 * Double(attempt + 1)) * 1_000_000_000))
+        }
+        throw ProviderError.fatal(.pingNotLogged, "\(what): the registry accepted ping \(id) but has not logged its delivery yet; run 'hookapply events \(name)' in a moment")
+    }
+
+    public func events(name: String, limit: Int) async throws -> [DeliveryRecord] {
+        var records: [DeliveryRecord] = []
+        var next: String? = webhookPath(name) + "/listEvents"
+        var method = "POST"
+        while let link = next, records.count < limit {
+            let page = try await client.send(method, link, what: "listing events of webhook '\(name)'")
+            guard page.status == 200, let list = page.decode(ARMWire.EventPage.self) else {
+                throw failure(page, what: "listing events of webhook '\(name)'")
+            }
+            for event in list.value ?? [] { records.append(AzureProvider.record(event, webhook: name)) }
+            next = list.nextLink.flatMap { $0.isEmpty ? nil : $0 }
+            method = "GET"  // ARM pages onward with GET, even for POST list operations
+        }
+        return Array(records.prefix(limit))
+    }
+
+    /// An ARM event as a delivery record, with header values masked (they are the webhook's secrets)
+    /// except the few that never are.
+    static func record(_ event: ARMWire.Event, webhook: String) -> DeliveryRecord {
+        let request = event.eventRequestMessage
+        let response = event.eventResponseMessage
+        let content = request?.content
+        let visible: Set<String> = ["content-type", "content-length", "user-agent", "date"]
+        func mask(_ headers: [String: String]?) -> [String: String] {
+            var result: [String: String] = [:]
+            for (key, value) in headers ?? [:] {
+                result[key] = visible.contains(key.lowercased()) ? value : Redaction.sensitiveValue
+            }
+            return result
+        }
+        let body = content.flatMap { document -> String? in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return (try? encoder.encode(document)).map { String(decoding: $0, as: UTF8.self) }
+        } ?? ""
+        let recordRequest = DeliveryRecord.Request(method: request?.method ?? "POST", uri: Redaction.maskURI(request?.requestUri ?? ""),
+                                                   headers: mask(request?.headers), body: body)
+        var recordResponse: DeliveryRecord.Response? = nil
+        if let response, let status = Int(response.statusCode ?? "") {
+            let text = response.content ?? ""
+            recordResponse = DeliveryRecord.Response(status: status, headers: mask(response.headers),
+                                                     body: String(text.prefix(DeliveryRecord.maxResponseBody)),
+                                                     bodyTruncated: text.count > DeliveryRecord.maxResponseBody)
+        }
+        return DeliveryRecord(id: event.id ?? "", webhook: webhook, action: content?["action"] ?? "",
+                              timestamp: content?["timestamp"] ?? "", request: recordRequest, response: recordResponse,
+                              error: recordResponse == nil ? (response?.reasonPhrase ?? "no response recorded") : nil,
+                              durationMilliseconds: 0)
+    }
+}

@@ -1,0 +1,25 @@
+import HookSpec
+
+/// A webhook with its secrets masked: safe for any output and for plan files.
+public struct MaskedWebhook: Hashable, Sendable, Codable {
+    public var name: String
+    public var serviceUri: String
+    /// Header names, each with the mask `(sensitive value)`.
+    public var customHeaders: [String: String]
+    public var actions: [WebhookAction]
+    public var status: WebhookStatus
+    public var scope: String
+    public var location: String?
+    public var tags: [String: String]
+
+    public init(_ state: WebhookState) {
+        self.name = state.name
+        self.serviceUri = Redaction.maskURI(state.serviceUri)
+        self.customHeaders = Dictionary(state.customHeaders.map { ($0.name, Redaction.sensitiveValue) }, uniquingKeysWith: { first, _ in first })
+        self.actions = state.normalisedActions
+        self.status = state.status
+        self.scope = state.scope
+        self.location = state.location
+        self.tags = state.tags
+    }
+}

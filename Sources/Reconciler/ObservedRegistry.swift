@@ -1,0 +1,70 @@
+import HookKit
+import HookSpec
+
+/// What a provider knows about a registry besides its webhooks.
+public struct RegistryFacts: Hashable, Sendable, Codable {
+    /// The most webhooks the registry allows (its tier's limit), when known.
+    public var maxWebhooks: Int?
+    /// The tier's name, for messages ("Basic", "Standard", "Premium").
+    public var tier: String?
+    /// The registry's own region, which webhooks without a location get.
+    public var location: String?
+
+    public init(maxWebhooks: Int? = nil, tier: String? = nil, location: String? = nil) {
+        self.maxWebhooks = maxWebhooks
+        self.tier = tier
+        self.location = location
+    }
+}
+
+/// A registry's live state as a provider observed it.
+public struct ObservedRegistry: Hashable, Sendable, Codable {
+    public var webhooks: [WebhookState]
+    public var facts: RegistryFacts
+
+    public init(webhooks: [WebhookState], facts: RegistryFacts = RegistryFacts()) {
+        self.webhooks = webhooks
+        self.facts = facts
+    }
+
+    /// SHA-256 of a canonical form of everything observed (secrets included, so a rotated secret makes
+    /// a saved plan stale): the webhooks sorted by name, every field in a fixed order, then the facts.
+    public var fingerprint: String {
+        // One buffer, hashed once: many small updates cost more than the hashing itself.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(webhooks.count * 256 + 64)
+        func add(_ text: String) {
+            // Length-prefixed (4 bytes, big-endian), so that no two different states serialise to the same bytes.
+            let count = UInt32(truncatingIfNeeded: text.utf8.count)
+            bytes.append(UInt8(truncatingIfNeeded: count >> 24))
+            bytes.append(UInt8(truncatingIfNeeded: count >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: count >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: count))
+            bytes.append(contentsOf: text.utf8)
+        }
+        for (key, webhook) in webhooks.map({ ($0.name.lowercased(), $0) }).sorted(by: { $0.0 < $1.0 }) {
+            add("webhook")
+            add(key)
+            add(webhook.serviceUri)
+            for (name, value) in webhook.customHeaders.map({ ($0.name.lowercased(), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
+                add(name)
+                add(value)
+            }
+            for action in webhook.normalisedActions { add(action.rawValue) }
+            add(webhook.status.rawValue)
+            add(webhook.scope)
+            add(webhook.location ?? "")
+            for (key, value) in webhook.tags.sorted(by: { $0.key < $1.key }) {
+                add(key)
+                add(value)
+            }
+        }
+        add("facts")
+        add(facts.maxWebhooks.map(String.init) ?? "")
+        add(facts.tier ?? "")
+        add(facts.location ?? "")
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return SHA256.hex(hasher.finalize())
+    }
+}

@@ -1,0 +1,47 @@
+import HookSpec
+
+/// What some providers can do beyond ``WebhookProvider``. Callers ask with `as? any ApplyLocking` and
+/// friends, which name a capability, never a provider type, so a new provider gains a behaviour by
+/// conforming and no caller changes.
+
+/// Holds an exclusive lock on the registry for the length of an apply, so two applies never interleave
+/// (the local registry's file lock; Azure has no such lock).
+public protocol ApplyLocking: WebhookProvider {
+    /// Waits up to `timeout` seconds (0: try once); throws a ``ProviderError`` naming the holder.
+    func lockForApply(timeout: Double) async throws -> any ApplyLock
+}
+
+/// A held lock; released explicitly, or when the process ends.
+public protocol ApplyLock: Sendable {
+    func release()
+}
+
+/// Counts the remote calls it made, for `--verbose`.
+public protocol CallCounting: WebhookProvider {
+    var callStatistics: CallStatistics { get }
+}
+
+public struct CallStatistics: Hashable, Sendable {
+    /// What a call is, for messages ("ARM calls").
+    public var unit: String
+    public var calls: Int
+    public var retries: Int
+
+    public init(unit: String, calls: Int, retries: Int) {
+        self.unit = unit
+        self.calls = calls
+        self.retries = retries
+    }
+}
+
+/// A registry whose webhooks hookapply fires itself (the local registry), so `serve` can deliver a
+/// self-hosted registry's events to them: it reads the webhooks cheaply and often, and keeps its
+/// delivery queue and log beside the registry.
+public protocol DeliveryHosting: WebhookProvider {
+    /// The webhooks as they are now; cheap to call for every batch.
+    func currentWebhooks() throws -> [WebhookState]
+    /// Where serve keeps its durable queue for this registry.
+    var deliveryQueuePath: String { get }
+    /// Where every delivery attempt is logged (what `events` reads).
+    var eventLogPath: String { get }
+}

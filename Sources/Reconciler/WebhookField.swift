@@ -1,0 +1,14 @@
+/// The fields the planner compares.
+public enum WebhookField: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
+    case serviceUri
+    case customHeaders
+    case actions
+    case status
+    case scope
+    case location
+    case tags
+
+    public static func < (lhs: WebhookField, rhs: WebhookField) -> Bool {
+        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+    }
+}

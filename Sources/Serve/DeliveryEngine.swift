@@ -1,0 +1,180 @@
+import Delivery
+import Foundation
+import HookKit
+import HookSpec
+import Reconciler
+
+/// Delivers queued events to the webhooks they match: in event order per webhook, different webhooks
+/// concurrently, failed attempts retried with backoff up to `maxAttempts`, every attempt in the event log.
+public struct DeliveryEngine: Sendable {
+    public var queue: DeliveryQueue
+    /// Read at every drain, so webhooks changed by `apply` are picked up without a restart.
+    public var webhooks: @Sendable () throws -> [WebhookState]
+    public var log: EventLog
+    public var delivery: WebhookDelivery
+    public var maxAttempts: Int
+    public var retry: RetryPolicy
+    public var metrics: DeliveryMetrics
+    /// Called after every attempt (for a log line); the record is already masked.
+    public var onAttempt: @Sendable (DeliveryRecord) -> Void = { _ in }
+    /// At most this many webhooks are delivered to at once.
+    public var concurrency = AsyncSemaphore(16)
+    /// Per webhook, the queue position before which everything is finished: a drain looks only at newer
+    /// events, instead of rescanning the whole queue after every batch.
+    private let cursors = Cursors()
+
+    struct Cursors: Sendable {
+        private let positions = Locked<[String: Int]>([:])
+        func get(_ webhook: String) -> Int { positions.withLock { $0[webhook.lowercased()] ?? 0 } }
+        func set(_ webhook: String, _ position: Int) { positions.withLock { $0[webhook.lowercased()] = position } }
+        func reset() { positions.set([:]) }
+    }
+
+    public init(
+        queue: DeliveryQueue, webhooks: @escaping @Sendable () throws -> [WebhookState], log: EventLog,
+        delivery: WebhookDelivery = WebhookDelivery(), maxAttempts: Int = 5, retry: RetryPolicy = RetryPolicy(), metrics: DeliveryMetrics = DeliveryMetrics()
+    ) {
+        self.queue = queue
+        self.webhooks = webhooks
+        self.log = log
+        self.delivery = delivery
+        self.maxAttempts = max(1, maxAttempts)
+        self.retry = retry
+        self.metrics = metrics
+    }
+
+    /// What became of a batch: events stored for delivery, events seen before (a retried batch), and
+    /// events no webhook takes (not stored: there is nobody to deliver them to).
+    public struct Acceptance: Hashable, Sendable {
+        public var stored: Int
+        public var duplicates: Int
+        public var unmatched: Int
+    }
+
+    /// Fixes each event's audience (the webhooks it matches now) and stores those with one; returns once
+    /// they are on disk.
+    public func accept(_ notifications: [RegistryNotification]) throws -> Acceptance {
+        let current = try webhooks()
+        var queued: [QueuedEvent] = []
+        var duplicates = 0
+        var unmatched = 0
+        for notification in notifications {
+            if queue.contains(notification.id) {
+                duplicates += 1
+                continue
+            }
+            let targets = WebhookMatcher.webhooks(for: notification, among: current).map(\.name)
+            if targets.isEmpty {
+                unmatched += 1
+            } else {
+                queued.append(QueuedEvent(notification, targets: targets))
+            }
+        }
+        let fresh = try queue.enqueue(queued)
+        return Acceptance(stored: fresh.count, duplicates: duplicates + queued.count - fresh.count, unmatched: unmatched)
+    }
+
+    /// Rewrites the queue without finished events, counting as finished the deliveries to webhooks that
+    /// no longer exist. Never during a drain: `serve` runs it at start and between drains.
+    @discardableResult
+    public func compact() throws -> (kept: Int, removed: Int) {
+        let current = try webhooks()
+        queue.resolveUnaddressed { WebhookMatcher.webhooks(for: $0, among: current).map(\.name) }
+        let result = try queue.compact(liveWebhooks: Set(current.map { $0.name.lowercased() }))
+        cursors.reset()  // positions changed
+        return result
+    }
+
+    /// Compacts once at least `threshold` events are finished and they are at least half of the queue:
+    /// the rewrite then costs little next to what it frees. Returns what a compaction did, if one ran.
+    public func compactIfWorthwhile(threshold: Int = 10_000) throws -> (kept: Int, removed: Int)? {
+        let finished = queue.finishedCount
+        guard finished >= max(1, threshold), finished * 2 >= queue.count else { return nil }
+        return try compact()
+    }
+
+    /// How many (event, webhook) deliveries are pending. Moves no cursor, so it is safe beside a drain.
+    public func depth() throws -> Int { try pending(advancing: false).reduce(0) { $0 + $1.events.count } }
+
+    /// Each current webhook's due events, in order. One pass over the events no webhook has finished
+    /// yet (from the lowest cursor), rather than one pass per webhook: a registry can hold hundreds of
+    /// webhooks of which a batch concerns a few.
+    private func pending(advancing: Bool = true) throws -> [(webhook: WebhookState, events: [(Int, RegistryNotification)])] {
+        let current = try webhooks()
+        let names = current.map { $0.name.lowercased() }
+        let starts = names.map { cursors.get($0) }
+        guard let lowest = starts.min() else { return [] }
+        var startOf: [String: Int] = [:]
+        for (name, start) in zip(names, starts) { startOf[name] = start }
+        let slice = queue.events(from: lowest)
+        var due: [String: [(Int, RegistryNotification)]] = [:]
+        for (offset, event) in slice.enumerated() {
+            let position = lowest + offset
+            for target in event.targets {
+                guard let start = startOf[target], position >= start, !queue.isDone(event.notification.id, webhook: target) else { continue }
+                due[target, default: []].append((position, event.notification))
+            }
+        }
+        let end = lowest + slice.count
+        return zip(current, names).compactMap { webhook, name in
+            guard let events = due[name] else {
+                if advancing { cursors.set(name, end) }  // nothing due: later drains start after what exists now
+                return nil
+            }
+            return (webhook, events)
+        }
+    }
+
+    /// Delivers everything pending and returns when done.
+    ///
+    /// Each webhook's run is a lane on its own thread: its deliveries are sequential anyway (event order),
+    /// and a lane that calls the blocking socket client directly saves two thread hand-offs per delivery,
+    /// which on a busy two-core machine cost more than the round trip itself.
+    public func drain() async throws {
+        let work = try pending()
+        let engine = self
+        await concurrentForEach(work.count) { index in
+            let (webhook, events) = work[index]
+            await engine.concurrency.acquire()
+            await BlockingBridge.onOwnThread {
+                let target = WebhookDelivery.Target(webhook)
+                for (position, event) in events {  // in order: one webhook's events never overtake each other
+                    engine.deliver(event, to: target)
+                    engine.cursors.set(webhook.name, position + 1)
+                }
+            }
+            await engine.concurrency.release()
+        }
+    }
+
+    /// Runs on a lane's thread: blocking is fine here, and the (injectable, async) retry sleep is waited for.
+    private func deliver(_ event: RegistryNotification, to target: WebhookDelivery.Target) {
+        let webhook = target.webhook
+        // Its audience was fixed at ingest; a webhook since disabled, or changed to no longer take this
+        // event, does not get it.
+        guard !WebhookMatcher.webhooks(for: event, among: [webhook]).isEmpty else {
+            metrics.add(.dropped)
+            try? queue.markDone(event.id, webhook: webhook.name)
+            return
+        }
+        metrics.add(.forwarded)
+        for attempt in 1...maxAttempts {
+            let record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt)
+            try? log.append(record)
+            onAttempt(record)
+            if record.isSuccess {
+                metrics.add(.delivered)
+                try? queue.markDone(event.id, webhook: webhook.name)
+                return
+            }
+            if attempt < maxAttempts {
+                metrics.add(.retried)
+                let retry = retry
+                let delay = retry.delay(afterAttempt: attempt, retryAfter: nil)
+                BlockingBridge.wait { await retry.sleep(delay) }
+            }
+        }
+        metrics.add(.failed)
+        try? queue.markDone(event.id, webhook: webhook.name)
+    }
+}

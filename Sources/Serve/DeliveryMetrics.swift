@@ -1,0 +1,33 @@
+import HookKit
+
+/// What `/metrics` counts, one Prometheus counter each (`hookapply_events_<name>_total`).
+public enum DeliveryMetric: String, CaseIterable, Hashable, Sendable {
+    case received
+    case forwarded
+    case delivered
+    case failed
+    case retried
+    case dropped
+
+    /// The counter's HELP text.
+    public var help: String {
+        switch self {
+        case .received: "Events received from the registry"
+        case .forwarded: "Deliveries started"
+        case .delivered: "Deliveries answered with 2xx"
+        case .failed: "Deliveries given up after the last attempt"
+        case .retried: "Delivery attempts retried"
+        case .dropped: "Deliveries dropped: the webhook was disabled or changed after the event arrived"
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+public struct DeliveryMetrics: Sendable {
+    private let values = Locked<[DeliveryMetric: Int]>([:])
+
+    public init() {}
+
+    public func add(_ metric: DeliveryMetric, _ amount: Int = 1) { values.withLock { $0[metric, default: 0] += amount } }
+    public func value(_ metric: DeliveryMetric) -> Int { values.value[metric] ?? 0 }
+}

@@ -1,0 +1,68 @@
+import Delivery
+import HookSpec
+
+/// Turns a Distribution notification envelope (`{"events": [...]}`) into ACR events.
+///
+/// | Distribution event | ACR event |
+/// |---|---|
+/// | `push` of a manifest with a `tag` | `push`: `id`, `timestamp`, `action`, `target{mediaType, size, digest, length, repository, tag}`, `request{id, host, method, useragent}` |
+/// | `push` of a manifest without a tag (by digest) | none: ACR's push events name a tag |
+/// | `push` of a blob (`application/octet-stream`, or no tag and a layer/config type) | none: ACR fires on manifests |
+/// | `delete` with a `digest` (a manifest deleted) | `delete`: `id`, `timestamp`, `action`, `target{mediaType?, digest, repository}`, `request{…}`; no tag |
+/// | `delete` with only a `tag` (Distribution's follow-up per tag) | none: ACR does not fire when a tag is deleted |
+/// | `pull`, `mount` | none |
+public enum DistributionTranslator {
+    public struct Failure: Error, Hashable, Sendable {
+        public var message: String
+    }
+
+    /// Media types of manifests and indexes (what ACR fires on).
+    static func isManifest(_ mediaType: String?) -> Bool {
+        guard let mediaType else { return false }
+        return mediaType.contains("manifest") || mediaType.contains("image.index")
+    }
+
+    /// - Throws: ``Failure`` when the body is not a notification envelope (the ingest answers 400 then).
+    public static func translate(_ bytes: [UInt8]) throws(Failure) -> [RegistryNotification] {
+        guard let root = try? JSONReader.read(bytes), case .object(let members) = root.value else {
+            throw Failure(message: "the body is not a JSON object")
+        }
+        guard case .array(let events)? = members.first(where: { $0.key == "events" })?.value.value else {
+            throw Failure(message: "the body has no 'events' array")
+        }
+        var result: [RegistryNotification] = []
+        for event in events {
+            guard case .object(let members) = event.value else { throw Failure(message: "an event is not an object") }
+            if let notification = translate(DistributionEvent(members)) { result.append(notification) }
+        }
+        return result
+    }
+
+    static func translate(_ event: DistributionEvent) -> RegistryNotification? {
+        guard let id = event.string("id"), let action = event.string("action"),
+            let target = event.object("target"), let repository = target.string("repository")
+        else { return nil }
+        let request = event.object("request") ?? DistributionEvent([])
+        var acrRequest: [String: CompactJSON.Value] = [:]
+        for key in ["id", "host", "method", "useragent"] { if let value = request.value(key) { acrRequest[key] = value } }
+        var body: [String: CompactJSON.Value] = ["id": .string(id), "timestamp": .string(event.string("timestamp") ?? ""), "action": .string(action)]
+        switch action {
+        case "push":
+            guard let tag = target.string("tag"), !tag.isEmpty, isManifest(target.string("mediaType")) else { return nil }
+            var acrTarget: [String: CompactJSON.Value] = ["repository": .string(repository), "tag": .string(tag)]
+            for key in ["mediaType", "size", "digest", "length"] { if let value = target.value(key) { acrTarget[key] = value } }
+            body["target"] = .object(acrTarget)
+            body["request"] = .object(acrRequest)
+            return RegistryNotification(id: id, action: .push, repository: repository, tag: tag, body: CompactJSON.value(.object(body)))
+        case "delete":
+            guard let digest = target.string("digest"), !digest.isEmpty else { return nil }
+            var acrTarget: [String: CompactJSON.Value] = ["repository": .string(repository), "digest": .string(digest)]
+            if let mediaType = target.value("mediaType") { acrTarget["mediaType"] = mediaType }
+            body["target"] = .object(acrTarget)
+            body["request"] = .object(acrRequest)
+            return RegistryNotification(id: id, action: .delete, repository: repository, tag: nil, body: CompactJSON.value(.object(body)))
+        default:
+            return nil
+        }
+    }
+}

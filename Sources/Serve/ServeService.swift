@@ -1,0 +1,126 @@
+import Foundation
+import HTTP1
+import HookKit
+import HookSpec
+import Reconciler
+
+/// What `hookapply serve` does with each request, and the loop that delivers what it accepts.
+///
+/// `POST /events` takes a Distribution notification envelope: the bearer token must match (else 401,
+/// nothing kept), the content type must be Distribution's or JSON (else 415), the body must parse (else
+/// 400, nothing kept; bodies over 1 MiB were already refused with 413). Accepted events are appended to the
+/// durable queue, fsynced, before the 2xx. `GET /healthz` and `GET /metrics` (Prometheus text) report state.
+public final class ServeService: Sendable {
+    private let engine: DeliveryEngine
+    private let token: String?
+    private let log: @Sendable (String) -> Void
+    /// A batch arrived since the last drain (starts true: deliver what a previous run left pending).
+    private let kicked = Locked(true)
+    private let running = Locked(true)
+    /// Finished events that make a compaction worthwhile (see ``DeliveryEngine/compactIfWorthwhile(threshold:)``).
+    private let compactionThreshold: Int
+
+    static let acceptedTypes = [
+        "application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", "application/json",
+    ]
+
+    public init(engine: DeliveryEngine, token: String?, compactionThreshold: Int = 10_000, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.compactionThreshold = compactionThreshold
+        self.engine = engine
+        self.token = token
+        self.log = log
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPServer.Response {
+        let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
+        switch (request.method, path) {
+        case (.post, "/events"): return ingest(request)
+        case (.get, "/healthz"):
+            // Unhealthy when nothing can be accepted any more, so a supervisor restarts it.
+            return engine.queue.isBroken ? .text(503, "the delivery queue could not be written to disk; restart serve") : .text(200, "ok")
+        case (.get, "/metrics"): return metrics()
+        case (_, "/events"), (_, "/healthz"), (_, "/metrics"): return .text(405, "method not allowed")
+        default: return .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+        }
+    }
+
+    private func ingest(_ request: HTTPRequest) -> HTTPServer.Response {
+        if let token {
+            // Compared in constant time; the token never appears in a log line or an answer.
+            let presented = Array((request.header("Authorization") ?? "").utf8)
+            let expected = Array("Bearer \(token)".utf8)
+            var difference = presented.count ^ expected.count
+            for index in 0..<min(presented.count, expected.count) { difference |= Int(presented[index] ^ expected[index]) }
+            if difference != 0 {
+                log("refused a batch: missing or wrong bearer token")
+                return .text(401, "missing or wrong bearer token")
+            }
+        }
+        let type = (request.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard ServeService.acceptedTypes.contains(type) else {
+            return .text(415, "Content-Type must be application/vnd.docker.distribution.events.v1+json, …v2+json or application/json")
+        }
+        let notifications: [RegistryNotification]
+        do {
+            notifications = try DistributionTranslator.translate(request.body)
+        } catch {
+            log("refused a batch: \(error.message)")
+            return .text(400, "not a notification envelope: \(error.message)")
+        }
+        do {
+            let result = try engine.accept(notifications)
+            engine.metrics.add(.received, notifications.count)
+            log("received a batch: \(notifications.count) events to forward, \(result.stored) stored for delivery, "
+                + "\(result.duplicates) seen before, \(result.unmatched) matching no webhook")
+            kicked.set(true)
+            let body = #"{"accepted":\#(result.stored),"duplicates":\#(result.duplicates),"unmatched":\#(result.unmatched)}"#
+            return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+        } catch {
+            // Not stored, so not acknowledged: the registry will send the batch again.
+            log("could not store a batch: \(error)")
+            return .text(503, "could not store the events; try again")
+        }
+    }
+
+    private func metrics() -> HTTPServer.Response {
+        let depth = (try? engine.depth()) ?? 0
+        var text = ""
+        for metric in DeliveryMetric.allCases {
+            let name = "hookapply_events_\(metric.rawValue)_total"
+            text += "# HELP \(name) \(metric.help).\n# TYPE \(name) counter\n"
+            text += "\(name) \(engine.metrics.value(metric))\n"
+        }
+        text += "# HELP hookapply_queue_depth Deliveries waiting.\n# TYPE hookapply_queue_depth gauge\nhookapply_queue_depth \(depth)\n"
+        return HTTPServer.Response(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
+    }
+
+    /// Delivers whenever a batch arrives (and once at start, for what a previous run left), until ``stop()``;
+    /// the drain in progress when stopped is finished first.
+    public func runDeliveries() async {
+        while running.value {
+            let due = kicked.withLock { kicked -> Bool in
+                defer { kicked = false }
+                return kicked
+            }
+            if due {
+                do {
+                    try await engine.drain()
+                } catch {
+                    log("could not read the webhooks: \(ProviderError.from(error).message)")
+                }
+                // Between drains, so no lane holds a position the compaction would change.
+                do {
+                    if let compaction = try engine.compactIfWorthwhile(threshold: compactionThreshold) {
+                        log("compacted the delivery queue: \(compaction.kept) events pending, \(compaction.removed) finished removed")
+                    }
+                } catch {
+                    log("could not compact the delivery queue: \(ProviderError.from(error).message)")
+                }
+            } else {
+                try? await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+    }
+
+    public func stop() { running.set(false) }
+}

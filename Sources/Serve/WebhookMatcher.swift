@@ -1,0 +1,35 @@
+import HookSpec
+
+/// Which webhooks an event goes to.
+///
+/// A webhook matches when it is enabled, the event's action is among its actions, and its scope matches:
+/// | scope | push of `repo:tag` | delete in `repo` (no tag) |
+/// |---|---|---|
+/// | `""` | yes | yes |
+/// | `repo:*` | yes | yes |
+/// | `repo:tag` | yes | no: the delete names no tag |
+/// | `repo` (= `repo:latest`) | only when the tag is `latest` | no: the delete names no tag |
+/// | another repository | no | no |
+public enum WebhookMatcher {
+    /// Compares UTF-8 bytes in place: `serve` matches every event against every webhook of the registry,
+    /// and Character-level string operations cost a tenth of its CPU. Repository names and tags are ASCII
+    /// (Distribution's grammar), where byte equality and string equality agree.
+    public static func scope(_ scope: String, matchesRepository repository: String, tag: String?) -> Bool {
+        let bytes = scope.utf8
+        if bytes.isEmpty { return true }
+        let colon = bytes.firstIndex(of: UInt8(ascii: ":"))
+        guard bytes[..<(colon ?? bytes.endIndex)].elementsEqual(repository.utf8) else { return false }
+        guard let colon else { return tag == "latest" }  // ACR: a repository alone means repository:latest
+        let wanted = bytes[bytes.index(after: colon)...]
+        if wanted.elementsEqual("*".utf8) { return true }
+        guard let tag else { return false }
+        return wanted.elementsEqual(tag.utf8)
+    }
+
+    public static func webhooks(for notification: RegistryNotification, among webhooks: [WebhookState]) -> [WebhookState] {
+        webhooks.filter { webhook in
+            webhook.status == .enabled && webhook.actions.contains(notification.action)
+                && scope(webhook.scope, matchesRepository: notification.repository, tag: notification.tag)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import HTTP1
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The listener itself, over real sockets: a slow client is cut off, an idle one closed, connections are
+/// capped, and thousands of mutated requests sent through the socket never crash, hang or wedge it.
+@Suite struct HTTPServerTests {
+    struct Failure: Error {}
+
+    static func server(timeouts: HTTPServer.Timeouts = .init()) throws -> HTTPServer {
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, timeouts: timeouts) { request in
+            .text(200, "\(request.method) \(request.target) \(request.body.count)")
+        }
+        server.start()
+        return server
+    }
+
+    @Test("a request trickling in a byte at a time is cut off with 408 at the request deadline", .timeLimit(.minutes(1)))
+    func slowClient() throws {
+        let server = try Self.server(timeouts: .init(idle: 1, request: 1.5))
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        let started = Date()
+        let request = Array("POST /events HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n".utf8)
+        var closedEarly = false
+        for byte in request + Array(repeating: UInt8(ascii: "x"), count: 20) {
+            if connection.readable || !connection.send([byte]) {
+                closedEarly = true
+                break
+            }
+            usleep(200_000)  // each byte within the idle timeout: only the request deadline can stop it
+            if Date().timeIntervalSince(started) > 4 { break }
+        }
+        let answer = connection.readAll()
+        #expect(answer.text.hasPrefix("HTTP/1.1 408 "), "\(answer.text)")
+        #expect(Date().timeIntervalSince(started) < 4.5, "cut off at about 1.5 s, not when the client finished (closed early: \(closedEarly))")
+    }
+
+    @Test("an idle connection is closed after the idle timeout, without an answer")
+    func idle() throws {
+        let server = try Self.server(timeouts: .init(idle: 0.5, request: 5))
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        let started = Date()
+        let answer = connection.readAll()
+        #expect(answer.text.isEmpty && !answer.timedOut)
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+
+    @Test("kept-alive and pipelined requests are answered in order on one connection")
+    func keepAlive() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        connection.send(Array("GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8))
+        let text = connection.readAll().text
+        let bodies = text.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\n" } }
+        #expect(bodies == ["GET /a 0", "POST /b 3", "GET /c 0"], "\(text)")
+    }
+
+    @Test("beyond the connection cap a new connection gets 503 at once; the held ones still work")
+    func connectionCap() throws {
+        let server = try Self.server(timeouts: .init(idle: 5, request: 5, maxConnections: 2))
+        defer { server.stop() }
+        let held = try (0..<2).map { _ in try RawConnection(port: server.port) }
+        defer { held.forEach { $0.close() } }
+        usleep(100_000)  // let the server admit both
+        let extra = try RawConnection(port: server.port)
+        defer { extra.close() }
+        #expect(extra.readAll().text.hasPrefix("HTTP/1.1 503 "))
+        held[0].send(Array("GET /ok HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8))
+        #expect(held[0].readAll().text.hasPrefix("HTTP/1.1 200 "))
+    }
+}
