@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Release-mode smoke test. `swift test` builds in debug, but with Swift 6.3.1 on Linux a task-group
-# pattern corrupted memory only in release builds (see Sources/Reconciler/ConcurrentForEach.swift).
+# pattern corrupted memory only in release builds (see Sources/HookKit/ConcurrentForEach.swift).
 # This runs the concurrent paths at scale in a release build: a plan across 100 local registries
 # (the benchmark) and an apply across 20 registries, which must converge to an empty plan.
 set -euo pipefail
@@ -24,5 +24,5 @@ PY
 grep -q "Apply complete: 2000 created, 0 updated, 0 deleted." "$work/apply.txt"
 (cd "$work" && "$OLDPWD/.build/release/hookapply" plan --detailed-exitcode > /dev/null)
 # The end-to-end suites (local registry, Azure over loopback HTTP, applier, convergence) in release mode.
-swift test -c release -Xswiftc -enable-testing --filter "AzureCommandTests|ReconcileCommandTests|ApplierTests|ConvergenceTests|DeliveryEngineTests|ServeServiceTests|PlainHTTPClientTests|HTTPServerTests|CompactJSONTests" 2>&1 | grep -E "✘|Test run"
+swift test -c release -Xswiftc -enable-testing --filter "AzureCommandTests|ReconcileCommandTests|ApplierTests|ConvergenceTests|DeliveryEngineTests|ServeServiceTests|ServeSocketFuzzTests|PlainHTTPClientTests|HTTPServerTests|CompactJSONTests|LockedTests" 2>&1 | grep -E "✘|Test run"
 echo "release smoke: concurrent plan (100 registries), apply (20 x 100) and the end-to-end suites passed in release mode"

@@ -113,19 +113,10 @@ enum PlanBenchmark {
     }
 }
 
-final class Observed: @unchecked Sendable {
-    private let lock = NSLock()
-    private var states: [String: ObservedRegistry] = [:]
-    func set(_ name: String, _ state: ObservedRegistry) {
-        lock.lock()
-        states[name] = state
-        lock.unlock()
-    }
-    var all: [String: ObservedRegistry] {
-        lock.lock()
-        defer { lock.unlock() }
-        return states
-    }
+struct Observed: Sendable {
+    private let states = Locked<[String: ObservedRegistry]>([:])
+    func set(_ name: String, _ state: ObservedRegistry) { states.withLock { $0[name] = state } }
+    var all: [String: ObservedRegistry] { states.value }
 }
 
 func measure(_ body: () -> Void) -> Double {

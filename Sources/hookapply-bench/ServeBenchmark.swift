@@ -16,30 +16,32 @@ import FoundationNetworking
 /// and the added latency from the end of ingest to arrival. One event per POST, as Distribution sends them.
 enum ServeBenchmark {
     /// Arrival time of each event's last delivery (an event is done when every webhook has it).
-    final class Arrivals: @unchecked Sendable {
-        private let lock = NSLock()
-        private var times: [String: UInt64] = [:]
-        private var counts: [String: Int] = [:]
-        private var total = 0
+    struct Arrivals: Sendable {
+        private struct State {
+            var times: [String: UInt64] = [:]
+            var counts: [String: Int] = [:]
+            var total = 0
+        }
+        private let state = Locked(State())
         let webhooks: Int
         init(webhooks: Int) { self.webhooks = webhooks }
         func record(_ id: String) {
-            lock.withLock {
-                counts[id, default: 0] += 1
-                total += 1
-                if counts[id] == webhooks { times[id] = DispatchTime.now().uptimeNanoseconds }
+            let webhooks = self.webhooks
+            state.withLock { state in
+                state.counts[id, default: 0] += 1
+                state.total += 1
+                if state.counts[id] == webhooks { state.times[id] = DispatchTime.now().uptimeNanoseconds }
             }
         }
-        var count: Int { lock.withLock { times.count } }
-        var deliveries: Int { lock.withLock { total } }
-        var all: [String: UInt64] { lock.withLock { times } }
+        var count: Int { state.withLock { $0.times.count } }
+        var deliveries: Int { state.withLock { $0.total } }
+        var all: [String: UInt64] { state.withLock { $0.times } }
     }
 
-    final class Accepted: @unchecked Sendable {
-        private let lock = NSLock()
-        private var times: [String: UInt64] = [:]
-        func record(_ id: String) { lock.withLock { times[id] = DispatchTime.now().uptimeNanoseconds } }
-        var all: [String: UInt64] { lock.withLock { times } }
+    struct Accepted: Sendable {
+        private let times = Locked<[String: UInt64]>([:])
+        func record(_ id: String) { times.withLock { $0[id] = DispatchTime.now().uptimeNanoseconds } }
+        var all: [String: UInt64] { times.value }
     }
 
     struct Result {

@@ -1,4 +1,6 @@
 import Foundation
+import HTTP1
+import HookKit
 
 #if canImport(Glibc)
 import Glibc
@@ -115,12 +117,12 @@ public final class LoopbackReceiver: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 65536)
         // Handler mode keeps connections alive (as ARM does); the fixed-answer mode closes after one request.
         while true {
-            var headerEnd: Int? = find(buffer, [13, 10, 13, 10])
+            var headerEnd: Int? = buffer.firstIndex(of: [13, 10, 13, 10], from: 0)
             while headerEnd == nil {
                 let count = recv(client, &chunk, chunk.count, 0)
                 if count <= 0 { return }
                 buffer += chunk[0..<count]
-                headerEnd = find(buffer, [13, 10, 13, 10])
+                headerEnd = buffer.firstIndex(of: [13, 10, 13, 10], from: 0)
             }
             guard let end = headerEnd else { return }
             let head = String(decoding: buffer[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
@@ -149,8 +151,7 @@ public final class LoopbackReceiver: @unchecked Sendable {
                 var head = "HTTP/1.1 \(answer.status) Status\r\nContent-Length: \(answer.body.count)\r\nConnection: keep-alive\r\n"
                 for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
                 let bytes = Array((head + "\r\n").utf8) + answer.body
-                let sent = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if sent <= 0 || headers["connection"]?.lowercased() == "close" { return }
+                if !Socket.sendAll(client, bytes) || headers["connection"]?.lowercased() == "close" { return }
                 continue
             }
             var responseBody = "received"
@@ -159,45 +160,24 @@ public final class LoopbackReceiver: @unchecked Sendable {
             }
             let response = "HTTP/1.1 \(status) Status\r\nContent-Type: text/plain\r\nContent-Length: \(responseBody.utf8.count)\r\nConnection: close\r\n\r\n\(responseBody)"
             let bytes = Array(response.utf8)
-            _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            Socket.sendAll(client, bytes)
             return
         }
     }
 
-    private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle) {
-            return index
-        }
-        return nil
-    }
 }
 
 public struct ReceiverError: Error {
     public var message: String
 }
 
-/// A listening TCP socket on 127.0.0.1 at a free port.
+/// A listening TCP socket on 127.0.0.1 at a free port (HTTP1's socket layer, shared with the product).
 func listenOnLoopback() throws -> (descriptor: Int32, port: UInt16) {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw ReceiverError(message: "socket: \(errno)") }
-    var yes: Int32 = 1
-    setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    do {
+        return try Socket.listen(host: "127.0.0.1", port: 0, backlog: 64)
+    } catch {
+        throw ReceiverError(message: error.message)
     }
-    guard bound == 0, listen(descriptor, 64) == 0 else {
-        close(descriptor)
-        throw ReceiverError(message: "bind/listen: \(errno)")
-    }
-    var actual = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-    return (descriptor, UInt16(bigEndian: actual.sin_port))
 }
 
 /// A fresh temporary folder.

@@ -1,4 +1,6 @@
 import Foundation
+import HTTP1
+import HookKit
 
 #if canImport(Glibc)
 import Glibc
@@ -98,12 +100,12 @@ public final class ScriptedServer: @unchecked Sendable {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            var headerEnd = find(buffer, [13, 10, 13, 10])
+            var headerEnd = buffer.firstIndex(of: [13, 10, 13, 10], from: 0)
             while headerEnd == nil {
                 let count = recv(client, &chunk, chunk.count, 0)
                 if count <= 0 { return }
                 buffer += chunk[0..<count]
-                headerEnd = find(buffer, [13, 10, 13, 10])
+                headerEnd = buffer.firstIndex(of: [13, 10, 13, 10], from: 0)
             }
             guard let end = headerEnd else { return }
             let head = String(decoding: buffer[0..<end], as: UTF8.self)
@@ -125,13 +127,13 @@ public final class ScriptedServer: @unchecked Sendable {
             }
             switch script(index, request) {
             case .reply(let bytes):
-                guard sendAll(client, bytes) else { return }
+                guard Socket.sendAll(client, bytes) else { return }
             case .replyAndClose(let bytes):
-                _ = sendAll(client, bytes)
+                _ = Socket.sendAll(client, bytes)
                 return
             case .pieces(let pieces, let pause):
                 for piece in pieces {
-                    guard sendAll(client, piece) else { return }
+                    guard Socket.sendAll(client, piece) else { return }
                     usleep(useconds_t(pause * 1000))
                 }
             case .close:
@@ -143,21 +145,5 @@ public final class ScriptedServer: @unchecked Sendable {
         }
     }
 
-    private func sendAll(_ client: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { send(client, $0.baseAddress.map { $0 + offset }, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { return false }
-            offset += sent
-        }
-        return true
-    }
 
-    private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index..<(index + needle.count)].elementsEqual(needle) {
-            return index
-        }
-        return nil
-    }
 }
