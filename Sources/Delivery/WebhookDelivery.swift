@@ -10,8 +10,6 @@ import Reconciler
 public struct WebhookDelivery: Sendable {
     /// ACR gives a receiver 5 seconds.
     public var timeout: Double
-    /// The most response body kept in the log.
-    public static let maxLoggedBody = DeliveryRecord.maxResponseBody
     /// Tried in order; the last should take any URI.
     public var transports: [any DeliveryTransport]
 
@@ -22,7 +20,7 @@ public struct WebhookDelivery: Sendable {
 
     /// Sends `body` (an event's JSON) and returns the logged record; never throws: a transport failure is recorded.
     public func send(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) async -> DeliveryRecord {
-        let target = Target(webhook)
+        let target = self.target(webhook)
         let record = Locked<DeliveryRecord?>(nil)
         let delivery = self
         // Transports block: off the cooperative pool.
@@ -38,9 +36,8 @@ public struct WebhookDelivery: Sendable {
     public func sendBlocking(_ body: [UInt8], to target: Target, eventID: String, action: String, attempt: Int = 1) -> DeliveryRecord {
         let prepared = Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
         let request = OutgoingDelivery(uri: target.webhook.serviceUri, parsed: target.uri, headers: target.sentHeaders, body: body)
-        let transport = target.uri.flatMap { uri in transports.first { $0.canSend(to: uri) } } ?? transports.last
-        guard let transport else { return prepared.failure("no transport can send to this service URI") }
-        switch transport.send(request, timeout: timeout, keptBody: WebhookDelivery.maxLoggedBody) {
+        guard let transport = target.transport else { return prepared.failure("no transport can send to this service URI") }
+        switch transport.send(request, timeout: timeout, keptBody: DeliveryRecord.maxResponseBody) {
         case .response(let status, let headers, let body, let truncated):
             return prepared.success(status: status, headers: headers, body: body, truncated: truncated)
         case .failure(let reason):
@@ -48,19 +45,27 @@ public struct WebhookDelivery: Sendable {
         }
     }
 
-    /// What every delivery to one webhook shares, worked out once: the secrets to scrub, the headers to
-    /// send and to log, the masked URI, and whether the socket client can send it. A lane of `serve`
+    /// What every delivery to one webhook shares, worked out once (``target(_:)``): the secrets to scrub,
+    /// the headers to send and to log, the masked URI, and the transport that sends it. A lane of `serve`
     /// builds it once per drain rather than once per event.
+    public func target(_ webhook: WebhookState) -> Target {
+        var target = Target(webhook)
+        target.transport = target.uri.flatMap { uri in transports.first { $0.canSend(to: uri) } } ?? transports.last
+        return target
+    }
+
     public struct Target: Sendable {
         public var webhook: WebhookState
         var scrubber: SecretScrubber
         var sentHeaders: [(name: String, value: String)] = []
         var loggedHeaders: [String: String] = [:]
         var maskedURI: String
-        /// Parsed once; nil when it does not parse (a transport then reports why).
+        /// Parsed once; nil when it does not parse (the last transport then reports why).
         var uri: ServiceURI?
+        /// The first of the delivery's transports that takes ``uri``.
+        var transport: (any DeliveryTransport)?
 
-        public init(_ webhook: WebhookState) {
+        fileprivate init(_ webhook: WebhookState) {
             self.webhook = webhook
             scrubber = SecretScrubber(webhook: webhook)
             var hasContentType = false
@@ -118,11 +123,11 @@ public struct WebhookDelivery: Sendable {
                 let scrubbed = scrubber.scrub(value)
                 logged[name] = logged[name].map { $0 + ", " + scrubbed } ?? scrubbed
             }
-            let kept = String(decoding: body.prefix(WebhookDelivery.maxLoggedBody), as: UTF8.self)
+            let kept = String(decoding: body.prefix(DeliveryRecord.maxResponseBody), as: UTF8.self)
             return DeliveryRecord(
                 id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
                 response: .init(status: status, headers: logged, body: scrubber.scrub(kept),
-                                bodyTruncated: truncated || body.count > WebhookDelivery.maxLoggedBody),
+                                bodyTruncated: truncated || body.count > DeliveryRecord.maxResponseBody),
                 error: nil, durationMilliseconds: elapsed(), attempt: attempt)
         }
     }

@@ -25,10 +25,6 @@ public struct HTTPStatus: RawRepresentable, Hashable, Sendable, ExpressibleByInt
     public static let serviceUnavailable: HTTPStatus = 503
     public static let versionNotSupported: HTTPStatus = 505
 
-    /// 1xx: an interim answer; the final one follows.
-    public var isInformational: Bool { (100...199).contains(rawValue) }
-    public var isSuccess: Bool { (200...299).contains(rawValue) }
-
     /// RFC 9110's reason phrase, or "Status" for a code this project never sends.
     public var reasonPhrase: String {
         switch rawValue {

@@ -13,12 +13,11 @@ public final class FileLock: Sendable {
         }
 
         public var code: Code
+        /// Names the holder's pid when ``code`` is `.held`.
         public var message: String
-        /// The holder's pid, when ``code`` is `.held` and it wrote one.
-        public var holder: Int32?
 
-        static func unavailable(_ message: String) -> Failure { Failure(code: .unavailable, message: message, holder: nil) }
-        static func held(by holder: Int32?, _ message: String) -> Failure { Failure(code: .held, message: message, holder: holder) }
+        static func unavailable(_ message: String) -> Failure { Failure(code: .unavailable, message: message) }
+        static func held(_ message: String) -> Failure { Failure(code: .held, message: message) }
         public var description: String { message }
     }
 
@@ -51,7 +50,7 @@ public final class FileLock: Sendable {
                 let holder = FileLock.holder(descriptor)
                 close(descriptor)
                 let waited = timeout > 0 ? " after waiting \(Int(timeout.rounded()))s" : ""
-                throw .held(by: holder, "\(what) is locked by \(holderVerb) (\(holder.map { "pid \($0)" } ?? "pid unknown"))\(waited)")
+                throw .held("\(what) is locked by \(holderVerb) (\(holder.map { "pid \($0)" } ?? "pid unknown"))\(waited)")
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
         }

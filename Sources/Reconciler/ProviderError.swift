@@ -61,11 +61,6 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     /// A failure that retrying will not mend.
     public static func fatal(_ code: Code, _ message: String) -> ProviderError { ProviderError(.fatal, code: code, message) }
 
-    /// A failure worth retrying, after `retryAfter` seconds when the registry said so.
-    public static func retryable(_ code: Code, _ message: String, retryAfter: Double? = nil) -> ProviderError {
-        ProviderError(.retryable, code: code, message, retryAfter: retryAfter)
-    }
-
     public var isRetryable: Bool { kind == .retryable }
 
     /// Any error as a ProviderError: providers throw ProviderError, and anything else is a fatal surprise.

@@ -137,7 +137,7 @@ public struct DeliveryEngine: Sendable {
             let (webhook, events) = work[index]
             await engine.concurrency.acquire()
             await BlockingBridge.onOwnThread {
-                let target = WebhookDelivery.Target(webhook)
+                let target = engine.delivery.target(webhook)
                 for (position, event) in events {  // in order: one webhook's events never overtake each other
                     engine.deliver(event, to: target)
                     engine.cursors.set(webhook.name, position + 1)
