@@ -146,11 +146,11 @@ public final class HTTPServer: Sendable {
                 guard let next = try parser.next() else {
                     if parser.pendingCount > 0 && requestStarted == nil { requestStarted = DispatchTime.now().uptimeNanoseconds }
                     let now = DispatchTime.now().uptimeNanoseconds
-                    let deadline = requestStarted.map { $0 + UInt64(timeouts.request * 1e9) } ?? idleSince + UInt64(timeouts.idle * 1e9)
+                    let deadline = requestStarted.map { $0 + Seconds.nanoseconds(timeouts.request) } ?? idleSince + Seconds.nanoseconds(timeouts.idle)
                     if now >= deadline {
                         // Mid-request: say why; idle between requests: just close, as servers do.
                         if requestStarted != nil {
-                            answered = write(client, Response.text(.requestTimeout, "the request did not arrive within \(Int(timeouts.request)) seconds"), keepAlive: false)
+                            answered = write(client, Response.text(.requestTimeout, "the request did not arrive within \(Int(Seconds.clamped(timeouts.request))) seconds"), keepAlive: false)
                         }
                         return
                     }

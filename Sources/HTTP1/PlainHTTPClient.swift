@@ -80,7 +80,7 @@ public final class PlainHTTPClient: Sendable {
     /// fresh connection: the receiver most likely closed the idle connection as the request was sent.
     public func post(_ endpoint: HTTPEndpoint, headers: [(name: String, value: String)], body: [UInt8], timeout: Double,
                      keptBody: Int = 4096) -> Result<HTTPClientResponse, Failure> {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0.001, timeout) * 1e9)
+        let deadline = DispatchTime.now().uptimeNanoseconds + Seconds.nanoseconds(max(0.001, timeout))
         let request: [UInt8]
         switch Self.encode(endpoint, headers: headers, body: body) {
         case .success(let bytes): request = bytes
@@ -208,7 +208,7 @@ public final class PlainHTTPClient: Sendable {
             let candidate = idle.withLock { $0[key]?.popLast() }
             guard let connection = candidate else { return nil }
             var entry = pollfd(fd: connection.descriptor, events: Int16(POLLIN), revents: 0)
-            let stale = now > connection.since && now - connection.since > UInt64(maxIdleSeconds * 1e9)
+            let stale = now > connection.since && now - connection.since > Seconds.nanoseconds(maxIdleSeconds)
             if stale || poll(&entry, 1, 0) != 0 {
                 close(connection.descriptor)
                 continue

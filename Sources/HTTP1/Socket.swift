@@ -1,3 +1,4 @@
+import HookKit
 import Foundation
 
 #if canImport(Glibc)
@@ -51,7 +52,8 @@ public enum Socket {
 
     /// Bounds how long a send may block on a peer that stops reading.
     public static func setSendTimeout(_ descriptor: Int32, seconds: Double) {
-        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+        let parts = Seconds.parts(seconds)
+        var timeout = timeval(tv_sec: parts.seconds, tv_usec: parts.microseconds)
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 

@@ -49,7 +49,7 @@ public final class FileLock: Sendable {
             if Date() >= deadline {
                 let holder = FileLock.holder(descriptor)
                 close(descriptor)
-                let waited = timeout > 0 ? " after waiting \(Int(timeout.rounded()))s" : ""
+                let waited = timeout > 0 ? " after waiting \(Int(Seconds.clamped(timeout).rounded()))s" : ""
                 throw .held("\(what) is locked by \(holderVerb) (\(holder.map { "pid \($0)" } ?? "pid unknown"))\(waited)")
             }
             try? await Task.sleep(nanoseconds: 50_000_000)

@@ -132,10 +132,17 @@ public struct ServiceURI: Hashable, Sendable {
         }
     }
 
-    /// True for hosts that only this machine can reach (for allowing plain http to local test servers).
+    /// True for hosts that only this machine can reach (for allowing plain http to local test servers):
+    /// `localhost`, `[::1]`, and 127.0.0.0/8 written as four decimal octets. A name that merely starts
+    /// with "127." (`127.0.0.1.nip.io`, `127.evil.com`) resolves wherever its owner likes, so it is not.
     public var isLoopback: Bool {
         let host = host.lowercased()
-        return host == "localhost" || host.hasPrefix("127.") || host == "[::1]"
+        if host == "localhost" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { octet in
+            (1...3).contains(octet.utf8.count) && octet.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && (Int(octet) ?? 256) <= 255
+        }
     }
 
     /// The URI with userinfo and query hidden, as every output shows it: `https://hooks.example.com/acr?…`.

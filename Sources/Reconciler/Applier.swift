@@ -15,9 +15,14 @@ public struct Applier: Sendable {
         self.retryPolicy = retryPolicy
     }
 
-    /// - Parameter onResult: called as each change finishes (for progress lines), from any task.
+    /// - Parameters:
+    ///   - shouldStop: asked before each change starts; once it says true (an interrupt), changes not yet
+    ///     started are reported as skipped and only those in flight finish. The create half of a
+    ///     replacement whose delete went through is in flight: stopping there would lose the webhook.
+    ///   - onResult: called as each change finishes (for progress lines), from any task.
     public func apply(
         _ plan: Plan, providers: [String: any WebhookProvider],
+        shouldStop: @escaping @Sendable () -> Bool = { false },
         onResult: @escaping @Sendable (ChangeResult) -> Void = { _ in }
     ) async -> ApplyReport {
         let semaphore = AsyncSemaphore(parallelism)
@@ -34,7 +39,8 @@ public struct Applier: Sendable {
                 collected.withLock { $0 += failed }
                 return
             }
-            let results = await Self.apply(registry, provider: provider, semaphore: semaphore, policy: policy, onResult: onResult)
+            let run = Run(provider: provider, semaphore: semaphore, policy: policy, shouldStop: shouldStop, onResult: onResult)
+            let results = await run.apply(registry)
             collected.withLock { $0 += results }
         }
         let results = collected.value
@@ -46,82 +52,125 @@ public struct Applier: Sendable {
         })
     }
 
-    private static func apply(
-        _ registry: RegistryPlan, provider: any WebhookProvider, semaphore: AsyncSemaphore, policy: RetryPolicy,
-        onResult: @escaping @Sendable (ChangeResult) -> Void
-    ) async -> [ChangeResult] {
-        var results: [ChangeResult] = []
-        // Phase 1: deletes, and the delete half of each replacement.
-        let removals = registry.changes.filter { $0.action == .delete || $0.action == .replace }
-        let removed = await runConcurrently(removals, semaphore: semaphore) { change in
-            await policy.run { () async throws in try await provider.delete(name: change.webhook) }
-        }
-        var replaceDeleteAttempts: [String: Int] = [:]
-        for (change, outcome) in removed {
-            if change.action == .replace, outcome.error == nil {
-                replaceDeleteAttempts[change.webhook] = outcome.attempts
-                continue
-            }
-            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code.rawValue, message: $0.message) } ?? .succeeded,
-                                      attempts: outcome.attempts)
-            onResult(result)
-            results.append(result)
-        }
-        // Phase 2: updates.
-        let updates = registry.changes.filter { $0.action == .update }
-        let updated = await runConcurrently(updates, semaphore: semaphore) { change in
-            guard let desired = change.desired else { return (missingDesired(change), 0) }
-            return await policy.run { () async throws in
-                try await provider.update(desired, changedFields: change.changedFields)
-            }
-        }
-        for (change, outcome) in updated {
-            let result = ChangeResult(change: change, outcome: outcome.error.map { .failed(code: $0.code.rawValue, message: $0.message) } ?? .succeeded,
-                                      attempts: outcome.attempts)
-            onResult(result)
-            results.append(result)
-        }
-        // Phase 3: creates, and the create half of replacements whose delete succeeded.
-        let additions = registry.changes.filter { $0.action == .create || ($0.action == .replace && replaceDeleteAttempts[$0.webhook] != nil) }
-        let added = await runConcurrently(additions, semaphore: semaphore) { change in
-            guard let desired = change.desired else { return (missingDesired(change), 0) }
-            return await policy.run { () async throws in try await provider.create(desired) }
-        }
-        for (change, outcome) in added {
-            let attempts = outcome.attempts + (replaceDeleteAttempts[change.webhook] ?? 0)
-            var outcomeValue: ChangeResult.Outcome = outcome.error.map { .failed(code: $0.code.rawValue, message: $0.message) } ?? .succeeded
-            if change.action == .replace, let error = outcome.error {
-                outcomeValue = .failed(code: error.code.rawValue, message: "deleted, but creating it again failed: \(error.message); run apply again to create it")
-            }
-            let result = ChangeResult(change: change, outcome: outcomeValue, attempts: attempts)
-            onResult(result)
-            results.append(result)
-        }
-        return results
+    /// What one step of a change came to.
+    enum StepOutcome: Sendable {
+        case done(error: ProviderError?, attempts: Int)
+        /// Not started: the apply was interrupted first.
+        case notStarted
+
+        var error: ProviderError? { if case .done(let error, _) = self { error } else { nil } }
+        var attempts: Int { if case .done(_, let attempts) = self { attempts } else { 0 } }
     }
 
-    private static func missingDesired(_ change: Change) -> ProviderError {
+    static let interruptedReason = "not started: the apply was interrupted"
+
+    /// One registry's changes through one provider.
+    struct Run: Sendable {
+        var provider: any WebhookProvider
+        var semaphore: AsyncSemaphore
+        var policy: RetryPolicy
+        var shouldStop: @Sendable () -> Bool
+        var onResult: @Sendable (ChangeResult) -> Void
+
+        func apply(_ registry: RegistryPlan) async -> [ChangeResult] {
+            var results: [ChangeResult] = []
+            let provider = self.provider
+            let policy = self.policy
+            func finish(_ change: Change, _ outcome: ChangeResult.Outcome, attempts: Int) {
+                let result = ChangeResult(change: change, outcome: outcome, attempts: attempts)
+                onResult(result)
+                results.append(result)
+            }
+            func outcome(_ step: StepOutcome) -> ChangeResult.Outcome {
+                switch step {
+                case .notStarted: .skipped(reason: Applier.interruptedReason)
+                case .done(let error?, _): .failed(code: error.code.rawValue, message: error.message)
+                case .done(nil, _): .succeeded
+                }
+            }
+            // Phase 1: deletes, and the delete half of each replacement.
+            let removals = registry.changes.filter { $0.action == .delete || $0.action == .replace }
+            let removed = await runConcurrently(removals) { change in
+                await policy.run { () async throws in try await provider.delete(name: change.webhook) }
+            }
+            var replaceDeleteAttempts: [String: Int] = [:]
+            for (change, step) in removed {
+                if change.action == .replace, case .done(nil, let attempts) = step {
+                    replaceDeleteAttempts[change.webhook] = attempts
+                    continue
+                }
+                finish(change, outcome(step), attempts: step.attempts)
+            }
+            // Phase 2: updates.
+            let updates = registry.changes.filter { $0.action == .update }
+            let updated = await runConcurrently(updates) { change in
+                guard let desired = change.desired else { return (Applier.missingDesired(change), 0) }
+                return await policy.run { () async throws in
+                    try await provider.update(desired, changedFields: change.changedFields)
+                }
+            }
+            for (change, step) in updated { finish(change, outcome(step), attempts: step.attempts) }
+            // Phase 3: creates, and the create half of replacements whose delete succeeded (those run even
+            // after an interrupt: their webhook is already gone).
+            let additions = registry.changes.filter { $0.action == .create || ($0.action == .replace && replaceDeleteAttempts[$0.webhook] != nil) }
+            let added = await runConcurrently(additions, mustRun: { $0.action == .replace }) { change in
+                guard let desired = change.desired else { return (Applier.missingDesired(change), 0) }
+                return await policy.run { () async throws in try await provider.create(desired) }
+            }
+            for (change, step) in added {
+                let attempts = step.attempts + (replaceDeleteAttempts[change.webhook] ?? 0)
+                guard change.action == .replace, let error = step.error else {
+                    finish(change, outcome(step), attempts: attempts)
+                    continue
+                }
+                finish(change, await restore(change, after: error), attempts: attempts)
+            }
+            return results
+        }
+
+        /// A replacement's create failed after its delete: put the observed webhook back, secrets and all,
+        /// so that a failed apply never leaves a registry with fewer webhooks than it had.
+        func restore(_ change: Change, after error: ProviderError) async -> ChangeResult.Outcome {
+            let code = error.code.rawValue
+            guard let previous = change.previous else {
+                return .failed(code: code, message: "deleted, but creating it again failed: \(error.message); webhook '\(change.webhook)' is now missing; run apply again to create it")
+            }
+            await semaphore.acquire()
+            let provider = self.provider
+            let restored = await policy.run { () async throws in try await provider.create(previous) }
+            await semaphore.release()
+            if let restoreError = restored.error {
+                return .failed(code: code, message: "deleted, but creating it again failed: \(error.message); putting the old webhook back also failed: \(restoreError.code): \(restoreError.message). Webhook '\(change.webhook)' is now MISSING from registry '\(change.registry)'; recreate it (fix the spec and run apply) as soon as possible")
+            }
+            return .failed(code: code, message: "creating it again failed: \(error.message); the old webhook was put back as it was, so nothing was lost")
+        }
+
+        /// Runs `body` for every change at once, each holding a permit of the shared semaphore. A change
+        /// not yet started when ``shouldStop`` says so is not started, unless `mustRun` says it must.
+        func runConcurrently(
+            _ changes: [Change], mustRun: @escaping @Sendable (Change) -> Bool = { _ in false },
+            _ body: @escaping @Sendable (Change) async -> (error: ProviderError?, attempts: Int)
+        ) async -> [(Change, StepOutcome)] {
+            let outcomes = Locked<[StepOutcome]>(Array(repeating: .notStarted, count: changes.count))
+            let semaphore = self.semaphore
+            let shouldStop = self.shouldStop
+            await concurrentForEach(changes.count) { index in
+                await semaphore.acquire()
+                if shouldStop() && !mustRun(changes[index]) {
+                    await semaphore.release()
+                    return
+                }
+                let outcome = await body(changes[index])
+                await semaphore.release()
+                outcomes.withLock { $0[index] = .done(error: outcome.error, attempts: outcome.attempts) }
+            }
+            let final = outcomes.value
+            return changes.indices.map { (changes[$0], final[$0]) }
+        }
+    }
+
+    static func missingDesired(_ change: Change) -> ProviderError {
         .fatal(.noDesiredState,
                "the plan for '\(change.webhook)' carries no desired state; plans read from a file are re-made before applying")
-    }
-
-    /// Runs `body` for every change at once, each holding a permit of the shared semaphore.
-    private static func runConcurrently(
-        _ changes: [Change], semaphore: AsyncSemaphore,
-        _ body: @escaping @Sendable (Change) async -> (error: ProviderError?, attempts: Int)
-    ) async -> [(Change, (error: ProviderError?, attempts: Int))] {
-        // Errors and attempt counts in two concrete arrays: nothing composite travels through the task group.
-        let errors = Locked<[ProviderError?]>(Array(repeating: nil, count: changes.count))
-        let attempts = Locked<[Int]>(Array(repeating: 0, count: changes.count))
-        await concurrentForEach(changes.count) { index in
-            await semaphore.acquire()
-            let outcome = await body(changes[index])
-            await semaphore.release()
-            errors.withLock { $0[index] = outcome.error }
-            attempts.withLock { $0[index] = outcome.attempts }
-        }
-        let finalErrors = errors.value
-        let finalAttempts = attempts.value
-        return changes.indices.map { (changes[$0], (finalErrors[$0], finalAttempts[$0])) }
     }
 }

@@ -18,6 +18,9 @@ public struct Change: Hashable, Sendable, Codable {
     public var secretDigest: String?
     /// The desired state with secrets, for the applier. Never encoded.
     public var desired: WebhookState?
+    /// For a replacement: the webhook as observed, secrets included, so that the applier can put it back
+    /// if the create fails after the delete. Never encoded.
+    public var previous: WebhookState?
 
     enum CodingKeys: String, CodingKey {
         case registry, webhook, action, reasons, fields, unchangedCount, before, after, secretDigest
@@ -30,6 +33,7 @@ public struct Change: Hashable, Sendable, Codable {
     public var withoutDesiredState: Change {
         var copy = self
         copy.desired = nil
+        copy.previous = nil
         return copy
     }
 }

@@ -9,22 +9,51 @@ public struct RegistryFacts: Hashable, Sendable, Codable {
     public var tier: String?
     /// The registry's own region, which webhooks without a location get.
     public var location: String?
+    /// Every region a webhook may be placed in: the registry's own and each replica's (Azure), as the
+    /// registry spells them. Nil where the registry has no regions, or they could not be learnt.
+    public var locations: [String]?
 
-    public init(maxWebhooks: Int? = nil, tier: String? = nil, location: String? = nil) {
+    public init(maxWebhooks: Int? = nil, tier: String? = nil, location: String? = nil, locations: [String]? = nil) {
         self.maxWebhooks = maxWebhooks
         self.tier = tier
         self.location = location
+        self.locations = locations
     }
+}
+
+/// A webhook whose last operation has not settled: the registry's `provisioningState` other than
+/// `Succeeded` (absent means succeeded, as ARM says).
+public enum ProvisioningState: String, Hashable, Sendable, Codable {
+    case creating = "Creating"
+    case updating = "Updating"
+    case deleting = "Deleting"
+    case failed = "Failed"
+    case canceled = "Canceled"
+
+    /// An operation is still running: the webhook's fields are not yet what they will be.
+    public var isInProgress: Bool { self == .creating || self == .updating || self == .deleting }
+
+    /// ARM's spelling, case-insensitively; nil for `Succeeded`, absent, or a state we do not know
+    /// (which is treated as settled, as ARM's own clients do).
+    public init?(service text: String?) {
+        guard let text, let state = Self.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else { return nil }
+        self = state
+    }
+
+    static let allCases: [ProvisioningState] = [.creating, .updating, .deleting, .failed, .canceled]
 }
 
 /// A registry's live state as a provider observed it.
 public struct ObservedRegistry: Hashable, Sendable, Codable {
     public var webhooks: [WebhookState]
     public var facts: RegistryFacts
+    /// Webhooks whose provisioning has not succeeded, by lowercased name (absent: settled).
+    public var provisioning: [String: ProvisioningState]
 
-    public init(webhooks: [WebhookState], facts: RegistryFacts = RegistryFacts()) {
+    public init(webhooks: [WebhookState], facts: RegistryFacts = RegistryFacts(), provisioning: [String: ProvisioningState] = [:]) {
         self.webhooks = webhooks
         self.facts = facts
+        self.provisioning = provisioning
     }
 
     /// SHA-256 of a canonical form of everything observed (secrets included, so a rotated secret makes
@@ -58,11 +87,13 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
                 add(key)
                 add(value)
             }
+            add(provisioning[key]?.rawValue ?? "")
         }
         add("facts")
         add(facts.maxWebhooks.map(String.init) ?? "")
         add(facts.tier ?? "")
         add(facts.location ?? "")
+        for location in facts.locations ?? [] { add(location) }
         var hasher = SHA256()
         hasher.update(bytes)
         return SHA256.hex(hasher.finalize())

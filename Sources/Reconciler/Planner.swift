@@ -58,11 +58,32 @@ public enum Planner {
         var declared: Set<String> = []
         let registryPointer = JSONPointer.root.appending("registries").appending(index)
 
+        let allowedLocations = observed.facts.locations.map { Set($0.map(normaliseLocation)) }
         for (webhookIndex, webhook) in registry.webhooks.enumerated() {
             let key = webhook.name.lowercased()
             declared.insert(key)
+            let webhookPointer = registryPointer.appending("webhooks").appending(webhookIndex)
             var desired = webhook.owned(by: owner)
+            if let location = desired.location, let allowed = observed.facts.locations, let allowedSet = allowedLocations,
+                !allowedSet.contains(normaliseLocation(location))
+            {
+                // Caught here, before anything is deleted: ARM refuses a webhook outside the registry's regions
+                // only when it is created, which for a replacement is after the old one is gone.
+                var message = "location '\(location)' of webhook '\(webhook.name)' is not a region of registry '\(registry.name)'; "
+                    + "a webhook must be in the registry's own region or one of its replicas: \(allowed.map { "'\($0)'" }.joined(separator: ", "))"
+                if let match = Suggestion.closest(to: normaliseLocation(location), among: allowed.map(normaliseLocation)) {
+                    message += "; did you mean '\(match)'?"
+                }
+                diagnostics.append(.error("location-not-in-registry", at: webhookPointer.appending("location"), message))
+                continue
+            }
             if desired.location == nil { desired.location = observed.facts.location }
+            if let state = observed.provisioning[key], state.isInProgress {
+                diagnostics.append(.error(
+                    "webhook-in-progress", at: webhookPointer.appending("name"),
+                    "webhook '\(webhook.name)' in registry '\(registry.name)' is still \(state.rawValue) (an operation started elsewhere has not finished); wait for it to finish, then plan again"))
+                continue
+            }
             guard let current = present[key] else {
                 changes.append(create(desired, registry: registry.name))
                 continue
@@ -76,7 +97,7 @@ public enum Planner {
                     reasons.append("take over: it is owned by '\(other)'; --adopt-conflicts hands it to '\(owner)'")
                 } else {
                     diagnostics.append(.error(
-                        "owner-conflict", at: registryPointer.appending("webhooks").appending(webhookIndex).appending("name"),
+                        "owner-conflict", at: webhookPointer.appending("name"),
                         "webhook '\(webhook.name)' in registry '\(registry.name)' is owned by '\(other)', not by this spec's owner '\(owner)'; remove it from this spec, change 'owner', or pass --adopt-conflicts to take it over"))
                     continue
                 }
@@ -91,7 +112,11 @@ public enum Planner {
             }
             // Keep the registry's spelling of the name: names are case-insensitive and cannot be renamed in place.
             desired.name = current.name
-            if let change = compare(current: current, desired: desired, registry: registry.name, reasons: reasons) {
+            if let state = observed.provisioning[key] {  // failed or canceled: whatever it holds, it is not settled
+                reasons.append("its last operation ended \(state.rawValue); it is sent again in full")
+            }
+            if let change = compare(current: current, desired: desired, registry: registry.name, reasons: reasons,
+                                    provisioning: observed.provisioning[key]) {
                 changes.append(change)
             }
         }
@@ -99,6 +124,7 @@ public enum Planner {
         for webhook in observed.webhooks.sorted(by: { $0.name.lowercased() < $1.name.lowercased() })
         where !declared.contains(webhook.name.lowercased()) {
             let isOurs = webhook.owner == owner
+            if observed.provisioning[webhook.name.lowercased()] == .deleting { continue }  // already going away
             switch registry.prune {
             case .all:
                 let why = isOurs ? "not in the spec" : "not in the spec and prune is 'all'; " + (webhook.owner.map { "owned by '\($0)'" } ?? "not managed by hookapply")
@@ -150,7 +176,9 @@ public enum Planner {
     }
 
     /// The change that turns `current` into `desired`, or nil when they match.
-    static func compare(current: WebhookState, desired: WebhookState, registry: String, reasons: [String]) -> Change? {
+    static func compare(
+        current: WebhookState, desired: WebhookState, registry: String, reasons: [String], provisioning: ProvisioningState? = nil
+    ) -> Change? {
         var fields: [FieldChange] = []
         var unchanged = 0
         var reasons = reasons
@@ -210,6 +238,9 @@ public enum Planner {
         if current.owner != desired.owner {
             fields.append(FieldChange(field: .tags, key: WebhookState.ownerTag, old: current.owner.map(quoted), new: desired.owner.map(quoted)))
         }
+        if let provisioning, !provisioning.isInProgress {
+            fields.append(FieldChange(field: .provisioningState, old: quoted(provisioning.rawValue), new: quoted("Succeeded")))
+        }
         if fields.isEmpty { return nil }
         var target = desired
         if action == .replace {
@@ -218,7 +249,7 @@ public enum Planner {
         }
         return Change(registry: registry, webhook: current.name, action: action, reasons: reasons, fields: fields,
                       unchangedCount: unchanged, before: MaskedWebhook(current), after: MaskedWebhook(target),
-                      secretDigest: secretDigest(target), desired: target)
+                      secretDigest: secretDigest(target), desired: target, previous: action == .replace ? current : nil)
     }
 
     /// Azure accepts "West Europe" and returns "westeurope"; compare the forms that mean the same region.

@@ -1,3 +1,5 @@
+import HookKit
+
 /// Exponential backoff with full jitter, honouring a provider's retry-after, for a bounded number of attempts.
 ///
 /// Sleeping and randomness are injected so that tests run instantly and deterministically.
@@ -7,6 +9,8 @@ public struct RetryPolicy: Sendable {
     public var baseDelay: Double
     public var maxDelay: Double
     public var sleep: @Sendable (Double) async -> Void
+    /// The longest a provider's retry-after is honoured (5 minutes).
+    public static let maxRetryAfter: Double = 300
     /// A uniformly random number in `0...upperBound`.
     public var random: @Sendable (Double) -> Double
 
@@ -28,12 +32,13 @@ public struct RetryPolicy: Sendable {
         let ceiling = min(maxDelay, baseDelay * pow2(attempt - 1))
         let jittered = random(ceiling)
         guard let retryAfter else { return jittered }
-        return max(retryAfter, jittered)
+        // A provider's wish is honoured up to a bound: a hostile or broken one must not park us for days.
+        return max(min(Self.maxRetryAfter, Seconds.clamped(retryAfter)), jittered)
     }
 
     public static let taskSleep: @Sendable (Double) async -> Void = { seconds in
         guard seconds > 0 else { return }
-        try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+        try? await Task.sleep(nanoseconds: Seconds.nanoseconds(seconds))
     }
 
     private func pow2(_ exponent: Int) -> Double {

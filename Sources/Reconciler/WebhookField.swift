@@ -7,6 +7,8 @@ public enum WebhookField: String, Hashable, Sendable, Codable, CaseIterable, Com
     case scope
     case location
     case tags
+    /// The registry's provisioning state: a failed one is drift, and an update re-sends every property.
+    case provisioningState
 
     public static func < (lhs: WebhookField, rhs: WebhookField) -> Bool {
         allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0

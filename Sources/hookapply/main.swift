@@ -12,6 +12,7 @@ let context = Context(
     readLine: { Swift.readLine(strippingNewline: true) },
     isStandardInputTerminal: isatty(STDIN_FILENO) == 1,
     isStandardOutputTerminal: isatty(STDOUT_FILENO) == 1,
-    isStandardErrorTerminal: isatty(STDERR_FILENO) == 1)
+    isStandardErrorTerminal: isatty(STDERR_FILENO) == 1,
+    handlesSignals: true)
 let code = await HookApply.run(context)
 exit(code.rawValue)

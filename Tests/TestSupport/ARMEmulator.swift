@@ -42,6 +42,7 @@ public final class ARMEmulator: @unchecked Sendable {
     private let lock = NSLock()
     private var registries: [String: Registry] = [:]  // key: lowercased resource path
     private var pendingOperations: [String: Int] = [:]
+    private var provisioning: [String: (state: String, lists: Int)] = [:]
     private var requestCount = 0
     private var log: [String] = []
     private var violations: [String] = []
@@ -66,6 +67,12 @@ public final class ARMEmulator: @unchecked Sendable {
     public var latency: Double = 0
     /// Creates of these webhooks (lowercased) are refused with 400.
     public var refuseCreates: Set<String> = []
+    /// The next this many creates (PUT) are refused with 400 InvalidRequest (2: a replacement's create and its restore).
+    public var failNextCreates = 0
+    /// The replications list names the registry's home region too, as the live service does.
+    public var replicationsIncludeHome = true
+    /// Error messages quote the request (the service URI and every header value), as some ARM errors do.
+    public var errorsQuoteRequest = false
     /// Long-running operations end as Failed.
     public var failOperations = false
     /// The first PUT of each webhook is applied, then answered only after this many seconds (a timeout
@@ -99,8 +106,16 @@ public final class ARMEmulator: @unchecked Sendable {
 
     public func stop() { receiver?.stop() }
 
-    public func addRegistry(subscription: String, group: String, name: String, location: String = "westus", sku: String = "Premium") {
-        lock.withLock { registries[Self.key(subscription, group, name)] = Registry(location: location, sku: sku) }
+    /// - Parameter replicas: replica regions as the service spells them ("westeurope", or "West Europe").
+    public func addRegistry(
+        subscription: String, group: String, name: String, location: String = "westus", sku: String = "Premium", replicas: [String] = []
+    ) {
+        lock.withLock { registries[Self.key(subscription, group, name)] = Registry(location: location, sku: sku, replicas: replicas) }
+    }
+
+    /// Makes a webhook report `state` as its provisioningState for the next `lists` listings, then `Succeeded`.
+    public func setProvisioning(_ state: String, webhook: String, lists: Int) {
+        lock.withLock { provisioning[webhook.lowercased()] = (state, lists) }
     }
 
     public func hooks(subscription: String, group: String, name: String) -> [Hook] {
@@ -176,11 +191,35 @@ public final class ARMEmulator: @unchecked Sendable {
         switch (request.method, segments.count) {
         case ("GET", 0):
             return json(200, ["id": path, "name": "registry", "location": registry.location, "sku": ["name": registry.sku, "tier": registry.sku]])
+        case ("GET", 1) where segments[0] == "replications":
+            guard registry.sku.lowercased() == "premium" else {
+                return armError(400, "OperationNotAllowed", "Replications are only supported for managed registries in Premium SKU.")
+            }
+            var regions = registry.replicas
+            if replicationsIncludeHome { regions.insert(registry.location, at: 0) }
+            let all = regions.map { region -> [String: Any] in
+                ["id": "\(path)/\(region)", "name": region, "type": "Microsoft.ContainerRegistry/registries/replications", "location": region,
+                 "properties": ["provisioningState": "Succeeded"]]
+            }
+            let skip = Int(query.split(separator: "&").first { $0.hasPrefix("$skiptoken=") }?.dropFirst(11) ?? "0") ?? 0
+            var body: [String: Any] = ["value": Array(all.dropFirst(skip).prefix(pageSize))]
+            if skip + pageSize < all.count { body["nextLink"] = "\(endpoint)\(path)?api-version=2025-11-01&$skiptoken=\(skip + pageSize)" }
+            return json(200, body)
         case ("GET", 1) where segments[0] == "webhooks":
             let all = registry.hooks.values.sorted { $0.name < $1.name }
             let skip = Int(query.split(separator: "&").first { $0.hasPrefix("$skiptoken=") }?.dropFirst(11) ?? "0") ?? 0
             let page = all.dropFirst(skip).prefix(pageSize)
-            var body: [String: Any] = ["value": page.map { listed($0, path: path) }]
+            var body: [String: Any] = ["value": page.map { hook -> [String: Any] in
+                var item = listed(hook, path: path)
+                if let pending = provisioning[hook.name.lowercased()], pending.lists > 0, var properties = item["properties"] as? [String: Any] {
+                    properties["provisioningState"] = pending.state
+                    item["properties"] = properties
+                }
+                return item
+            }]
+            if skip + pageSize >= all.count {  // a whole listing went by
+                for (key, pending) in provisioning where pending.lists > 0 { provisioning[key] = (pending.state, pending.lists - 1) }
+            }
             if skip + pageSize < all.count {
                 body["nextLink"] = "\(endpoint)\(path)?api-version=2025-11-01&$skiptoken=\(skip + pageSize)"
             }
@@ -191,7 +230,11 @@ public final class ARMEmulator: @unchecked Sendable {
             switch request.method {
             case "PUT":
                 if refuseCreates.contains(key) {
-                    return armError(400, "InvalidRequest", "The webhook '\(name)' was refused by the test.")
+                    return armError(400, "InvalidRequest", "The webhook '\(name)' was refused by the test." + quoted(request))
+                }
+                if failNextCreates > 0 {
+                    failNextCreates -= 1
+                    return armError(400, "InvalidRequest", "The service refused the create in the test." + quoted(request))
                 }
                 guard let body = object(request.body), let properties = body["properties"] as? [String: Any],
                     let location = body["location"] as? String, properties["serviceUri"] is String
@@ -199,8 +242,9 @@ public final class ARMEmulator: @unchecked Sendable {
                     violations.append("bad create body: \(path)")
                     return armError(400, "InvalidRequestContent", "The request content was invalid")
                 }
-                if location.lowercased() != registry.location.lowercased() && !registry.replicas.contains(location.lowercased()) {
-                    return armError(404, "RegistryResourceNotFound", "The registry resource could not be found.")
+                func region(_ text: String) -> String { text.lowercased().filter { !$0.isWhitespace } }
+                if region(location) != region(registry.location) && !registry.replicas.contains(where: { region($0) == region(location) }) {
+                    return armError(404, "RegistryResourceNotFound", "The registry resource could not be found." + quoted(request))
                 }
                 let limits = ["basic": 2, "standard": 10, "premium": 500]
                 if registry.hooks[key] == nil, registry.hooks.count >= quotaOverride ?? limits[registry.sku.lowercased()] ?? 500 {
@@ -277,6 +321,13 @@ public final class ARMEmulator: @unchecked Sendable {
         default:
             return armError(404, "ResourceNotFound", "The Resource '\(path)' was not found.")
         }
+    }
+
+    /// With ``errorsQuoteRequest``: the request's body and headers, as an error message may repeat them.
+    private func quoted(_ request: LoopbackReceiver.Request) -> String {
+        guard errorsQuoteRequest else { return "" }
+        let headers = request.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+        return " Request: \(request.bodyText) Headers: \(headers)"
     }
 
     /// GET/LIST shape: no serviceUri, no customHeaders (they are secrets).

@@ -19,22 +19,18 @@ enum ApplyCommand {
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "auto-approve", help: "Apply without asking."),
-            OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10)."),
+            OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10).", number: .integer(1...256)),
             OptionSpec(long: "registry", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
-            OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once)."),
+            OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
-        let parallelism = Int(arguments.value("parallelism") ?? "10") ?? 0
-        let lockTimeout = Double(arguments.value("lock-timeout") ?? "0") ?? -1
-        guard parallelism >= 1 else {
-            return HookApply.usageError("--parallelism needs a whole number of at least 1", usage: spec.usage, context, helpFor: "apply")
-        }
-        guard lockTimeout >= 0 else {
-            return HookApply.usageError("--lock-timeout needs a number of seconds (0 or more)", usage: spec.usage, context, helpFor: "apply")
-        }
+        let parallelism = arguments.integer("parallelism") ?? 10
+        let lockTimeout = arguments.seconds("lock-timeout") ?? 0
+        let interruption = Interruption(context, command: "apply")
+        defer { interruption.end() }
         let planFile = arguments.positionals.first
         var saved: SavedPlan? = nil
         if let planFile {
@@ -100,7 +96,8 @@ enum ApplyCommand {
                 context.standardOutput.line("No changes. The registries match the spec.")
                 return .success
             }
-            let code = await execute(plan, reconciliation: reconciliation, parallelism: parallelism, context)
+            interruption.beginApplying()
+            let code = await execute(plan, reconciliation: reconciliation, parallelism: parallelism, interruption: interruption, context)
             reconciliation.reportStatistics(arguments, context)
             return code
         } catch {
@@ -125,14 +122,16 @@ enum ApplyCommand {
         return nil
     }
 
-    static func execute(_ plan: Plan, reconciliation: Reconciliation, parallelism: Int, _ context: Context) async -> ExitCode {
+    static func execute(
+        _ plan: Plan, reconciliation: Reconciliation, parallelism: Int, interruption: Interruption, _ context: Context
+    ) async -> ExitCode {
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
         let total = plan.changes.count
         let counter = Locked(0)
         let output = context.standardOutput
         let isTerminal = context.isStandardOutputTerminal
         let applier = Applier(parallelism: parallelism)
-        let report = await applier.apply(plan, providers: reconciliation.providers) { result in
+        let report = await applier.apply(plan, providers: reconciliation.providers, shouldStop: { interruption.isInterrupted }) { result in
             let done = counter.withLock { count -> Int in
                 count += 1
                 return count
@@ -142,6 +141,7 @@ enum ApplyCommand {
         }
         context.standardOutput.line("")
         context.standardOutput.write(ApplyRenderer.summary(report, style: style))
+        if let signal = interruption.signal { return .stopped(by: signal) }
         return report.isSuccess ? .success : .failure
     }
 }

@@ -78,15 +78,13 @@ enum EventsCommand {
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
-            OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20)."),
+            OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20).", number: .integer(1...10_000)),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         guard let name = arguments.positionals.first else { return .usage }
-        guard let limit = Int(arguments.value("limit") ?? "20"), limit >= 1 else {
-            return HookApply.usageError("--limit needs a whole number of at least 1", usage: spec.usage, context, helpFor: "events")
-        }
+        let limit = arguments.integer("limit") ?? 20
         return await WebhookLocator.run(name, arguments, context) { registry, provider in
             let records = try await provider.events(name: name, limit: limit)
             if OutputFormat.from(arguments) == .json {

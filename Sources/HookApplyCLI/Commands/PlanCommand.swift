@@ -20,10 +20,13 @@ enum PlanCommand {
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
-            OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once across all registries (default 10)."),
+            OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once across all registries (default 10).", number: .integer(1...256)),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        // Ctrl-C while observing ends the command at once: a plan changes nothing.
+        let interruption = Interruption(context, command: "plan")
+        defer { interruption.end() }
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context)
             let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts")))

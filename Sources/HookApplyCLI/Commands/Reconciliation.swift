@@ -57,8 +57,14 @@ struct Reconciliation {
             selected = spec.registries
         }
         var providers: [String: any WebhookProvider] = [:]
-        let azure = AzureSettings(environment: context.environment, parallelism: Int(arguments.value("parallelism") ?? "") ?? 10,
-                                  endpointFlag: arguments.value("arm-endpoint"))
+        let azure: AzureSettings
+        do {
+            azure = try AzureSettings(environment: context.environment, parallelism: arguments.integer("parallelism") ?? 10,
+                                      endpointFlag: arguments.value("arm-endpoint"))
+        } catch {
+            context.standardError.line("error: \(error.message)")
+            throw Failure(code: .usage)
+        }
         for registry in selected {
             switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure) {
             case .success(let provider): providers[registry.name] = provider

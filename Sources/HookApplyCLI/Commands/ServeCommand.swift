@@ -21,8 +21,8 @@ enum ServeCommand {
             OptionSpec(long: "registry", valueName: "name", help: "The local registry whose webhooks fire (required when the spec has several)."),
             OptionSpec(long: "listen", valueName: "host:port", help: "Where to listen (default 127.0.0.1:5080)."),
             OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),
-            OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5)."),
-            OptionSpec(long: "timeout", valueName: "seconds", help: "Per-delivery timeout (default 5, as ACR)."),
+            OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5).", number: .integer(1...100)),
+            OptionSpec(long: "timeout", valueName: "seconds", help: "Per-delivery timeout (default 5, as ACR).", number: .seconds(0.001...300)),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -31,11 +31,8 @@ enum ServeCommand {
         guard parts.count == 2, let port = UInt16(parts[1]) else {
             return HookApply.usageError("--listen needs HOST:PORT, for example 127.0.0.1:5080", usage: spec.usage, context, helpFor: "serve")
         }
-        guard let attempts = Int(arguments.value("max-attempts") ?? "5"), attempts >= 1,
-            let timeout = Double(arguments.value("timeout") ?? "5"), timeout > 0
-        else {
-            return HookApply.usageError("--max-attempts and --timeout need positive numbers", usage: spec.usage, context, helpFor: "serve")
-        }
+        let attempts = arguments.integer("max-attempts") ?? 5
+        let timeout = arguments.seconds("timeout") ?? 5
         var token: String? = nil
         if let variable = arguments.value("token-env") {
             guard let value = context.environment[variable], !value.isEmpty else {

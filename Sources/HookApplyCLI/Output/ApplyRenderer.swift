@@ -21,6 +21,15 @@ enum ApplyRenderer {
 
     static func summary(_ report: ApplyReport, style: Style) -> String {
         let done = report.done
+        let notStarted = report.results.filter { if case .skipped = $0.outcome { true } else { false } }
+        if !notStarted.isEmpty {
+            // Interrupted: say exactly what happened to each change, so that nobody has to guess.
+            let failed = report.failures.count - notStarted.count
+            var text = style.bold(style.yellow("Apply interrupted: \(report.results.count - report.failures.count) done, \(failed) failed, \(notStarted.count) not started.")) + "\n"
+            for failure in report.failures { text += "  " + resultLine(failure, style: style) + "\n" }
+            text += "Done: \(done.create) created, \(done.update) updated, \(done.delete) deleted. Run plan to see what is left, and apply again to converge.\n"
+            return text
+        }
         if report.isSuccess {
             return style.bold(style.green("Apply complete: \(done.create) created, \(done.update) updated, \(done.delete) deleted.")) + "\n"
         }

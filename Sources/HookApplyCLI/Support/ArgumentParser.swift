@@ -6,6 +6,38 @@ struct OptionSpec: Sendable {
     var help: String
     var allowedValues: [String]? = nil
     var isRepeatable: Bool = false
+    /// A numeric option's rule, checked while parsing so that every command refuses a bad number the same way.
+    var number: NumberRule? = nil
+}
+
+/// What a numeric option accepts. Plain decimal digits only: no sign, exponent, hex, `inf` or `nan`,
+/// so `-0`, `1e30` and `abc` are all refused, with the range in the message.
+enum NumberRule: Sendable {
+    /// A whole number in the range.
+    case integer(ClosedRange<Int>)
+    /// Seconds: digits with an optional fraction (`0.5`), in the range.
+    case seconds(ClosedRange<Double>)
+
+    /// The value, or why it is not acceptable.
+    func check(_ text: String) -> String? {
+        switch self {
+        case .integer(let range):
+            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text) else {
+                return "a whole number from \(range.lowerBound) to \(range.upperBound)"
+            }
+            return range.contains(value) ? nil : "a whole number from \(range.lowerBound) to \(range.upperBound)"
+        case .seconds(let range):
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            let digitsOnly = parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0.utf8.count <= 12 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+            let limits = "a number of seconds from \(NumberRule.format(range.lowerBound)) to \(NumberRule.format(range.upperBound))"
+            guard digitsOnly, let value = Double(text), value.isFinite else { return limits }
+            return range.contains(value) ? nil : limits
+        }
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
 }
 
 /// A positional argument.
@@ -70,6 +102,9 @@ struct ParsedArguments: Sendable {
     var wantsHelp = false
 
     func value(_ long: String) -> String? { values[long]?.last }
+    /// A numeric option's value; the parser has already checked it against the option's ``NumberRule``.
+    func integer(_ long: String) -> Int? { value(long).flatMap { Int($0) } }
+    func seconds(_ long: String) -> Double? { value(long).flatMap { Double($0) } }
     func allValues(_ long: String) -> [String] { values[long] ?? [] }
     func has(_ flag: String) -> Bool { flags.contains(flag) }
 }
@@ -136,7 +171,9 @@ enum ArgumentParser {
             if let inlineValue {
                 value = inlineValue
             } else {
-                guard index < arguments.count, arguments[index] == "-" || !arguments[index].hasPrefix("-") else {
+                // A numeric option takes its next word even when it starts with '-', so that '-0' or '-5'
+                // is refused as a number instead of being taken for a missing value.
+                guard index < arguments.count, arguments[index] == "-" || !arguments[index].hasPrefix("-") || spec.number != nil else {
                     throw UsageError(message: "option '--\(spec.long)' needs a value: --\(spec.long) <\(spec.valueName ?? "value")>")
                 }
                 value = arguments[index]
@@ -145,6 +182,9 @@ enum ArgumentParser {
             if let allowed = spec.allowedValues, !allowed.contains(value) {
                 let hint = Suggestion.closestWord(to: value, among: allowed).map { "; did you mean '\($0)'?" } ?? ""
                 throw UsageError(message: "invalid value '\(value)' for '--\(spec.long)'; valid values are \(allowed.map { "'\($0)'" }.joined(separator: ", "))\(hint)")
+            }
+            if let rule = spec.number, let expected = rule.check(value) {
+                throw UsageError(message: "invalid value '\(value)' for '--\(spec.long)': it needs \(expected)")
             }
             if !spec.isRepeatable, parsed.values[spec.long] != nil {
                 throw UsageError(message: "option '--\(spec.long)' is given more than once")

@@ -16,6 +16,9 @@ public struct Context: Sendable {
     public var isStandardInputTerminal: Bool
     public var isStandardOutputTerminal: Bool
     public var isStandardErrorTerminal: Bool
+    /// Whether commands may take over SIGINT and SIGTERM (the real process). In-process tests leave it
+    /// off: a test runner must keep its own signal handling, and a handler that exits would end it.
+    public var handlesSignals: Bool
 
     public init(
         arguments: [String], environment: [String: String], currentDirectory: String,
@@ -23,7 +26,7 @@ public struct Context: Sendable {
         readStandardInput: @escaping @Sendable () -> [UInt8] = { [] },
         readLine: @escaping @Sendable () -> String? = { nil },
         isStandardInputTerminal: Bool = false, isStandardOutputTerminal: Bool = false,
-        isStandardErrorTerminal: Bool = false
+        isStandardErrorTerminal: Bool = false, handlesSignals: Bool = false
     ) {
         self.arguments = arguments
         self.environment = environment
@@ -35,6 +38,7 @@ public struct Context: Sendable {
         self.isStandardInputTerminal = isStandardInputTerminal
         self.isStandardOutputTerminal = isStandardOutputTerminal
         self.isStandardErrorTerminal = isStandardErrorTerminal
+        self.handlesSignals = handlesSignals
     }
 
     /// Colour is for people at a terminal: never when NO_COLOR is set (no-color.org) or TERM is dumb.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Process exit codes, as documented in the README.
 public enum ExitCode: Int32, Sendable {
     /// Success (validate: valid, warnings allowed; plan: no changes, or changes without --detailed-exitcode).
@@ -8,4 +10,11 @@ public enum ExitCode: Int32, Sendable {
     case changes = 2
     /// A mistake in the command line.
     case usage = 64
+    /// Stopped by SIGINT (Ctrl-C), 128 + 2 as shells report it.
+    case interrupted = 130
+    /// Stopped by SIGTERM, 128 + 15.
+    case terminated = 143
+
+    /// The code for a process stopped by `signal`.
+    static func stopped(by signal: Int32) -> ExitCode { signal == SIGTERM ? .terminated : .interrupted }
 }

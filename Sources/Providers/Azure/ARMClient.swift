@@ -40,6 +40,9 @@ public final class ARMClient: Sendable {
     private let counters = Locked<CallStatistics>(CallStatistics(unit: "ARM calls", calls: 0, retries: 0))
     /// Polling interval when an operation gives no Retry-After (tests shorten it).
     let defaultPollInterval: Double
+
+    /// Sleeps as the client's retry policy does (instantly in tests that inject a sleep).
+    func pause(_ seconds: Double) async { await retry.sleep(seconds) }
     /// How long one call may take before it counts as a (retryable) timeout.
     let requestTimeout: Double
 
@@ -178,16 +181,24 @@ public final class ARMClient: Sendable {
         return url
     }
 
-    /// Seconds from a `Retry-After` header: a number of seconds or an HTTP date.
+    /// The longest wait a `Retry-After` can ask for: a registry asking for more (or for an absurd number)
+    /// gets this, so an apply never sleeps for days nor traps converting the number.
+    public static let maxRetryAfter: Double = 300
+
+    /// Seconds from a `Retry-After` header: delay-seconds (digits only, RFC 9110 §10.2.3) or an HTTP date,
+    /// capped at ``maxRetryAfter``.
     static func retryAfter(_ headers: [String: String]) -> Double? {
         guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(value) { return max(0, seconds) }
+        if !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            // Too many digits for a Double to matter: it is far past the cap either way.
+            return value.utf8.count > 9 ? maxRetryAfter : min(maxRetryAfter, Double(value) ?? maxRetryAfter)
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
-        return max(0, date.timeIntervalSinceNow)
+        return min(maxRetryAfter, Seconds.clamped(date.timeIntervalSinceNow))
     }
 
     /// Follows a long-running operation to its end: an `Azure-AsyncOperation` status URL (until

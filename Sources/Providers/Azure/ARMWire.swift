@@ -17,12 +17,22 @@ enum ARMWire {
         var nextLink: String?
     }
 
+    /// A page of `GET …/replications` (Replications - List): the regions a webhook may be placed in,
+    /// besides the registry's own.
+    struct ReplicationPage: Decodable {
+        struct Replication: Decodable { var location: String? }
+        var value: [Replication]?
+        var nextLink: String?
+    }
+
     /// A webhook as GET and LIST return it: no service URI, no headers (those are secrets).
     struct Webhook: Decodable {
         struct Properties: Decodable {
             var actions: [String]?
             var status: String?
             var scope: String?
+            /// `Creating`, `Updating`, `Deleting`, `Succeeded`, `Failed`, `Canceled`; absent means succeeded.
+            var provisioningState: String?
         }
         var name: String?
         var location: String?

@@ -39,27 +39,44 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
 
     // MARK: - Observe
 
+    /// How many times observing waits for webhooks whose operation is still running (`Creating`,
+    /// `Updating`, `Deleting`) before reporting them as in progress, which the planner refuses.
+    public static let settleAttempts = 10
+
     public func observe() async throws -> ObservedRegistry {
-        // The registry and the first page of its webhooks are independent: fetch them at the same time.
+        var attempt = 1
+        while true {
+            let observed = try await observeOnce()
+            // A webhook another tool is changing right now is not settled: wait a little for it rather than
+            // plan against fields that are about to change (or PATCH a webhook that is being deleted).
+            guard observed.provisioning.values.contains(where: \.isInProgress), attempt < AzureProvider.settleAttempts else { return observed }
+            await client.pause(client.defaultPollInterval)
+            attempt += 1
+        }
+    }
+
+    private func observeOnce() async throws -> ObservedRegistry {
+        // The registry, the first page of its webhooks and its replications are independent: fetch them at the same time.
         let registryAnswer = Locked<ARMResponse?>(nil)
         let pageAnswer = Locked<ARMResponse?>(nil)
+        let replicationAnswer = Locked<ARMResponse?>(nil)
         let firstError = Locked<ProviderError?>(nil)
         let client = self.client
         let base = self.base
         let resourceID = self.resourceID
-        await concurrentForEach(2) { index in
+        await concurrentForEach(3) { index in
             do {
-                if index == 0 {
-                    registryAnswer.set(try await client.send("GET", base, what: "reading registry \(resourceID)"))
-                } else {
-                    pageAnswer.set(try await client.send("GET", "\(base)/webhooks", what: "listing webhooks of \(resourceID)"))
+                switch index {
+                case 0: registryAnswer.set(try await client.send("GET", base, what: "reading registry \(resourceID)"))
+                case 1: pageAnswer.set(try await client.send("GET", "\(base)/webhooks", what: "listing webhooks of \(resourceID)"))
+                default: replicationAnswer.set(try await client.send("GET", "\(base)/replications", what: "listing replications of \(resourceID)"))
                 }
             } catch {
                 firstError.withLock { if $0 == nil { $0 = ProviderError.from(error) } }
             }
         }
         if let error = firstError.value { throw error }
-        guard let registry = registryAnswer.value, let firstPage = pageAnswer.value else {
+        guard let registry = registryAnswer.value, let firstPage = pageAnswer.value, let replications = replicationAnswer.value else {
             throw ProviderError.fatal(.internal, "observing \(resourceID) produced no answer")
         }
         guard registry.status == 200, let body = registry.decode(ARMWire.Registry.self) else {
@@ -70,7 +87,9 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
         if sku.lowercased() == "classic" {
             throw ProviderError.fatal(.classicRegistry, "registry \(resourceID) is a Classic registry, which has no managed webhooks; upgrade it to Basic, Standard or Premium")
         }
-        let found = RegistryFacts(maxWebhooks: AzureProvider.tierLimits[sku.lowercased()], tier: sku.isEmpty ? nil : sku, location: body.location)
+        let regions = try await locations(home: body.location, firstPage: replications, isPremium: sku.lowercased() == "premium")
+        let found = RegistryFacts(maxWebhooks: AzureProvider.tierLimits[sku.lowercased()], tier: sku.isEmpty ? nil : sku,
+                                  location: body.location, locations: regions)
         facts.set(found)
 
         var items: [ARMWire.Webhook] = []
@@ -110,7 +129,44 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
         let webhooks = items.indices.map { index in
             AzureProvider.webhookState(items[index], serviceUri: foundURIs[index], customHeaders: foundHeaders[index])
         }
-        return ObservedRegistry(webhooks: webhooks, facts: found)
+        var provisioning: [String: ProvisioningState] = [:]
+        for item in items {
+            if let state = ProvisioningState(service: item.properties?.provisioningState) { provisioning[(item.name ?? "").lowercased()] = state }
+        }
+        return ObservedRegistry(webhooks: webhooks, facts: found, provisioning: provisioning)
+    }
+
+    /// The regions a webhook may be placed in: the registry's own and every replica's (Replications - List),
+    /// whether or not the list includes the home region. Only Premium registries replicate; for the others
+    /// an answer other than 200 means "no replicas", for Premium it is an error (planning without the list
+    /// could let a replacement delete a webhook that cannot be created again).
+    func locations(home: String?, firstPage: ARMResponse, isPremium: Bool) async throws -> [String]? {
+        guard let home, !home.isEmpty else { return nil }
+        var regions = [home]
+        func add(_ region: String?) {
+            guard let region, !region.isEmpty,
+                !regions.contains(where: { Self.sameRegion($0, region) }) else { return }
+            regions.append(region)
+        }
+        var page = firstPage
+        var pages = 1
+        while true {
+            guard page.status == 200, let list = page.decode(ARMWire.ReplicationPage.self) else {
+                if !isPremium { return regions }
+                throw ARMClient.error(page, what: "listing the registry's replications (needed to check webhook locations)")
+            }
+            for replication in list.value ?? [] { add(replication.location) }
+            guard let link = list.nextLink.flatMap({ $0.isEmpty ? nil : $0 }) else { break }
+            pages += 1
+            if pages > 1_000 { throw ProviderError.fatal(.paging, "listing replications did not end") }
+            page = try await client.send("GET", link, what: "listing replications of \(resourceID)")
+        }
+        return regions
+    }
+
+    /// ARM compares regions case- and space-insensitively ("West Europe" is "westeurope").
+    static func sameRegion(_ first: String, _ second: String) -> Bool {
+        first.lowercased().filter { !$0.isWhitespace } == second.lowercased().filter { !$0.isWhitespace }
     }
 
     /// A webhook from a LIST item (which has no secrets) and its callback config (which has them).
@@ -129,6 +185,8 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
     // MARK: - Changes
 
     static func properties(_ webhook: WebhookState, fields: Set<WebhookField>?) -> ARMWire.WebhookProperties {
+        // A webhook whose last operation failed is sent again in full: which part failed is unknown.
+        let fields = fields?.contains(.provisioningState) == true ? nil : fields
         func wanted(_ field: WebhookField) -> Bool { fields?.contains(field) ?? true }
         return ARMWire.WebhookProperties(
             serviceUri: wanted(.serviceUri) ? webhook.serviceUri : nil,
@@ -203,7 +261,7 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
         // The registry logs the delivery asynchronously: look for it for a little while.
         for attempt in 0..<10 {
             if let record = try await events(name: name, limit: 50).first(where: { $0.id == id }) { return record }
-            try? await Task.sleep(nanoseconds: UInt64(min(2.0, 0.2 * Double(attempt + 1)) * 1_000_000_000))
+            try? await Task.sleep(nanoseconds: Seconds.nanoseconds(min(2.0, 0.2 * Double(attempt + 1))))
         }
         throw ProviderError.fatal(.pingNotLogged, "\(what): the registry accepted ping \(id) but has not logged its delivery yet; run 'hookapply events \(name)' in a moment")
     }

@@ -22,13 +22,32 @@ public struct AzureSettings: Sendable {
     /// - Parameters:
     ///   - parallelism: how many ARM calls may be in flight at once across every registry.
     ///   - endpointFlag: `--arm-endpoint`, when given.
-    public init(environment: [String: String], parallelism: Int, endpointFlag: String?) {
+    /// An environment variable with a value hookapply cannot use. The message names the variable and
+    /// what it accepts, never the value (an environment may hold anything).
+    public struct Problem: Error, Sendable {
+        public var message: String
+    }
+
+    /// - Throws: ``Problem`` when a timing variable is not a plain number in its range: a typo must not
+    ///   silently fall back to a default, and an absurd number must not reach a sleep.
+    public init(environment: [String: String], parallelism: Int, endpointFlag: String?) throws(Problem) {
         credential = CredentialChain(environment: environment)
         budget = AsyncSemaphore(parallelism)
         endpointOverride = endpointFlag ?? environment["HOOKAPPLY_ARM_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
-        pollInterval = Double(environment["HOOKAPPLY_ARM_POLL_INTERVAL"] ?? "") ?? 2
-        retryBase = Double(environment["HOOKAPPLY_ARM_RETRY_BASE"] ?? "") ?? 0.5
-        requestTimeout = Double(environment["HOOKAPPLY_ARM_TIMEOUT"] ?? "") ?? 60
+        pollInterval = try Self.seconds(environment, "HOOKAPPLY_ARM_POLL_INTERVAL", default: 2, range: 0...300)
+        retryBase = try Self.seconds(environment, "HOOKAPPLY_ARM_RETRY_BASE", default: 0.5, range: 0...60)
+        requestTimeout = try Self.seconds(environment, "HOOKAPPLY_ARM_TIMEOUT", default: 60, range: 0.001...3600)
+    }
+
+    /// A variable of seconds: unset or empty means the default; otherwise digits with an optional fraction.
+    static func seconds(_ environment: [String: String], _ name: String, default value: Double, range: ClosedRange<Double>) throws(Problem) -> Double {
+        guard let text = environment[name], !text.isEmpty else { return value }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let plain = parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0.utf8.count <= 12 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        guard plain, let number = Double(text), range.contains(number) else {
+            throw Problem(message: "\(name) must be a number of seconds from \(range.lowerBound) to \(range.upperBound) (digits, e.g. 2 or 0.5); unset it to use the default \(value)")
+        }
+        return number
     }
 
     /// The provider for one registry, on `endpoint` (already chosen and checked by the caller).
