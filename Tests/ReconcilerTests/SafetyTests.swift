@@ -45,7 +45,8 @@ import Testing
             return
         }
         #expect(result.plan == nil)
-        let diagnostic = try? #require(result.diagnostics.first { $0.code == "location-not-in-registry" })
+        let diagnostic = result.diagnostics.first { $0.code == "location-not-in-registry" }
+        #expect(diagnostic != nil, "\(result.diagnostics)")
         #expect(diagnostic?.pointer.description == "/registries/0/webhooks/0/location")
         for region in testCase.allowed { #expect(diagnostic?.message.contains("'\(region)'") == true) }
         if let suggestion = testCase.suggestion { #expect(diagnostic?.message.contains("did you mean '\(suggestion)'?") == true) }
