@@ -41,7 +41,7 @@ enum ApplyCommand {
             switch SavedPlanFile.read(planFile, context) {
             case .success(let value): saved = value
             case .failure(let error):
-                context.standardError.line("error: \(ProviderError.from(error).message)")
+                context.standardError.line("error: \(error.message)")
                 return .failure
             }
         } else if !arguments.has("auto-approve") && !context.isStandardInputTerminal {
@@ -107,6 +107,11 @@ enum ApplyCommand {
 
     /// Why a saved plan no longer applies, or nil when the fresh plan is the same plan.
     static func staleness(saved: Plan, fresh: Plan) -> String? {
+        if saved.owner != fresh.owner { return "the plan was made for owner '\(saved.owner)', the spec now says '\(fresh.owner)'" }
+        // Exactly the plan's registries: none more (an edited plan must not widen), none fewer.
+        if Set(fresh.registries.map(\.name)) != Set(saved.registries.map(\.name)) {
+            return "the plan covers \(saved.registries.map { "'\($0.name)'" }.joined(separator: ", ")), but applying it would touch \(fresh.registries.map { "'\($0.name)'" }.joined(separator: ", "))"
+        }
         for registry in saved.registries {
             guard let now = fresh.registries.first(where: { $0.name == registry.name }) else {
                 return "registry '\(registry.name)' is no longer in the spec"
@@ -114,9 +119,15 @@ enum ApplyCommand {
             if now.fingerprint != registry.fingerprint {
                 return "\(registry.name) changed since the plan was made"
             }
-            if now.changes.map(\.withoutDesiredState) != registry.changes.map(\.withoutDesiredState) {
-                // Same spec bytes and same registry: only the environment can differ, i.e. a secret.
-                return "a secret referenced by the plan for '\(registry.name)' now resolves to a different value"
+            let fresh = now.changes.map(\.withoutDesiredState)
+            let planned = registry.changes.map(\.withoutDesiredState)
+            if fresh != planned {
+                func withoutSecrets(_ changes: [Change]) -> [Change] { changes.map { var copy = $0; copy.secretDigest = nil; return copy } }
+                if withoutSecrets(fresh) == withoutSecrets(planned) {
+                    // Same spec bytes and same registry: only the environment can differ, i.e. a secret.
+                    return "a secret referenced by the plan for '\(registry.name)' now resolves to a different value"
+                }
+                return "the plan's changes for '\(registry.name)' are not what applying would do now (was the plan file edited?)"
             }
         }
         return nil

@@ -21,10 +21,43 @@ enum SavedPlanFile {
         if version > SavedPlan.currentFormatVersion {
             return .failure(ReadError(message: "'\(path)' was saved by a newer hookapply (plan format \(version)); use that version, or plan again"))
         }
+        let saved: SavedPlan
         do {
-            return .success(try JSONDecoder().decode(SavedPlan.self, from: Data(bytes)))
+            saved = try JSONDecoder().decode(SavedPlan.self, from: Data(bytes))
         } catch {
             return .failure(ReadError(message: "'\(path)' is not a valid plan file (\(error.localizedDescription)); plan again"))
         }
+        if let problem = structuralProblem(saved.plan) {
+            return .failure(ReadError(message: "'\(path)' is not a plan hookapply made (\(problem)); it may have been edited. Plan again; nothing was changed"))
+        }
+        return .success(saved)
+    }
+
+    /// What makes a decoded plan one that `plan --out` could not have written. A saved plan is the
+    /// approval for exactly its registries and changes, so an edited one must never widen what applies
+    /// (an emptied `registries` list once meant "every registry").
+    static func structuralProblem(_ plan: Plan) -> String? {
+        if plan.formatVersion != Plan.currentFormatVersion { return "plan format \(plan.formatVersion)" }
+        if plan.registries.isEmpty { return "it lists no registries" }
+        if plan.specDigest.utf8.count != 64 || !plan.specDigest.utf8.allSatisfy(isLowerHex) { return "its spec digest is not a SHA-256" }
+        var names: Set<String> = []
+        for registry in plan.registries {
+            if registry.name.isEmpty || !names.insert(registry.name).inserted { return "registry '\(registry.name)' is listed twice or has no name" }
+            if registry.fingerprint.utf8.count != 64 || !registry.fingerprint.utf8.allSatisfy(isLowerHex) {
+                return "registry '\(registry.name)' has no valid fingerprint"
+            }
+            var webhooks: Set<String> = []
+            for change in registry.changes {
+                if change.registry != registry.name { return "a change to '\(change.webhook)' is filed under '\(registry.name)' but names '\(change.registry)'" }
+                if change.webhook.isEmpty || !webhooks.insert(change.webhook.lowercased()).inserted {
+                    return "webhook '\(change.webhook)' in '\(registry.name)' is changed twice or has no name"
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func isLowerHex(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66)
     }
 }

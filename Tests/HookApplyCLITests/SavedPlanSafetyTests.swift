@@ -1,0 +1,84 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import HookApplyCLI
+
+/// A saved plan is the approval for exactly its registries and changes: an edited one never widens
+/// what applies, and a damaged one is refused with nothing changed.
+@Suite struct SavedPlanSafetyTests {
+    typealias Workspace = ReconcileCommandTests.Workspace
+
+    struct EditCase: CustomTestStringConvertible, Sendable {
+        var id: String
+        var message: String
+        var edit: @Sendable (inout [String: Any]) -> Void
+        var testDescription: String { id }
+    }
+
+    static let edits: [EditCase] = [
+        EditCase(id: "registries emptied", message: "it lists no registries") { plan in plan["registries"] = [Any]() },
+        EditCase(id: "registry listed twice", message: "listed twice") { plan in
+            let registries = plan["registries"] as? [Any] ?? []
+            plan["registries"] = registries + registries
+        },
+        EditCase(id: "renamed to another registry", message: "the plan's changes for 'prod' are not what applying would do now") { plan in
+            var registries = plan["registries"] as? [[String: Any]] ?? []
+            registries[0]["name"] = "prod"
+            registries[0]["changes"] = [Any]()
+            plan["registries"] = registries
+        },
+        EditCase(id: "a change filed under another registry", message: "is filed under 'dev' but names 'prod'") { plan in
+            var registries = plan["registries"] as? [[String: Any]] ?? []
+            var changes = registries[0]["changes"] as? [[String: Any]] ?? []
+            changes[0]["registry"] = "prod"
+            registries[0]["changes"] = changes
+            plan["registries"] = registries
+        },
+        EditCase(id: "a change removed", message: "the plan's changes for 'dev' are not what applying would do now") { plan in
+            var registries = plan["registries"] as? [[String: Any]] ?? []
+            var changes = registries[0]["changes"] as? [[String: Any]] ?? []
+            changes.removeLast()
+            registries[0]["changes"] = changes
+            plan["registries"] = registries
+        },
+        EditCase(id: "a fingerprint emptied", message: "has no valid fingerprint") { plan in
+            var registries = plan["registries"] as? [[String: Any]] ?? []
+            registries[0]["fingerprint"] = ""
+            plan["registries"] = registries
+        },
+        EditCase(id: "the spec digest removed", message: "not a valid plan file") { plan in plan["specDigest"] = nil },
+    ]
+
+    @Test("an edited plan file is refused and nothing is changed", arguments: edits)
+    func editedPlan(_ testCase: EditCase) async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let planned = await workspace.run(["plan", "--registry", "dev", "--out", "plan.json"])
+        #expect(planned.code == .success, "\(planned.stderr)")
+        let path = workspace.directory + "/plan.json"
+        var file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var plan = try #require(file["plan"] as? [String: Any])
+        testCase.edit(&plan)
+        file["plan"] = plan
+        try JSONSerialization.data(withJSONObject: file).write(to: URL(fileURLWithPath: path))
+        let applied = await workspace.run(["apply", "plan.json"])
+        #expect(applied.code == .failure)
+        #expect(applied.stderr.contains(testCase.message), "\(applied.stderr)")
+        #expect(applied.stderr.contains("othing was changed") || applied.stderr.contains("plan again"), "\(applied.stderr)")
+        for registry in ["dev", "prod"] {
+            #expect(!FileManager.default.fileExists(atPath: workspace.directory + "/.hookapply/\(registry).json"), "\(registry) was written")
+        }
+    }
+
+    @Test("an unedited plan for one registry applies that registry only")
+    func appliesOnlyItsRegistries() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        #expect(await workspace.run(["plan", "--registry", "dev", "--out", "plan.json"]).code == .success)
+        let applied = await workspace.run(["apply", "plan.json"])
+        #expect(applied.code == .success, "\(applied.stderr)")
+        #expect(FileManager.default.fileExists(atPath: workspace.directory + "/.hookapply/dev.json"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.directory + "/.hookapply/prod.json"))
+    }
+}
