@@ -7,6 +7,27 @@ public enum AtomicFile {
         public var description: String
     }
 
+    /// Removes temporary files a crashed writer of `path` left behind (`<path>.tmp-<pid>-<n>`, whose
+    /// process is gone): they can hold a whole state file, secrets included. Files of a live process
+    /// are left alone, whoever it is. Returns the paths removed.
+    @discardableResult
+    public static func removeStaleTemporaries(of path: String) -> [String] {
+        let directory = (path as NSString).deletingLastPathComponent
+        let prefix = (path as NSString).lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return [] }
+        var removed: [String] = []
+        for name in names where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else { continue }
+            if pid == getpid() { continue }
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let full = (directory as NSString).appendingPathComponent(name)
+            if unlink(full) == 0 { removed.append(full) }
+        }
+        return removed
+    }
+
     /// - Parameter beforeRename: a hook for tests that simulate a crash between write and rename.
     public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o600, beforeRename: () throws -> Void = {}) throws {
         let directory = (path as NSString).deletingLastPathComponent

@@ -82,6 +82,22 @@ public enum Target: Hashable, Sendable, Codable {
 
     /// The state file of a local registry, relative to the spec file's folder.
     public static func defaultLocalPath(registry: String) -> String { ".hookapply/\(registry).json" }
+
+    /// A path with `.` and empty components removed and `..` applied where it can be, without touching
+    /// the file system: the same file written two ways compares equal.
+    public static func normalisedPath(_ path: String) -> String {
+        let isAbsolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..":
+                if let last = parts.last, last != ".." { parts.removeLast() } else if !isAbsolute { parts.append(part) }
+            default: parts.append(part)
+            }
+        }
+        return (isAbsolute ? "/" : "") + parts.joined(separator: "/")
+    }
 }
 
 /// The coordinates of an Azure Container Registry.

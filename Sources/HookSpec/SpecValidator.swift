@@ -24,6 +24,7 @@ public enum SpecValidator {
                 registryNames[key] = pointer
             }
         }
+        diagnostics += validateDistinctTargets(spec)
         // Registries are independent: validate them on every core (large specs hold hundreds).
         let perRegistry = ParallelCollector<[Diagnostic]>(count: spec.registries.count, empty: [])
         DispatchQueue.concurrentPerform(iterations: spec.registries.count) { index in
@@ -31,6 +32,39 @@ public enum SpecValidator {
             perRegistry.set(index, validate(spec.registries[index], at: pointer))
         }
         for found in perRegistry.values { diagnostics += found }
+        return diagnostics
+    }
+
+    /// Two registries of one spec must never be the same registry: each apply would prune the other's
+    /// webhooks, and a local one would wait for its own lock. Local paths are compared after lexical
+    /// normalisation (`s.json` is `./s.json` is `x/../s.json`); Azure registries by their coordinates,
+    /// case-insensitively as ARM compares them.
+    static func validateDistinctTargets(_ spec: Spec) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        var seen: [String: (name: String, pointer: JSONPointer)] = [:]
+        for (index, registry) in spec.registries.enumerated() {
+            let pointer = JSONPointer.root.appending("registries").appending(index)
+            let key: String
+            let what: String
+            let at: JSONPointer
+            switch registry.target {
+            case .local(let path):
+                if let path, path.isEmpty { continue }
+                key = "local\u{0}" + Target.normalisedPath(path ?? Target.defaultLocalPath(registry: registry.name))
+                what = "the same local state file"
+                at = path == nil ? pointer.appending("name") : pointer.appending("local").appending("path")
+            case .azure(let azure):
+                key = "azure\u{0}\(azure.subscriptionId.raw.lowercased())\u{0}\(azure.resourceGroup.lowercased())\u{0}\(azure.registry.lowercased())"
+                what = "the same Azure registry"
+                at = pointer.appending("azure").appending("registry")
+            }
+            if let first = seen[key] {
+                diagnostics.append(.error("duplicate-registry-target", at: at,
+                                          "registry '\(registry.name)' is \(what) as registry '\(first.name)' (\(first.pointer)); each apply would delete the other's webhooks. Give each registry its own target, or merge them"))
+            } else {
+                seen[key] = (registry.name, pointer)
+            }
+        }
         return diagnostics
     }
 

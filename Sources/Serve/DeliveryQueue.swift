@@ -231,6 +231,7 @@ public final class DeliveryQueue: @unchecked Sendable {
                 close(descriptor)
                 descriptor = -1
             }
+            AtomicFile.removeStaleTemporaries(of: path)
             try AtomicFile.write(bytes, to: path)
             let keptIDs = Set(keep.map(\.notification.id))
             for event in events where !keptIDs.contains(event.notification.id) {

@@ -56,6 +56,10 @@ struct Reconciliation {
             }
             selected = spec.registries
         }
+        if let shared = ProviderFactory.sharedStateFile(spec.registries, specDirectory: loaded.directory(context)) {
+            context.standardError.line("error: registries '\(shared.first)' and '\(shared.second)' use the same local state file; each apply would delete the other's webhooks. Give each its own 'path'. Nothing was changed")
+            throw Failure(code: .failure)
+        }
         var providers: [String: any WebhookProvider] = [:]
         let azure: AzureSettings
         do {

@@ -15,8 +15,7 @@ enum ProviderFactory {
     static func make(_ registry: ResolvedRegistry, specDirectory: String, azure: AzureSettings) -> Result<any WebhookProvider, Unsupported> {
         switch registry.target {
         case .local(let path):
-            let absolute = path.hasPrefix("/") ? path : (specDirectory as NSString).appendingPathComponent(path)
-            return .success(LocalRegistryProvider(path: (absolute as NSString).standardizingPath, displayPath: path))
+            return .success(LocalRegistryProvider(path: localStatePath(path, specDirectory: specDirectory), displayPath: path))
         case .azure(let subscriptionId, let resourceGroup, let name, let endpoint):
             let chosen = azure.endpointOverride ?? endpoint ?? AzureSettings.defaultEndpoint
             if let problem = SpecValidator.validateEndpoint(chosen, at: .root).first {
@@ -25,5 +24,28 @@ enum ProviderFactory {
             guard let url = URL(string: chosen) else { return .failure(Unsupported(message: "ARM endpoint is not a URL")) }
             return .success(azure.provider(endpoint: url, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: name))
         }
+    }
+
+    /// A local registry's state file as an absolute path, relative paths taken from the spec's folder.
+    static func localStatePath(_ path: String, specDirectory: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : (specDirectory as NSString).appendingPathComponent(path)
+        return (absolute as NSString).standardizingPath
+    }
+
+    /// The registry that already uses the same state file as another, after resolving symbolic links
+    /// (`validate` catches two spellings of one path; this catches an absolute and a relative one, or a link).
+    static func sharedStateFile(_ registries: [ResolvedRegistry], specDirectory: String) -> (first: String, second: String)? {
+        var seen: [String: String] = [:]
+        for registry in registries {
+            guard case .local(let path) = registry.target else { continue }
+            let absolute = localStatePath(path, specDirectory: specDirectory)
+            // Resolve the folder's links (the file itself may not exist yet).
+            let folder = URL(fileURLWithPath: (absolute as NSString).deletingLastPathComponent).resolvingSymlinksInPath().path
+            var key = (folder as NSString).appendingPathComponent((absolute as NSString).lastPathComponent)
+            key = URL(fileURLWithPath: key).resolvingSymlinksInPath().path
+            if let first = seen[key] { return (first, registry.name) }
+            seen[key] = registry.name
+        }
+        return nil
     }
 }

@@ -44,8 +44,11 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
     /// Takes the exclusive lock for an apply.
     public func lockForApply(timeout: Double) async throws -> any ApplyLock {
         do {
-            return try await FileLock.acquire(paths.lock, timeout: timeout, what: "the local registry '\(displayName.dropFirst(7))'",
-                                              holderVerb: "another hookapply apply")
+            let lock = try await FileLock.acquire(paths.lock, timeout: timeout, what: "the local registry '\(displayName.dropFirst(7))'",
+                                                  holderVerb: "another hookapply apply")
+            // Holding the lock, no other apply is writing: what a crashed one left can go.
+            AtomicFile.removeStaleTemporaries(of: paths.state)
+            return lock
         } catch {
             switch error.code {
             case .held: throw ProviderError.fatal(.locked, error.message + "; wait for it to finish, or pass --lock-timeout SECONDS to wait")

@@ -24,8 +24,16 @@ enum LocalStateCodec {
         else { throw Corrupt(reason: "it has no webhooks array") }
         var result: [WebhookState] = []
         result.reserveCapacity(elements.count)
+        // Names are case-insensitive in every registry: two that differ only in case would be planned as
+        // one, and updating one would leave the other ("1 updated" on every apply, forever).
+        var seen: [String: String] = [:]
+        seen.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
-            result.append(try webhook(element, index: index))
+            let webhook = try webhook(element, index: index)
+            if let first = seen.updateValue(webhook.name, forKey: webhook.name.lowercased()) {
+                throw Corrupt(reason: "it holds webhooks '\(first)' and '\(webhook.name)', whose names differ only in case (names are case-insensitive); remove one of them from the file")
+            }
+            result.append(webhook)
         }
         return result
     }
