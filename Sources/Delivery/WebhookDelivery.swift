@@ -37,7 +37,7 @@ public struct WebhookDelivery: Sendable {
         let prepared = Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
         let request = OutgoingDelivery(uri: target.webhook.serviceUri, parsed: target.uri, headers: target.sentHeaders, body: body)
         guard let transport = target.transport else { return prepared.failure("no transport can send to this service URI") }
-        switch transport.send(request, timeout: timeout, keptBody: DeliveryRecord.maxResponseBody) {
+        switch transport.send(request, timeout: timeout, keptBody: DeliveryRecord.maxResponseBody + DeliveryRecord.scrubMargin) {
         case .response(let status, let headers, let body, let truncated):
             return prepared.success(status: status, headers: headers, body: body, truncated: truncated)
         case .failure(let reason):
@@ -123,11 +123,11 @@ public struct WebhookDelivery: Sendable {
                 let scrubbed = scrubber.scrub(value)
                 logged[name] = logged[name].map { $0 + ", " + scrubbed } ?? scrubbed
             }
-            let kept = String(decoding: body.prefix(DeliveryRecord.maxResponseBody), as: UTF8.self)
+            // Scrubbed whole, then cut: a secret crossing the limit must not leave its first half behind.
+            let kept = scrubber.scrub(String(decoding: body, as: UTF8.self), keepingBytes: DeliveryRecord.maxResponseBody)
             return DeliveryRecord(
                 id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
-                response: .init(status: status, headers: logged, body: scrubber.scrub(kept),
-                                bodyTruncated: truncated || body.count > DeliveryRecord.maxResponseBody),
+                response: .init(status: status, headers: logged, body: kept.text, bodyTruncated: truncated || kept.truncated),
                 error: nil, durationMilliseconds: elapsed(), attempt: attempt)
         }
     }

@@ -5,10 +5,14 @@
 public struct ResolvedSpec: Hashable, Sendable {
     public var owner: String
     public var registries: [ResolvedRegistry]
+    /// The raw values that `${env:…}` references in service URIs and header values resolved to
+    /// (fallbacks included): secrets whatever their place, which every output hides.
+    public var environmentValues: [String]
 
-    public init(owner: String, registries: [ResolvedRegistry]) {
+    public init(owner: String, registries: [ResolvedRegistry], environmentValues: [String] = []) {
         self.owner = owner
         self.registries = registries
+        self.environmentValues = environmentValues
     }
 }
 

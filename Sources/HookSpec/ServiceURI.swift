@@ -160,6 +160,10 @@ public enum Redaction {
     /// What a custom header value is shown as.
     public static let sensitiveValue = "(sensitive value)"
 
+    /// Secrets shorter than this cannot be hidden by searching for them in free text (a receiver's
+    /// echo, an error message): `validate` warns about them.
+    public static let minimumScrubbableLength = 4
+
     /// A service URI without userinfo and query; text that does not parse is hidden whole,
     /// because an unparseable URI may still carry a key.
     public static func maskURI(_ text: String) -> String {

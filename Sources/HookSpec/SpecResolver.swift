@@ -56,6 +56,14 @@ public enum SpecResolver {
         // Registries resolve independently: spread them over every core.
         let resolvedParts = ParallelCollector<ResolvedRegistry?>(count: spec.registries.count, empty: nil)
         let problemParts = ParallelCollector<[Diagnostic]>(count: spec.registries.count, empty: [])
+        let valueParts = ParallelCollector<[String]>(count: spec.registries.count, empty: [])
+        @Sendable func referencedValues(_ template: Template) -> [String] {
+            template.parts.compactMap { part in
+                guard case .environment(let name, let fallback) = part else { return nil }
+                if let value = environment[name], !value.isEmpty { return value }
+                return fallback
+            }
+        }
         DispatchQueue.concurrentPerform(iterations: spec.registries.count) { registryIndex in
             let registry = spec.registries[registryIndex]
             var diagnostics: [Diagnostic] = []
@@ -75,9 +83,20 @@ public enum SpecResolver {
                                 registry: azure.registry, endpoint: azure.endpoint)
             }
             var webhooks: [WebhookState] = []
+            var secrets: Set<String> = []
             for (webhookIndex, webhook) in registry.webhooks.enumerated() {
                 let pointer = registryPointer.appending("webhooks").appending(webhookIndex)
                 let uri = value(webhook.serviceUri)
+                for found in referencedValues(webhook.serviceUri) { secrets.insert(found) }
+                for header in webhook.customHeaders where header.name.lowercased() != "content-type" {
+                    for found in referencedValues(header.value) {
+                        if found.count < Redaction.minimumScrubbableLength, secrets.insert(found).inserted {
+                            diagnostics.append(.warning("short-secret", at: pointer.appending("customHeaders").appending(header.name),
+                                                        "the value of header '\(header.name)'\(origin(header.value)) is shorter than \(Redaction.minimumScrubbableLength) characters; values that short cannot be hidden where a receiver or an error echoes them. Use a longer secret"))
+                        }
+                        secrets.insert(found)
+                    }
+                }
                 if webhook.serviceUri.hasReferences {
                     var found = SpecValidator.validateServiceURIText(
                         uri, at: pointer.appending("serviceUri"), context: "serviceUri" + origin(webhook.serviceUri))
@@ -103,10 +122,12 @@ public enum SpecResolver {
             }
             resolvedParts.set(registryIndex, ResolvedRegistry(name: registry.name, target: target, prune: registry.prune, webhooks: webhooks))
             problemParts.set(registryIndex, diagnostics)
+            valueParts.set(registryIndex, Array(secrets))
         }
         let registries = resolvedParts.values.compactMap { $0 }
         for found in problemParts.values { diagnostics += found }
         if diagnostics.hasErrors { return (nil, diagnostics) }
-        return (ResolvedSpec(owner: spec.owner, registries: registries), diagnostics)
+        let values = Array(Set(valueParts.values.flatMap { $0 })).sorted()
+        return (ResolvedSpec(owner: spec.owner, registries: registries, environmentValues: values), diagnostics)
     }
 }

@@ -236,6 +236,7 @@ public enum SpecValidator {
         var diagnostics: [Diagnostic] = []
         var seen: [String: String] = [:]
         for header in headers {
+            let before = diagnostics.count
             let headerPointer = pointer().appending(header.name)
             let lowered = header.name.lowercased()
             if !isToken(header.name) {
@@ -258,6 +259,12 @@ public enum SpecValidator {
                     break
                 }
             }
+            if diagnostics.count == before, !header.value.hasReferences, lowered != "content-type",
+                header.value.raw.count < Redaction.minimumScrubbableLength
+            {
+                diagnostics.append(.warning("short-secret", at: headerPointer,
+                                            "the value of header '\(header.name)' is shorter than \(Redaction.minimumScrubbableLength) characters; header values are treated as secrets, and values that short cannot be hidden where a receiver or an error echoes them. Use a longer value"))
+            }
         }
         return diagnostics
     }
@@ -268,6 +275,11 @@ public enum SpecValidator {
             return "contains a line break (CR or LF), which would inject extra headers; remove it"
         }
         if value.unicodeScalars.contains("\u{0}") { return "contains a NUL character; remove it" }
+        // Exactly what the HTTP client refuses to send (RFC 9110 §5.5): any control character but tab, and DEL.
+        if let bad = value.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+            let hex = String(bad.value, radix: 16, uppercase: true)
+            return "contains the control character U+\(String(repeating: "0", count: 4 - hex.count))\(hex), which an HTTP header cannot carry; remove it"
+        }
         return nil
     }
 

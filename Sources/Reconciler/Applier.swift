@@ -77,7 +77,7 @@ public struct Applier: Sendable {
             let provider = self.provider
             let policy = self.policy
             func finish(_ change: Change, _ outcome: ChangeResult.Outcome, attempts: Int) {
-                let result = ChangeResult(change: change, outcome: outcome, attempts: attempts)
+                let result = ChangeResult(change: change, outcome: Applier.scrubbed(outcome, for: change), attempts: attempts)
                 onResult(result)
                 results.append(result)
             }
@@ -167,6 +167,14 @@ public struct Applier: Sendable {
             let final = outcomes.value
             return changes.indices.map { (changes[$0], final[$0]) }
         }
+    }
+
+    /// A failure with the change's own secrets (desired and, for a replacement, previous) scrubbed out:
+    /// a registry's error can quote the request it refused, service URI and header values included.
+    static func scrubbed(_ outcome: ChangeResult.Outcome, for change: Change) -> ChangeResult.Outcome {
+        guard case .failed(let code, let message) = outcome else { return outcome }
+        let scrubber = SecretScrubber(webhooks: [change.desired, change.previous].compactMap { $0 })
+        return .failed(code: scrubber.scrub(code), message: scrubber.scrub(message))
     }
 
     static func missingDesired(_ change: Change) -> ProviderError {

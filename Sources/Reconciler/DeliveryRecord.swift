@@ -62,6 +62,10 @@ public struct DeliveryRecord: Hashable, Sendable, Codable {
 
     /// The most response body a record keeps, whichever provider made it.
     public static let maxResponseBody = 4096
+    /// How much more than ``maxResponseBody`` a transport keeps, so that a secret that starts before the
+    /// limit is still whole when the body is scrubbed (then cut): the longest form of a secret (a 2,048
+    /// character service URI, percent-encoded or JSON-escaped) fits in it.
+    public static let scrubMargin = 64 * 1024
 
     /// True when the endpoint answered 2xx.
     public var isSuccess: Bool { response.map { (200..<300).contains($0.status) } ?? false }

@@ -68,7 +68,7 @@ import Testing
     func decodesEvents() throws {
         let list = try #require(Self.responseBody(try Self.example("WebhookListEvents.json"), "200"))
         let event = try #require((list["value"] as? [[String: Any]])?.first)
-        let record = AzureProvider.record(try Self.wire(ARMWire.Event.self, event), webhook: "myWebhook")
+        let record = AzureProvider.record(try Self.wire(ARMWire.Event.self, event), webhook: "myWebhook", scrubber: SecretScrubber(secrets: []))
         #expect(record.action == "push")
         #expect(record.request.method == "POST")
         #expect(record.request.uri == "http://myservice.com")

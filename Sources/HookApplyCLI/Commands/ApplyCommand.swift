@@ -148,7 +148,7 @@ enum ApplyCommand {
                 return count
             }
             let line = ApplyRenderer.resultLine(result, style: style)
-            output.line(isTerminal ? "[\(done)/\(total)] \(line)" : line)
+            output.write((isTerminal ? "[\(done)/\(total)] \(line)" : line) + "\n")  // styled: values escaped by the renderer
         }
         context.standardOutput.line("")
         context.standardOutput.write(ApplyRenderer.summary(report, style: style))

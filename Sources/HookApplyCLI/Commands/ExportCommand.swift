@@ -21,7 +21,8 @@ enum ExportCommand {
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         do {
-            let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true)
+            let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true,
+                                                                showsSecrets: arguments.has("include-secrets"))
             guard let registry = reconciliation.registries.first else { return .failure }
             let observed = try await reconciliation.observe(context)
             guard let state = observed[registry.name] else { return .failure }

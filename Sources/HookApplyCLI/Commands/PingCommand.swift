@@ -1,3 +1,4 @@
+import HookKit
 import Foundation
 import HookSpec
 import Reconciler
@@ -96,45 +97,48 @@ enum EventsCommand {
                 return .success
             }
             let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
-            for record in records { context.standardOutput.line(DeliveryRenderer.summaryLine(record, style: style)) }
+            for record in records { context.standardOutput.write(DeliveryRenderer.summaryLine(record, style: style) + "\n") }
             return .success
         }
     }
 }
 
-/// Renders logged deliveries (already masked when logged).
+/// Renders logged deliveries (already masked when logged). Every value came from a receiver or a
+/// registry, so each is escaped (``TerminalText``) before it is styled.
 enum DeliveryRenderer {
+    private static func safe(_ text: String) -> String { TerminalText.line(text) }
     static func summaryLine(_ record: DeliveryRecord, style: Style) -> String {
         let outcome: String
         if let response = record.response {
             let text = "\(response.status)"
             outcome = (200..<300).contains(response.status) ? style.green(text) : style.red(text)
         } else {
-            outcome = style.red("error: \(record.error ?? "no response")")
+            outcome = style.red("error: \(safe(record.error ?? "no response"))")
         }
         let attempt = record.attempt > 1 ? " attempt \(record.attempt)" : ""
-        return "\(record.timestamp)  \(record.action)  \(outcome)  \(record.durationMilliseconds) ms  \(record.id)\(attempt)"
+        return "\(safe(record.timestamp))  \(safe(record.action))  \(outcome)  \(record.durationMilliseconds) ms  \(safe(record.id))\(attempt)"
     }
 
     static func detail(_ record: DeliveryRecord, style: Style) -> String {
         var text = style.bold("Request") + "\n"
-        text += "  \(record.request.method) \(record.request.uri)\n"
+        text += "  \(safe(record.request.method)) \(safe(record.request.uri))\n"
         for (name, value) in record.request.headers.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) {
-            text += "  \(name): \(value)\n"
+            text += "  \(safe(name)): \(safe(value))\n"
         }
-        text += "\n  \(record.request.body)\n\n"
+        text += "\n  \(safe(record.request.body))\n\n"
         if let response = record.response {
             let status = "\(response.status)"
             text += style.bold("Response") + " \((200..<300).contains(response.status) ? style.green(status) : style.red(status)) in \(record.durationMilliseconds) ms\n"
             for (name, value) in response.headers.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) {
-                text += "  \(name): \(value)\n"
+                text += "  \(safe(name)): \(safe(value))\n"
             }
             if !response.body.isEmpty {
-                text += "\n" + response.body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+                // Line by line, each escaped: the body keeps its shape, but no line can carry a control sequence.
+                text += "\n" + response.body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + safe(String($0)) }.joined(separator: "\n") + "\n"
             }
             if response.bodyTruncated { text += "  (body truncated to \(DeliveryRecord.maxResponseBody) bytes)\n" }
         } else {
-            text += style.bold("No response") + " after \(record.durationMilliseconds) ms: \(record.error ?? "unknown error")\n"
+            text += style.bold("No response") + " after \(record.durationMilliseconds) ms: \(safe(record.error ?? "unknown error"))\n"
         }
         return text
     }

@@ -20,7 +20,11 @@ struct Reconciliation {
         var code: ExitCode
     }
 
-    static func prepare(_ arguments: ParsedArguments, _ context: Context, file: String? = nil, requireSelection: Bool = false) throws(Failure) -> Reconciliation {
+    /// - Parameter showsSecrets: the command was asked to print secrets (`export --include-secrets`), so
+    ///   the spec's `${env:…}` values are not hidden from its output.
+    static func prepare(
+        _ arguments: ParsedArguments, _ context: Context, file: String? = nil, requireSelection: Bool = false, showsSecrets: Bool = false
+    ) throws(Failure) -> Reconciliation {
         let loaded: LoadedSpec
         switch SpecInput.load(file ?? arguments.value("file"), context) {
         case .success(let value): loaded = value
@@ -34,6 +38,10 @@ struct Reconciliation {
             context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
             context.standardError.line("\(loaded.displayName): \(DiagnosticRenderer.countLine(resolved.diagnostics)); nothing was changed")
             throw Failure(code: .failure)
+        }
+        if !showsSecrets {
+            context.standardOutput.hide(spec.environmentValues)
+            context.standardError.hide(spec.environmentValues)
         }
         if !resolved.diagnostics.isEmpty {
             context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))

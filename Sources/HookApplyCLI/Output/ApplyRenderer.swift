@@ -1,9 +1,10 @@
+import HookKit
 import Reconciler
 
 /// Lines and the summary of an apply, as people read them.
 enum ApplyRenderer {
     static func resultLine(_ result: ChangeResult, style: Style) -> String {
-        let name = "\(result.change.registry)/\(result.change.webhook)"
+        let name = TerminalText.line("\(result.change.registry)/\(result.change.webhook)")
         let verb: String
         switch result.change.action {
         case .create: verb = "created"
@@ -14,8 +15,9 @@ enum ApplyRenderer {
         let retries = result.retries > 0 ? " after \(result.retries) \(result.retries == 1 ? "retry" : "retries")" : ""
         switch result.outcome {
         case .succeeded: return "\(name): \(style.green(verb))\(retries)"
-        case .failed(let code, let message): return "\(name): \(style.red("failed to \(result.change.action.rawValue)"))\(retries): \(code): \(message)"
-        case .skipped(let reason): return "\(name): \(style.yellow("skipped")): \(reason)"
+        case .failed(let code, let message):
+            return "\(name): \(style.red("failed to \(result.change.action.rawValue)"))\(retries): \(TerminalText.line(code)): \(TerminalText.line(message))"
+        case .skipped(let reason): return "\(name): \(style.yellow("skipped")): \(TerminalText.line(reason))"
         }
     }
 

@@ -1,3 +1,4 @@
+import HookKit
 import Foundation
 import HookSpec
 
@@ -10,7 +11,7 @@ enum DiagnosticRenderer {
             let severity = diagnostic.severity == .error
                 ? style.bold(style.red("error")) : style.bold(style.yellow("warning"))
             let pointer = diagnostic.pointer.isRoot ? "" : style.dim(" (at \(diagnostic.pointer))")
-            output += "\(style.bold(location + ":")) \(severity): [\(diagnostic.code)] \(diagnostic.message)\(pointer)\n"
+            output += "\(style.bold(location + ":")) \(severity): [\(diagnostic.code)] \(TerminalText.line(diagnostic.message))\(TerminalText.line(pointer))\n"
         }
         return output
     }

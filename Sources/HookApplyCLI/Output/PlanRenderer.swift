@@ -1,3 +1,4 @@
+import HookKit
 import HookSpec
 import Reconciler
 
@@ -36,7 +37,9 @@ enum PlanRenderer {
             }
             lines.append(Line(kind: .plain, indent: 0, text: ""))
         }
-        return lines
+        // Names, tags, scopes and reasons come from the registry too: no value may break a line, start
+        // a terminal escape, or close the markdown fence. Escaped here, once, before any styling.
+        return lines.map { Line(kind: $0.kind, indent: $0.indent, text: TerminalText.line($0.text)) }
     }
 
     static func changeLines(_ change: Change) -> [Line] {
@@ -202,8 +205,11 @@ enum PlanRenderer {
             }
             body.append(marker + indented)
         }
-        let open = "<details><summary>Show the plan</summary>\n\n```diff\n"
-        let close = "```\n\n</details>\n"
+        // Every line starts with its marker, and a fence longer than any run of backticks in the plan
+        // cannot be closed by a value (CommonMark closes a fence only with one at least as long).
+        let fence = String(repeating: "`", count: max(3, longestBacktickRun(body) + 1))
+        let open = "<details><summary>Show the plan</summary>\n\n\(fence)diff\n"
+        let close = "\(fence)\n\n</details>\n"
         var kept: [String] = []
         var size = head.count + open.count + close.count
         var omitted = 0
@@ -220,6 +226,20 @@ enum PlanRenderer {
             text += "\n_The plan was truncated: \(omitted) more lines were left out to stay under the comment size limit. Run `hookapply plan` to see all of it._\n"
         }
         return text
+    }
+}
+
+extension PlanRenderer {
+    static func longestBacktickRun(_ lines: [String]) -> Int {
+        var longest = 0
+        for line in lines where line.contains("`") {
+            var run = 0
+            for character in line {
+                run = character == "`" ? run + 1 : 0
+                longest = max(longest, run)
+            }
+        }
+        return longest
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HookKit
+import Reconciler
 
 /// Everything a command may touch from the outside world, so tests can run commands in process
 /// with their own arguments, environment, input and captured output.
@@ -60,6 +61,9 @@ public final class OutputStream: Sendable {
     private let fileDescriptor: Int32?
     /// What a buffer collected; for a descriptor, held while writing so lines from threads never interleave.
     private let buffer = Locked("")
+    /// Values no output may show (the raw `${env:…}` values of the spec): the last line of defence
+    /// behind masking and per-webhook scrubbing, for a secret that turns up somewhere unexpected.
+    private let hidden = Locked(SecretScrubber(secrets: []))
 
     /// Writes through to a file descriptor.
     public init(fileDescriptor: Int32) {
@@ -71,7 +75,15 @@ public final class OutputStream: Sendable {
         self.fileDescriptor = nil
     }
 
+    /// From now on, replaces these values wherever they appear in what is written.
+    public func hide(_ secrets: [String]) {
+        guard !secrets.isEmpty else { return }
+        hidden.set(SecretScrubber(secrets: secrets))
+    }
+
     public func write(_ text: String) {
+        let hidden = self.hidden.value
+        let text = hidden.isEmpty ? text : hidden.scrub(text)
         let fileDescriptor = self.fileDescriptor
         buffer.withLock { buffer in
             guard let fileDescriptor else {
@@ -90,7 +102,14 @@ public final class OutputStream: Sendable {
         }
     }
 
-    public func line(_ text: String = "") { write(text + "\n") }
+    /// Writes one line of plain text. Every control character in it is shown escaped (except the line
+    /// breaks between its lines): messages quote registries, receivers and files, and an escape sequence
+    /// or a forged line must not reach the terminal. Styled text is written with ``write(_:)``, its
+    /// values escaped by the renderer that styled it.
+    public func line(_ text: String = "") {
+        let safe = text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.line(String($0)) }.joined(separator: "\n")
+        write(safe + "\n")
+    }
 
     /// What was written, for buffers.
     public var text: String { buffer.value }

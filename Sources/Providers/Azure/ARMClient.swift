@@ -13,6 +13,8 @@ public struct ARMResponse: Sendable {
     /// Header names lowercased.
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The access token the request carried: an error message quoting the request must not show it.
+    var sentToken = ""
 
     /// The body as `type`, nil when it is not that JSON.
     func decode<Value: Decodable>(_ type: Value.Type) -> Value? { ARMWire.decode(type, body) }
@@ -160,7 +162,7 @@ public final class ARMClient: Sendable {
         for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
         headers["x-ms-client-request-id"] = headers["x-ms-client-request-id"] ?? requestID
         pacer.record(headers, kind: kind)
-        return ARMResponse(status: http.statusCode, headers: headers, body: Array(result.0))
+        return ARMResponse(status: http.statusCode, headers: headers, body: Array(result.0), sentToken: token.token)
     }
 
     /// `target` as a URL on the endpoint. An absolute URL must be on the endpoint's host: a token is
@@ -244,7 +246,10 @@ public final class ARMClient: Sendable {
     static func error(_ response: ARMResponse, what: String, hint: String? = nil) -> ProviderError {
         let inner = response.decode(ARMWire.ErrorBody.self)?.error
         let code = inner?.code ?? "HTTP\(response.status)"
-        let message = inner?.message.map(Redaction.scrubURLs) ?? "HTTP status \(response.status)"
+        // The message is the service's own text: it can quote URLs with keys in them and the request's
+        // headers, the access token included (the applier scrubs the change's own secrets on top).
+        let scrubber = SecretScrubber(secrets: [response.sentToken])
+        let message = inner?.message.map { scrubber.scrub(Redaction.scrubURLs($0)) } ?? "HTTP status \(response.status)"
         var text = "\(what): \(code): \(message)"
         switch response.status {
         case 401, 403:

@@ -258,15 +258,32 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
         let what = "pinging webhook '\(name)' in \(displayName)"
         let response = try await client.send("POST", webhookPath(name) + "/ping", what: what)
         guard response.status == 200, let id = response.decode(ARMWire.PingAnswer.self)?.id else { throw failure(response, what: what) }
+        let scrubber = try await secretScrubber(name)
         // The registry logs the delivery asynchronously: look for it for a little while.
         for attempt in 0..<10 {
-            if let record = try await events(name: name, limit: 50).first(where: { $0.id == id }) { return record }
+            if let record = try await events(name: name, limit: 50, scrubber: scrubber).first(where: { $0.id == id }) { return record }
             try? await Task.sleep(nanoseconds: Seconds.nanoseconds(min(2.0, 0.2 * Double(attempt + 1))))
         }
         throw ProviderError.fatal(.pingNotLogged, "\(what): the registry accepted ping \(id) but has not logged its delivery yet; run 'hookapply events \(name)' in a moment")
     }
 
     public func events(name: String, limit: Int) async throws -> [DeliveryRecord] {
+        try await events(name: name, limit: limit, scrubber: try await secretScrubber(name))
+    }
+
+    /// What hides the webhook's secrets in its delivery log. The log holds what the receiver answered,
+    /// and a receiver may echo the request (its Authorization header, the URI's key) back: the secrets
+    /// are read with getCallbackConfig (GET never returns them) so that every echo of them is replaced.
+    func secretScrubber(_ name: String) async throws -> SecretScrubber {
+        let what = "reading the callback config of webhook '\(name)' (to hide its secrets in the delivery log)"
+        let response = try await client.send("POST", webhookPath(name) + "/getCallbackConfig", what: what)
+        guard response.status == 200, let config = response.decode(ARMWire.CallbackConfig.self) else { throw failure(response, what: what) }
+        let webhook = AzureProvider.webhookState(ARMWire.Webhook(name: name), serviceUri: config.serviceUri ?? "",
+                                                 customHeaders: config.customHeaders ?? [:])
+        return SecretScrubber(webhook: webhook)
+    }
+
+    func events(name: String, limit: Int, scrubber: SecretScrubber) async throws -> [DeliveryRecord] {
         var records: [DeliveryRecord] = []
         var next: String? = webhookPath(name) + "/listEvents"
         var method = "POST"
@@ -275,7 +292,7 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
             guard page.status == 200, let list = page.decode(ARMWire.EventPage.self) else {
                 throw failure(page, what: "listing events of webhook '\(name)'")
             }
-            for event in list.value ?? [] { records.append(AzureProvider.record(event, webhook: name)) }
+            for event in list.value ?? [] { records.append(AzureProvider.record(event, webhook: name, scrubber: scrubber)) }
             next = list.nextLink.flatMap { $0.isEmpty ? nil : $0 }
             method = "GET"  // ARM pages onward with GET, even for POST list operations
         }
@@ -284,7 +301,7 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
 
     /// An ARM event as a delivery record, with header values masked (they are the webhook's secrets)
     /// except the few that never are.
-    static func record(_ event: ARMWire.Event, webhook: String) -> DeliveryRecord {
+    static func record(_ event: ARMWire.Event, webhook: String, scrubber: SecretScrubber) -> DeliveryRecord {
         let request = event.eventRequestMessage
         let response = event.eventResponseMessage
         let content = request?.content
@@ -292,7 +309,7 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
         func mask(_ headers: [String: String]?) -> [String: String] {
             var result: [String: String] = [:]
             for (key, value) in headers ?? [:] {
-                result[key] = visible.contains(key.lowercased()) ? value : Redaction.sensitiveValue
+                result[key] = visible.contains(key.lowercased()) ? scrubber.scrub(value) : Redaction.sensitiveValue
             }
             return result
         }
@@ -302,17 +319,16 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
             return (try? encoder.encode(document)).map { String(decoding: $0, as: UTF8.self) }
         } ?? ""
         let recordRequest = DeliveryRecord.Request(method: request?.method ?? "POST", uri: Redaction.maskURI(request?.requestUri ?? ""),
-                                                   headers: mask(request?.headers), body: body)
+                                                   headers: mask(request?.headers), body: scrubber.scrub(body))
         var recordResponse: DeliveryRecord.Response? = nil
         if let response, let status = Int(response.statusCode ?? "") {
-            let text = response.content ?? ""
-            recordResponse = DeliveryRecord.Response(status: status, headers: mask(response.headers),
-                                                     body: String(text.prefix(DeliveryRecord.maxResponseBody)),
-                                                     bodyTruncated: text.count > DeliveryRecord.maxResponseBody)
+            // Scrubbed whole, then cut: a secret crossing the limit must not leave its first half behind.
+            let kept = scrubber.scrub(response.content ?? "", keepingBytes: DeliveryRecord.maxResponseBody)
+            recordResponse = DeliveryRecord.Response(status: status, headers: mask(response.headers), body: kept.text, bodyTruncated: kept.truncated)
         }
-        return DeliveryRecord(id: event.id ?? "", webhook: webhook, action: content?["action"] ?? "",
-                              timestamp: content?["timestamp"] ?? "", request: recordRequest, response: recordResponse,
-                              error: recordResponse == nil ? (response?.reasonPhrase ?? "no response recorded") : nil,
+        return DeliveryRecord(id: scrubber.scrub(event.id ?? ""), webhook: webhook, action: scrubber.scrub(content?["action"] ?? ""),
+                              timestamp: scrubber.scrub(content?["timestamp"] ?? ""), request: recordRequest, response: recordResponse,
+                              error: recordResponse == nil ? scrubber.scrub(response?.reasonPhrase ?? "no response recorded") : nil,
                               durationMilliseconds: 0)
     }
 }
