@@ -26,8 +26,8 @@ import Testing
         var directory: String
         var environment: [String: String]
 
-        init(sku: String = "Premium", replicas: [String] = []) throws {
-            emulator = try ARMEmulator()
+        init(sku: String = "Premium", replicas: [String] = [], token: String = "test-token") throws {
+            emulator = try ARMEmulator(token: token)
             emulator.addRegistry(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod", sku: sku, replicas: replicas)
             directory = try makeTemporaryDirectory()
             environment = ["SUB": AzureCommandTests.subscription, "CODE": "c0de-secret", "TOKEN": "t0ken-secret",

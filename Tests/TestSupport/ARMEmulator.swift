@@ -73,6 +73,9 @@ public final class ARMEmulator: @unchecked Sendable {
     public var replicationsIncludeHome = true
     /// Error messages quote the request (the service URI and every header value), as some ARM errors do.
     public var errorsQuoteRequest = false
+    /// Logged deliveries show a receiver that echoed the request: its URI and headers in the response
+    /// body, a response header and the reason phrase.
+    public var deliveriesEcho = false
     /// Long-running operations end as Failed.
     public var failOperations = false
     /// The first PUT of each webhook is applied, then answered only after this many seconds (a timeout
@@ -310,7 +313,7 @@ public final class ARMEmulator: @unchecked Sendable {
                 return ["id": event["id"] ?? "",
                         "eventRequestMessage": ["content": ["id": event["id"] ?? "", "timestamp": "2026-11-29T00:00:00Z", "action": event["action"] ?? ""],
                                                 "headers": headers, "method": "POST", "requestUri": event["uri"] ?? "", "version": "1.1"],
-                        "eventResponseMessage": ["headers": ["Content-Length": "2"], "statusCode": "200", "content": "ok", "version": "1.1"]]
+                        "eventResponseMessage": echoedResponse(event)]
             }
             var body: [String: Any] = ["value": Array(page)]
             if skip + pageSize < all.count { body["nextLink"] = "\(endpoint)\(path)?api-version=2025-11-01&$skiptoken=\(skip + pageSize)" }
@@ -321,6 +324,16 @@ public final class ARMEmulator: @unchecked Sendable {
         default:
             return armError(404, "ResourceNotFound", "The Resource '\(path)' was not found.")
         }
+    }
+
+    /// What the receiver answered a delivery: "ok", or with ``deliveriesEcho`` the request echoed back.
+    private func echoedResponse(_ event: [String: String]) -> [String: Any] {
+        guard deliveriesEcho else { return ["headers": ["Content-Length": "2"], "statusCode": "200", "content": "ok", "version": "1.1"] }
+        let headers = event.filter { $0.key.hasPrefix("header:") }.sorted { $0.key < $1.key }.map { "\($0.key.dropFirst(7)): \($0.value)" }
+        let echo = "POST \(event["uri"] ?? "")\n" + headers.joined(separator: "\n")
+        let escaped = (try? JSONSerialization.data(withJSONObject: ["echo": echo])).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return ["headers": ["Content-Type": "text/plain", "X-Echo": headers.joined(separator: "; ")], "statusCode": "400",
+                "reasonPhrase": "Bad \(event["uri"] ?? "")", "content": echo + "\n" + escaped, "version": "1.1"]
     }
 
     /// With ``errorsQuoteRequest``: the request's body and headers, as an error message may repeat them.
