@@ -24,8 +24,11 @@ public struct BuiltBinary: Sendable {
         private var out = Data()
         private var err = Data()
 
+        private let pipes: (out: Pipe, err: Pipe)
+
         init(process: Process, stdout: Pipe, stderr: Pipe) {
             self.process = process
+            self.pipes = (stdout, stderr)
             stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let data = handle.availableData
                 self?.lock.withLock { self?.out.append(data) }
@@ -53,7 +56,12 @@ public struct BuiltBinary: Sendable {
                 return nil
             }
             process.waitUntilExit()
-            usleep(50_000)  // let the last output arrive
+            // Whatever the handlers have not collected yet is still in the pipes: read it to the end.
+            for (pipe, isOut) in [(pipes.out, true), (pipes.err, false)] {
+                pipe.fileHandleForReading.readabilityHandler = nil
+                let rest = pipe.fileHandleForReading.readDataToEndOfFile()
+                lock.withLock { if isOut { out.append(rest) } else { err.append(rest) } }
+            }
             return process.terminationStatus
         }
 
