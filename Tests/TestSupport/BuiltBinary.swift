@@ -24,18 +24,22 @@ public struct BuiltBinary: Sendable {
         private var out = Data()
         private var err = Data()
 
-        private let pipes: (out: Pipe, err: Pipe)
+        /// Signalled by each reader thread when its pipe reaches end of file.
+        private let finished = DispatchSemaphore(value: 0)
 
         init(process: Process, stdout: Pipe, stderr: Pipe) {
             self.process = process
-            self.pipes = (stdout, stderr)
-            stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                self?.lock.withLock { self?.out.append(data) }
-            }
-            stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                self?.lock.withLock { self?.err.append(data) }
+            // One blocking reader per pipe, until end of file: nothing the process wrote before exiting is lost.
+            for (pipe, isOut) in [(stdout, true), (stderr, false)] {
+                let handle = pipe.fileHandleForReading
+                Thread { [self] in
+                    while true {
+                        let data = handle.availableData
+                        if data.isEmpty { break }
+                        lock.withLock { if isOut { out.append(data) } else { err.append(data) } }
+                    }
+                    finished.signal()
+                }.start()
             }
         }
 
@@ -56,12 +60,7 @@ public struct BuiltBinary: Sendable {
                 return nil
             }
             process.waitUntilExit()
-            // Whatever the handlers have not collected yet is still in the pipes: read it to the end.
-            for (pipe, isOut) in [(pipes.out, true), (pipes.err, false)] {
-                pipe.fileHandleForReading.readabilityHandler = nil
-                let rest = pipe.fileHandleForReading.readDataToEndOfFile()
-                lock.withLock { if isOut { out.append(rest) } else { err.append(rest) } }
-            }
+            for _ in 0..<2 { _ = finished.wait(timeout: .now() + 5) }
             return process.terminationStatus
         }
 
