@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HookKit", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reconciler", "HookSpec", "HookKit", "TestSupport"]),
         .testTarget(name: "LocalRegistryTests", dependencies: ["LocalRegistry", "Delivery", "Reconciler", "HookSpec", "HookKit", "TestSupport"]),
-        .testTarget(name: "AzureRegistryTests", dependencies: ["AzureRegistry", "Reconciler", "HookSpec", "HookKit"], exclude: ["Fixtures"]),
+        .testTarget(name: "AzureRegistryTests", dependencies: ["AzureRegistry", "Reconciler", "HookSpec", "HookKit", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Delivery", "LocalRegistry", "Reconciler", "HTTP1", "HookSpec", "HookKit", "TestSupport"]),
         .testTarget(
             name: "HookApplyCLITests",

@@ -25,6 +25,24 @@ import Testing
         UsageCase(arguments: ["validate", "--resolve=yes"], message: "option '--resolve' takes no value"),
         UsageCase(arguments: ["help", "nothing"], message: "unknown command 'nothing'"),
         UsageCase(arguments: [], message: "USAGE: hookapply <command>"),
+        // Numbers are parsed strictly: digits only, in range, the same way for every command.
+        UsageCase(arguments: ["plan", "--parallelism", "abc"], message: "invalid value 'abc' for '--parallelism': it needs a whole number from 1 to 256"),
+        UsageCase(arguments: ["plan", "--parallelism", "0"], message: "invalid value '0' for '--parallelism'"),
+        UsageCase(arguments: ["plan", "--parallelism", "1e3"], message: "invalid value '1e3' for '--parallelism'"),
+        UsageCase(arguments: ["apply", "--parallelism", "+5"], message: "invalid value '+5' for '--parallelism'"),
+        UsageCase(arguments: ["apply", "--parallelism", "99999999999999999999999"], message: "invalid value '99999999999999999999999' for '--parallelism'"),
+        UsageCase(arguments: ["apply", "--lock-timeout", "-0"], message: "invalid value '-0' for '--lock-timeout': it needs a number of seconds from 0 to 86400"),
+        UsageCase(arguments: ["apply", "--lock-timeout", "-5"], message: "invalid value '-5' for '--lock-timeout'"),
+        UsageCase(arguments: ["apply", "--lock-timeout", "nan"], message: "invalid value 'nan' for '--lock-timeout'"),
+        UsageCase(arguments: ["apply", "--lock-timeout", "inf"], message: "invalid value 'inf' for '--lock-timeout'"),
+        UsageCase(arguments: ["apply", "--lock-timeout", "1e30"], message: "invalid value '1e30' for '--lock-timeout'"),
+        UsageCase(arguments: ["apply", "--lock-timeout", "0x10"], message: "invalid value '0x10' for '--lock-timeout'"),
+        UsageCase(arguments: ["apply", "--lock-timeout", "90000"], message: "invalid value '90000' for '--lock-timeout'"),
+        UsageCase(arguments: ["serve", "--timeout", "1e30"], message: "invalid value '1e30' for '--timeout': it needs a number of seconds from 0.001 to 300"),
+        UsageCase(arguments: ["serve", "--timeout", "0"], message: "invalid value '0' for '--timeout'"),
+        UsageCase(arguments: ["serve", "--timeout", ".5"], message: "invalid value '.5' for '--timeout'"),
+        UsageCase(arguments: ["serve", "--max-attempts", "0"], message: "invalid value '0' for '--max-attempts'"),
+        UsageCase(arguments: ["events", "x", "--limit", "-1"], message: "invalid value '-1' for '--limit'"),
     ]
 
     @Test("usage errors exit 64 with a message and the usage line", arguments: usageCases)

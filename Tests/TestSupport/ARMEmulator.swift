@@ -59,6 +59,8 @@ public final class ARMEmulator: @unchecked Sendable {
     public var throttleEvery: Int? = nil
     /// The status injected failures get: 429 (throttled) or a 5xx.
     public var throttleStatus = 429
+    /// The Retry-After injected failures carry (a hostile registry may ask for years).
+    public var throttleRetryAfter = "0"
     /// Overrides the tier's webhook quota (to reach the service's QuotaExceeded past the planner's check).
     public var quotaOverride: Int? = nil
     /// This share of requests (0-100) is answered 429, at random.
@@ -181,7 +183,7 @@ public final class ARMEmulator: @unchecked Sendable {
         if request.headers["x-ms-client-request-id"] == nil { violations.append("no client request id: \(path)") }
         if (throttleEvery.map { requestCount % $0 == 0 } ?? false) || Int.random(in: 0..<100) < throttlePercent {
             let code = throttleStatus == 429 ? "TooManyRequests" : "ServiceUnavailable"
-            return json(throttleStatus, ["error": ["code": code, "message": "injected failure"]], headers: ["Retry-After": "0"])
+            return json(throttleStatus, ["error": ["code": code, "message": "injected failure"]], headers: ["Retry-After": throttleRetryAfter])
         }
         if path.hasPrefix("/operations/") { return operation(path) }
         let lower = path.lowercased()
