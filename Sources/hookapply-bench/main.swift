@@ -22,7 +22,7 @@ func parseOptions() -> Options {
         case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
         case "--only": options.only = arguments.next()
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|plan|azure|serve]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|azure|serve]\n".utf8))
             exit(64)
         }
     }
@@ -107,6 +107,48 @@ print("| SpecLoader.load (read + decode + validate) | \(format(median(full))) | 
 print("")
 print("JSONReader is \(format(ratio))x the speed of JSONSerialization on the same bytes (median over median).")
 print("peak memory: \(format(peakMemoryMiB())) MiB")
+}
+
+if options.only == nil || options.only == "positions" {
+    // 40 registries x 500 webhooks on plain http: 20,000 warnings, each located at file:line:col. The same
+    // spec minified (one line) and pretty-printed must cost about the same: positions are linear.
+    func spec(pretty: Bool) -> [UInt8] {
+        let newline = pretty ? "\n" : ""
+        let indent = pretty ? "    " : ""
+        var text = "{\(newline)\"version\": 1, \"owner\": \"bench\", \"registries\": [\(newline)"
+        for registry in 0..<40 {
+            if registry > 0 { text += ",\(newline)" }
+            text += "\(indent){\"name\": \"reg\(registry)\", \"local\": {}, \"webhooks\": [\(newline)"
+            for hook in 0..<500 {
+                if hook > 0 { text += ",\(newline)" }
+                text += "\(indent)\(indent){\"name\": \"hook\(hook)x\", \"serviceUri\": \"http://h\(hook).example.com/\(registry)\", \"actions\": [\"push\"], \"description\": \"caf\\u00e9 \u{e9}\"}"
+            }
+            text += "\(newline)\(indent)]}"
+        }
+        return Array((text + "\(newline)]}\(newline)").utf8)
+    }
+    let minified = spec(pretty: false)
+    let pretty = spec(pretty: true)
+    func locateAll(_ bytes: [UInt8]) -> Int {
+        let document = SpecLoader.load(bytes)
+        return document.diagnostics.filter { $0.position != nil }.count
+    }
+    precondition(locateAll(minified) == 20_000 && locateAll(pretty) == 20_000, "expected 20,000 located warnings")
+    var oneLine: [Double] = []
+    var manyLines: [Double] = []
+    for _ in 0..<options.runs {
+        oneLine.append(measure { _ = locateAll(minified) })
+        manyLines.append(measure { _ = locateAll(pretty) })
+    }
+    print("")
+    print("hookapply-bench: load + validate + locate 20,000 warnings, minified (\(format(Double(minified.count) / 1e6)) MB, one line) vs pretty (\(format(Double(pretty.count) / 1e6)) MB), \(options.runs) runs, alternating")
+    print("")
+    print("| spec | median ms |")
+    print("|---|---:|")
+    print("| minified, one line | \(format(median(oneLine))) |")
+    print("| pretty-printed | \(format(median(manyLines))) |")
+    print("")
+    print("one line / pretty: \(String(format: "%.2f", median(oneLine) / median(manyLines)))x (median over median)")
 }
 
 if options.only == nil || options.only == "plan" {
