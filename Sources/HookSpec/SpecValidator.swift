@@ -156,7 +156,7 @@ public enum SpecValidator {
             }
             if uri.scheme == "http" && !uri.isLoopback {
                 return [.error("insecure-endpoint", at: pointer,
-                               "endpoint '\(uri.masked)' uses http; ARM endpoints must use https (http is accepted only for localhost and 127.0.0.1)")]
+                               "endpoint '\(uri.masked)' uses http; ARM endpoints must use https (http is accepted only for localhost, [::1] and 127.x.x.x addresses)")]
             }
         } catch {
             return [.error("invalid-endpoint", at: pointer, "endpoint \(error.message)")]

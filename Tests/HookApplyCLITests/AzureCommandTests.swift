@@ -297,4 +297,21 @@ import Testing
         let fromEnvironment = await setup.run(["plan"], environment: ["HOOKAPPLY_ARM_ENDPOINT": setup.emulator.endpoint])
         #expect(fromEnvironment.code == .success, "\(fromEnvironment.stderr)")
     }
+
+    @Test("a host that only looks like loopback gets no token over plain http: spec, flag and environment",
+          arguments: ["http://127.0.0.1.nip.io", "http://127.evil.com", "http://127.0.0.1.evil.com:8080", "http://127.0.0.256", "http://localhost.evil.com", "http://[::1].evil.com"])
+    func lookalikeLoopback(_ endpoint: String) async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(Self.spec(endpoint: endpoint, webhooks: 1))
+        let spec = await setup.run(["plan"])
+        #expect(spec.code == .failure)
+        #expect(spec.stderr.contains("[insecure-endpoint]") || spec.stderr.contains("[invalid-endpoint]"), "\(spec.stderr)")
+        try setup.write(Self.spec(endpoint: "https://management.azure.com", webhooks: 1))
+        for run in [await setup.run(["plan", "--arm-endpoint", endpoint]), await setup.run(["plan"], environment: ["HOOKAPPLY_ARM_ENDPOINT": endpoint])] {
+            #expect(run.code == .failure)
+            #expect(run.stderr.contains("ARM endpoint"), "\(run.stderr)")
+        }
+        #expect(setup.emulator.requests.isEmpty)
+    }
 }

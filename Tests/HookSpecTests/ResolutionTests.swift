@@ -126,4 +126,14 @@ import Testing
         #expect(JSONPointer("/x/9") < JSONPointer("/x/10"))
         #expect(JSONPointer.root.description == "")
     }
+
+    @Test("loopback means a loopback literal, not a name that starts like one", arguments: [
+        ("http://localhost:8080", true), ("http://LOCALHOST", true), ("http://127.0.0.1:9", true), ("http://127.1.2.3", true),
+        ("http://[::1]:80", true), ("http://127.0.0.1.nip.io", false), ("http://127.evil.com", false), ("http://127.0.0.256", false),
+        ("http://127.0.0", false), ("http://0127.0.0.1", false), ("http://127.0.0.01x", false), ("http://localhost.evil.com", false),
+        ("http://128.0.0.1", false), ("http://[::2]", false),
+    ])
+    func loopback(_ text: String, _ expected: Bool) throws {
+        #expect(try ServiceURI(parsing: text).isLoopback == expected)
+    }
 }
