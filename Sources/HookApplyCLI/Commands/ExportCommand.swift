@@ -47,7 +47,17 @@ enum ExportCommand {
 
     static func export(_ state: ObservedRegistry, registry: ResolvedRegistry, owner: String, includeSecrets: Bool, target: Target?) -> Exported {
         var variables: [String] = []
-        func reference(_ name: String) -> String {
+        var used: Set<String> = []
+        // Names are derived (`X-Key` and `X_Key` both give X_KEY; a header `URI-Query` gives what the query
+        // gets), so a taken name gets a numbered suffix: two secrets must never share one variable.
+        func reference(_ base: String) -> String {
+            var name = base
+            var number = 2
+            while used.contains(name) {
+                name = "\(base)_\(number)"
+                number += 1
+            }
+            used.insert(name)
             variables.append(name)
             return "${env:\(name)}"
         }
