@@ -43,7 +43,7 @@ public struct URLSessionTransport: DeliveryTransport {
         } catch let error as URLError {
             return .failure(error.reason(timeout: timeout))
         } catch {
-            return .failure("the request failed: \(error.localizedDescription)")
+            return .failure("the request failed (\(type(of: error))); check the service URI and the network")
         }
     }
 }

@@ -30,30 +30,40 @@ public enum AtomicFile {
 
     /// - Parameter beforeRename: a hook for tests that simulate a crash between write and rename.
     public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o600, beforeRename: () throws -> Void = {}) throws {
+        // Only a regular file (or nothing) is replaced: renaming over a device, a folder or a socket
+        // (a state path of "/dev/null", run as root) would destroy something that is not ours.
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            let type = existing.st_mode & S_IFMT
+            if type == S_IFDIR { throw WriteError(description: "cannot write '\(path)': it is a folder; name a file") }
+            if type != S_IFREG && type != S_IFLNK {
+                throw WriteError(description: "cannot write '\(path)': it is not a regular file (a device, pipe or socket), and it is not replaced; name a file")
+            }
+        }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
-        guard descriptor >= 0 else { throw WriteError(description: "cannot create '\(temporary)': \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw WriteError(description: "cannot write '\(path)': \(FileBytes.reason(errno))") }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
+                let reason = FileBytes.reason(errno)
                 close(descriptor)
                 unlink(temporary)
-                throw WriteError(description: "cannot write '\(temporary)': \(reason)")
+                throw WriteError(description: "cannot write '\(path)': \(reason)")
             }
             offset += written
         }
         guard fsync(descriptor) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = FileBytes.reason(errno)
             close(descriptor)
             unlink(temporary)
-            throw WriteError(description: "cannot sync '\(temporary)': \(reason)")
+            throw WriteError(description: "cannot write '\(path)' to disk: \(reason)")
         }
         close(descriptor)
         do {
@@ -63,7 +73,7 @@ public enum AtomicFile {
             throw error
         }
         guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = FileBytes.reason(errno)
             unlink(temporary)
             throw WriteError(description: "cannot replace '\(path)': \(reason)")
         }

@@ -1,3 +1,6 @@
+import Foundation
+import HookKit
+
 /// A provider failure: what happened (never a secret), and whether trying again may help.
 public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
@@ -65,7 +68,13 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
 
     /// Any error as a ProviderError: providers throw ProviderError, and anything else is a fatal surprise.
     public static func from(_ error: any Error) -> ProviderError {
-        error as? ProviderError ?? .fatal(.unexpected, "\(error)")
+        if let error = error as? ProviderError { return error }
+        // Never a raw NSError dump ("NSCocoaErrorDomain error 256"): the system's reason in a sentence.
+        let system = error as NSError
+        let posix = (system.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
+            ?? (system.domain == NSPOSIXErrorDomain ? system.code : nil)
+        let reason = posix.map { FileBytes.reason(Int32(truncatingIfNeeded: $0)) } ?? "\(system.domain) code \(system.code)"
+        return .fatal(.unexpected, "an unexpected error: \(reason)")
     }
     public var description: String { "\(code): \(message)" }
 }

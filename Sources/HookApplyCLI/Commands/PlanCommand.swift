@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import HookSpec
 import Reconciler
 
@@ -34,9 +35,10 @@ enum PlanCommand {
                 let saved = SavedPlan(format_version: SavedPlan.currentFormatVersion, hookapply_version: VersionCommand.version,
                                       spec_file: reconciliation.loaded.path, plan: plan)
                 do {
-                    try Data(JSONOutput.encode(saved).utf8).write(to: URL(fileURLWithPath: context.absolutePath(out)), options: .atomic)
+                    // Atomic, and never over something that is not a regular file (`--out /dev/null` as root).
+                    try AtomicFile.write(Array(JSONOutput.encode(saved).utf8), to: context.absolutePath(out), permissions: 0o644)
                 } catch {
-                    context.standardError.line("error: cannot write the plan to '\(out)': \(error.localizedDescription)")
+                    context.standardError.line("error: the plan was not saved: \(error)")
                     return .failure
                 }
             }

@@ -25,12 +25,25 @@ enum SavedPlanFile {
         do {
             saved = try JSONDecoder().decode(SavedPlan.self, from: Data(bytes))
         } catch {
-            return .failure(ReadError(message: "'\(path)' is not a valid plan file (\(error.localizedDescription)); plan again"))
+            return .failure(ReadError(message: "'\(path)' is not a valid plan file (\(describe(error))); plan again"))
         }
         if let problem = structuralProblem(saved.plan) {
             return .failure(ReadError(message: "'\(path)' is not a plan hookapply made (\(problem)); it may have been edited. Plan again; nothing was changed"))
         }
         return .success(saved)
+    }
+
+    /// A decoding error as a sentence naming the place in the file, not Foundation's generic text.
+    static func describe(_ error: any Error) -> String {
+        func place(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "the top level" : "'" + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "'"
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: return "\(place(context.codingPath)) has no '\(key.stringValue)'"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?: return "\(place(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context)?: return context.codingPath.isEmpty ? "it is not valid JSON" : "\(place(context.codingPath)) is not valid"
+        default: return "it could not be read"
+        }
     }
 
     /// What makes a decoded plan one that `plan --out` could not have written. A saved plan is the

@@ -114,9 +114,12 @@ public final class ARMClient: Sendable {
                     continue
                 }
                 return response
-            } catch let error as URLError where error.code == .timedOut || error.code == .networkConnectionLost
-                || error.code == .cannotConnectToHost
+            } catch let error as URLError where !(error.code == .timedOut || error.code == .networkConnectionLost
+                || error.code == .cannotConnectToHost)
             {
+                // Not worth retrying (the name does not resolve, TLS fails): say so in a sentence, not as an NSError.
+                throw ProviderError.fatal(.transport, "\(what()): \(error.reason(timeout: requestTimeout)) (\(endpoint.host ?? "the ARM endpoint"); check --arm-endpoint, HOOKAPPLY_ARM_ENDPOINT or the spec's azure.endpoint, and the network)")
+            } catch let error as URLError {
                 // Transport failures: the request may or may not have been applied; every call here is idempotent.
                 if attempt >= retry.maxAttempts {
                     throw ProviderError.fatal(.transport, "\(what()): \(error.reason(timeout: requestTimeout)) after \(attempt) attempts (x-ms-client-request-id \(requestID))")

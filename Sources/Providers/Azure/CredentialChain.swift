@@ -158,9 +158,28 @@ public final class CredentialChain: TokenCredential, Sendable {
             // AAD's error code and the first sentence of its description; never the request.
             let code = answer?.error ?? "HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)"
             let description = answer?.errorDescription?.split(separator: "\n").first.map(String.init) ?? ""
-            throw ProviderError.fatal(.credentials, "\(what): sign-in failed: \(code)\(description.isEmpty ? "" : ": " + description)")
+            // A token endpoint (or something posing as one) may quote what it was sent: the client secret,
+            // the federated assertion, the identity header. Those never reach the message.
+            let scrubber = SecretScrubber(secrets: credentialSecrets(request))
+            throw ProviderError.fatal(.credentials, scrubber.scrub("\(what): sign-in failed: \(code)\(description.isEmpty ? "" : ": " + description)"))
         }
         return AccessToken(token: token, expiresAt: answer.expiry)
+    }
+
+    /// Every secret a token request can carry: the form's client secret and assertion, and header values.
+    private func credentialSecrets(_ request: URLRequest) -> [String] {
+        var values = ["AZURE_CLIENT_SECRET", "AZURE_ACCESS_TOKEN", "IDENTITY_HEADER"].compactMap { value($0) }
+        for (name, headerValue) in request.allHTTPHeaderFields ?? [:] where name.lowercased() != "content-type" && name.lowercased() != "metadata" {
+            values.append(headerValue)
+        }
+        for pair in String(decoding: request.httpBody ?? Data(), as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, ["client_secret", "client_assertion"].contains(String(parts[0])) {
+                values.append(String(parts[1]))
+                values.append(String(parts[1]).removingPercentEncoding ?? "")
+            }
+        }
+        return values
     }
 
     /// `az account get-access-token --resource <audience> --output json`.

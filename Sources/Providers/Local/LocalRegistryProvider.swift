@@ -63,13 +63,13 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
         if let webhooks = cache.webhooks { return webhooks }
         let bytes: [UInt8]
         do {
-            bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes = try FileBytes.read(path, regularOnly: true)
         } catch {
-            if !FileManager.default.fileExists(atPath: path) {
+            if error.kind == .missing && !FileManager.default.fileExists(atPath: path) {
                 cache.webhooks = []
                 return []
             }
-            throw ProviderError.fatal(.unreadableState, "cannot read the local registry state '\(path)': \(error.localizedDescription)")
+            throw ProviderError.fatal(.unreadableState, "cannot read the local registry state '\(path)': \(error.reason); set the registry's 'local.path' to a JSON file (default .hookapply/<registry>.json)")
         }
         let root: JSONNode
         do {
@@ -105,7 +105,7 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
         do {
             try AtomicFile.write(LocalStateCodec.encode(sorted, formatVersion: Self.formatVersion), to: path)
         } catch {
-            throw ProviderError.fatal(.writeFailed, "cannot write the local registry state: \(error)")
+            throw ProviderError.fatal(.writeFailed, "cannot save the local registry state: \(error)")
         }
         cache.webhooks = sorted
     }

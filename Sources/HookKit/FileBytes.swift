@@ -1,0 +1,69 @@
+import Foundation
+
+/// Reads whole files with POSIX calls, so that errors say exactly what went wrong ("no such file",
+/// "is a folder", "permission denied") in a sentence, never as a Cocoa error number.
+public enum FileBytes {
+    public struct ReadError: Error, Sendable, CustomStringConvertible {
+        public enum Kind: Sendable {
+            case missing, directory, notRegularFile, permission, tooLarge, other
+        }
+        public var kind: Kind
+        /// What is wrong, as the end of "cannot read 'PATH': …".
+        public var reason: String
+        public var description: String { reason }
+    }
+
+    /// - Parameter regularOnly: refuse devices, pipes and sockets (a state file must be a file; a spec
+    ///   may come from a pipe such as `<(…)`).
+    public static func read(_ path: String, limit: Int = 64 * 1024 * 1024, regularOnly: Bool = false) throws(ReadError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NONBLOCK : 0))
+        if descriptor < 0 { throw error(errno) }
+        defer { close(descriptor) }
+        var info = stat()
+        if fstat(descriptor, &info) == 0 {
+            let type = info.st_mode & S_IFMT
+            if type == S_IFDIR { throw ReadError(kind: .directory, reason: "it is a folder; name a file") }
+            if regularOnly && type != S_IFREG { throw ReadError(kind: .notRegularFile, reason: "it is not a regular file (a device, pipe or socket); name a file") }
+        }
+        var bytes: [UInt8] = []
+        if info.st_size > 0 { bytes.reserveCapacity(Int(min(Int64(limit), Int64(info.st_size)))) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw error(errno)
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > limit {
+                throw ReadError(kind: .tooLarge, reason: "it is larger than \(limit / (1024 * 1024)) MiB")
+            }
+        }
+        return bytes
+    }
+
+    static func error(_ code: Int32) -> ReadError {
+        switch code {
+        case ENOENT: ReadError(kind: .missing, reason: "no such file")
+        case ENOTDIR: ReadError(kind: .missing, reason: "a part of the path is not a folder")
+        case EACCES, EPERM: ReadError(kind: .permission, reason: "permission denied; check the file's permissions")
+        case EISDIR: ReadError(kind: .directory, reason: "it is a folder; name a file")
+        default: ReadError(kind: .other, reason: String(cString: strerror(code)).lowercased())
+        }
+    }
+
+    /// A sentence for a POSIX error code, for messages about writing.
+    public static func reason(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: "the folder does not exist; create it first"
+        case ENOTDIR: "a part of the path is not a folder"
+        case EACCES, EPERM: "permission denied; check the folder's permissions"
+        case EISDIR: "it is a folder; name a file"
+        case ENOSPC: "the disk is full"
+        case EROFS: "the file system is read-only"
+        case EDQUOT: "the disk quota is exceeded"
+        default: String(cString: strerror(code)).lowercased()
+        }
+    }
+}
