@@ -95,7 +95,7 @@ import Testing
         #expect(found.code == .success)
         let folder = await hookapply(["validate", "-f", "."], directory: directory)
         #expect(folder.code == .failure)
-        #expect(folder.stderr.contains("is a directory"))
+        #expect(folder.stderr.contains("is a folder; name a file"))
     }
 
     @Test("warnings alone leave the spec valid (exit 0) and are shown")
