@@ -12,10 +12,14 @@ public struct WebhookDelivery: Sendable {
     public var timeout: Double
     /// Tried in order; the last should take any URI.
     public var transports: [any DeliveryTransport]
+    /// Values hidden from every record besides the webhook's own secrets: the spec's raw `${env:…}`
+    /// values, which may sit where nothing else is secret (a path segment).
+    public var hiddenValues: [String]
 
-    public init(timeout: Double = 5, transports: [any DeliveryTransport]? = nil) {
+    public init(timeout: Double = 5, transports: [any DeliveryTransport]? = nil, hiddenValues: [String] = []) {
         self.timeout = timeout
         self.transports = transports ?? [SocketTransport(), URLSessionTransport(timeout: timeout)]
+        self.hiddenValues = hiddenValues
     }
 
     /// Sends `body` (an event's JSON) and returns the logged record; never throws: a transport failure is recorded.
@@ -49,7 +53,7 @@ public struct WebhookDelivery: Sendable {
     /// the headers to send and to log, the masked URI, and the transport that sends it. A lane of `serve`
     /// builds it once per drain rather than once per event.
     public func target(_ webhook: WebhookState) -> Target {
-        var target = Target(webhook)
+        var target = Target(webhook, hiddenValues: hiddenValues)
         target.transport = target.uri.flatMap { uri in transports.first { $0.canSend(to: uri) } } ?? transports.last
         return target
     }
@@ -65,9 +69,9 @@ public struct WebhookDelivery: Sendable {
         /// The first of the delivery's transports that takes ``uri``.
         var transport: (any DeliveryTransport)?
 
-        fileprivate init(_ webhook: WebhookState) {
+        fileprivate init(_ webhook: WebhookState, hiddenValues: [String]) {
             self.webhook = webhook
-            scrubber = SecretScrubber(webhook: webhook)
+            scrubber = SecretScrubber(webhook: webhook, also: hiddenValues)
             var hasContentType = false
             for header in webhook.customHeaders {
                 if header.name.lowercased() == "content-type" { hasContentType = true }
@@ -78,7 +82,7 @@ public struct WebhookDelivery: Sendable {
                 loggedHeaders["Content-Type"] = "application/json"
                 sentHeaders.insert(("Content-Type", "application/json"), at: 0)
             }
-            maskedURI = Redaction.maskURI(webhook.serviceUri)
+            maskedURI = scrubber.scrub(Redaction.maskURI(webhook.serviceUri))
             uri = try? ServiceURI(parsing: webhook.serviceUri)
         }
     }

@@ -79,6 +79,24 @@ import Testing
         #expect(outputs[1].1.contains("(sensitive value)"))
     }
 
+    @Test("a raw ${env:} value is hidden everywhere, even where nothing else is secret (a path segment)")
+    func environmentValueInPath() async throws {
+        let receiver = try LoopbackReceiver(echoHeaders: true)
+        defer { receiver.stop() }
+        let secret = "path-secret-\(UInt32.random(in: 0...UInt32.max))"
+        let workspace = try ReconcileCommandTests.Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "\#(receiver.url)/${env:PATHKEY}/hook", "actions": ["push"]}]}]}"#)
+        defer { workspace.remove() }
+        let environment = ["PATHKEY": secret]
+        var outputs = ""
+        for arguments in [["plan"], ["apply", "--auto-approve"], ["ping", "hookone"], ["events", "hookone", "--format", "json"]] {
+            let result = await workspace.run(arguments, environment: environment)
+            outputs += result.stdout + result.stderr
+        }
+        #expect(receiver.requests.first?.target == "/\(secret)/hook")  // it was really sent there
+        Self.expectNoLeak(outputs, [secret], "output")
+        Self.expectNoLeak(workspace.read(".hookapply/dev.events.jsonl"), [secret], "the event log")
+    }
+
     @Test("azure: ping and events show a receiver's echo with every secret scrubbed")
     func azureEcho() async throws {
         let armToken = "arm-token-\(UUID().uuidString)"

@@ -78,7 +78,7 @@ struct Reconciliation {
             throw Failure(code: .usage)
         }
         for registry in selected {
-            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure) {
+            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure, hiddenValues: spec.environmentValues) {
             case .success(let provider): providers[registry.name] = provider
             case .failure(let error):
                 context.standardError.line("error: registry '\(registry.name)': \(error.message)")

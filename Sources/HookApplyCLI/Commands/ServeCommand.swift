@@ -53,7 +53,8 @@ enum ServeCommand {
             let queue = try DeliveryQueue(path: queuePath)
             let err = context.standardError
             var engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: provider.eventLogPath),
-                                        delivery: WebhookDelivery(timeout: timeout), maxAttempts: attempts)
+                                        delivery: WebhookDelivery(timeout: timeout, hiddenValues: reconciliation.spec.environmentValues),
+                                        maxAttempts: attempts)
             engine.onAttempt = { record in
                 let outcome = record.response.map { "\($0.status)" } ?? (record.error ?? "no response")
                 err.line("delivery \(record.id) (\(record.action)) to \(record.webhook): \(outcome), attempt \(record.attempt), \(record.durationMilliseconds) ms")

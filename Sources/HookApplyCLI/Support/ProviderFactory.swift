@@ -1,4 +1,5 @@
 import AzureRegistry
+import Delivery
 import Foundation
 import HookSpec
 import LocalRegistry
@@ -12,10 +13,14 @@ enum ProviderFactory {
         var message: String
     }
 
-    static func make(_ registry: ResolvedRegistry, specDirectory: String, azure: AzureSettings) -> Result<any WebhookProvider, Unsupported> {
+    /// - Parameter hiddenValues: the spec's raw `${env:…}` values, kept out of every delivery record.
+    static func make(
+        _ registry: ResolvedRegistry, specDirectory: String, azure: AzureSettings, hiddenValues: [String] = [], deliveryTimeout: Double = 5
+    ) -> Result<any WebhookProvider, Unsupported> {
         switch registry.target {
         case .local(let path):
-            return .success(LocalRegistryProvider(path: localStatePath(path, specDirectory: specDirectory), displayPath: path))
+            return .success(LocalRegistryProvider(path: localStatePath(path, specDirectory: specDirectory), displayPath: path,
+                                                  delivery: WebhookDelivery(timeout: deliveryTimeout, hiddenValues: hiddenValues)))
         case .azure(let subscriptionId, let resourceGroup, let name, let endpoint):
             let chosen = azure.endpointOverride ?? endpoint ?? AzureSettings.defaultEndpoint
             if let problem = SpecValidator.validateEndpoint(chosen, at: .root).first {
