@@ -5,8 +5,10 @@ import Reconciler
 
 /// An Azure Container Registry's webhooks over the ARM REST API (api-version 2025-11-01).
 ///
-/// Observing costs one registry GET, one GET per page of webhooks and one `getCallbackConfig` per
-/// webhook: `serviceUri` and `customHeaders` are secrets that GET and LIST never return.
+/// Observing costs one registry GET, one GET of its replications (the regions a webhook may be in), one
+/// GET per page of webhooks and one `getCallbackConfig` per webhook: `serviceUri` and `customHeaders` are
+/// secrets that GET and LIST never return. Webhooks still `Creating`, `Updating` or `Deleting` are waited
+/// for (``settleAttempts``) before the observation is returned.
 public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
     /// The most webhooks each tier allows.
     public static let tierLimits = ["basic": 2, "standard": 10, "premium": 500]
