@@ -25,4 +25,15 @@ public enum Seconds {
         let whole = value.rounded(.down)
         return (Int(whole), min(999_999, Int(((value - whole) * 1_000_000).rounded(.down))))
     }
+
+    /// A plain decimal number of seconds (`5`, `0.5`): digits with an optional fraction, nothing else.
+    /// No sign, exponent, hex, `inf` or `nan`, so `-0`, `1e30` and `0x10` are refused, not guessed at.
+    public static func parsePlain(_ text: String) -> Double? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2,
+            parts.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 12 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+            let value = Double(text), value.isFinite
+        else { return nil }
+        return value
+    }
 }

@@ -43,6 +43,8 @@ import Testing
         UsageCase(arguments: ["serve", "--timeout", ".5"], message: "invalid value '.5' for '--timeout'"),
         UsageCase(arguments: ["serve", "--max-attempts", "0"], message: "invalid value '0' for '--max-attempts'"),
         UsageCase(arguments: ["events", "x", "--limit", "-1"], message: "invalid value '-1' for '--limit'"),
+        UsageCase(arguments: ["serve", "--listen", "127.0.0.1:+80"], message: "--listen needs HOST:PORT"),
+        UsageCase(arguments: ["serve", "--listen", "127.0.0.1:99999"], message: "--listen needs HOST:PORT"),
     ]
 
     @Test("usage errors exit 64 with a message and the usage line", arguments: usageCases)

@@ -28,7 +28,7 @@ enum ServeCommand {
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         let listen = arguments.value("listen") ?? "127.0.0.1:5080"
         let parts = listen.split(separator: ":")
-        guard parts.count == 2, let port = UInt16(parts[1]) else {
+        guard parts.count == 2, !parts[1].isEmpty, parts[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = UInt16(parts[1]) else {
             return HookApply.usageError("--listen needs HOST:PORT, for example 127.0.0.1:5080", usage: spec.usage, context, helpFor: "serve")
         }
         let attempts = arguments.integer("max-attempts") ?? 5

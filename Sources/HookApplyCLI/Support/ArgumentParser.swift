@@ -1,3 +1,5 @@
+import HookKit
+
 /// A command-line option. `valueName` nil means a flag that takes no value.
 struct OptionSpec: Sendable {
     var long: String
@@ -27,11 +29,9 @@ enum NumberRule: Sendable {
             }
             return range.contains(value) ? nil : "a whole number from \(range.lowerBound) to \(range.upperBound)"
         case .seconds(let range):
-            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            let digitsOnly = parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0.utf8.count <= 12 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
             let limits = "a number of seconds from \(NumberRule.format(range.lowerBound)) to \(NumberRule.format(range.upperBound))"
-            guard digitsOnly, let value = Double(text), value.isFinite else { return limits }
-            return range.contains(value) ? nil : limits
+            guard let value = Seconds.parsePlain(text), range.contains(value) else { return limits }
+            return nil
         }
     }
 

@@ -42,9 +42,7 @@ public struct AzureSettings: Sendable {
     /// A variable of seconds: unset or empty means the default; otherwise digits with an optional fraction.
     static func seconds(_ environment: [String: String], _ name: String, default value: Double, range: ClosedRange<Double>) throws(Problem) -> Double {
         guard let text = environment[name], !text.isEmpty else { return value }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        let plain = parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0.utf8.count <= 12 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
-        guard plain, let number = Double(text), range.contains(number) else {
+        guard let number = Seconds.parsePlain(text), range.contains(number) else {
             throw Problem(message: "\(name) must be a number of seconds from \(range.lowerBound) to \(range.upperBound) (digits, e.g. 2 or 0.5); unset it to use the default \(value)")
         }
         return number
