@@ -15,7 +15,7 @@ import json, sys
 registries = []
 for r in range(20):
     hooks = [{"name": f"hook{h}x", "serviceUri": f"https://h{h % 7}.example.com/{r}/{h}?code=${{env:KEY:-k}}",
-              "customHeaders": {"Authorization": "Bearer ${env:T:-t}"}, "actions": ["push", "delete"],
+              "customHeaders": {"Authorization": "Bearer ${env:T:-token}"}, "actions": ["push", "delete"],
               "scope": f"team{h % 13}/app{h}:*"} for h in range(100)]
     registries.append({"name": f"reg{r}", "local": {}, "webhooks": hooks})
 json.dump({"version": 1, "owner": "smoke", "registries": registries}, open(sys.argv[1], "w"))

@@ -125,7 +125,11 @@ public enum SpecResolver {
             valueParts.set(registryIndex, Array(secrets))
         }
         let registries = resolvedParts.values.compactMap { $0 }
-        for found in problemParts.values { diagnostics += found }
+        // One short-secret warning per variable and header, not one per registry that uses it.
+        var warned: Set<String> = []
+        for found in problemParts.values {
+            diagnostics += found.filter { $0.code != "short-secret" || warned.insert($0.message).inserted }
+        }
         if diagnostics.hasErrors { return (nil, diagnostics) }
         let values = Array(Set(valueParts.values.flatMap { $0 })).sorted()
         return (ResolvedSpec(owner: spec.owner, registries: registries, environmentValues: values), diagnostics)
