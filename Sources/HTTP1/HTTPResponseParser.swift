@@ -13,6 +13,10 @@ public struct HTTPResponseError: Error, Hashable, Sendable {
 public struct HTTPResponseParser: Sendable {
     public static let maxHead = 64 * 1024
     public static let maxHeaderCount = 100
+    /// Interim (1xx) responses accepted before the final one: a receiver that streams `100 Continue`
+    /// forever is broken or hostile, and is refused rather than read until the deadline.
+    public static let maxInterimResponses = 10
+    private var interimResponses = 0
     /// A body longer than this is not read to its end: the response is returned and the connection closed.
     public static let maxBodyRead = 1024 * 1024
 
@@ -188,7 +192,13 @@ public struct HTTPResponseParser: Sendable {
         var headers: [ResolvedHeaderLine] = []
         for line in lines.dropFirst() { headers.append(try Self.parseHeader(line)) }
         if status == 101 { throw HTTPResponseError(message: "the receiver switched protocols (101), which a webhook POST never asks for") }
-        if (100...199).contains(status) { return true }  // an interim response: the real one follows
+        if (100...199).contains(status) {  // an interim response: the real one follows
+            interimResponses += 1
+            if interimResponses > HTTPResponseParser.maxInterimResponses {
+                throw HTTPResponseError(message: "the receiver sent more than \(HTTPResponseParser.maxInterimResponses) interim (1xx) responses and no final one")
+            }
+            return true
+        }
         response = HTTPClientResponse(status: HTTPStatus(status), version: version, headers: headers, body: [], bodyTruncated: false, reusable: false)
         let connection = headers.filter { $0.name.lowercased() == "connection" }.map { $0.value.lowercased() }.joined(separator: ",")
         let keepAlive = version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")

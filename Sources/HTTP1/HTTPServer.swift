@@ -10,9 +10,14 @@ import Glibc
 /// are synchronous and return whole responses.
 ///
 /// Slow or idle clients cannot hold it: a connection idle between requests is closed after
-/// ``Timeouts/idle`` seconds; a request must arrive whole within ``Timeouts/request`` seconds of its
-/// first byte (else 408), however it trickles in, so sending a byte every few seconds does not keep a
-/// thread forever; and beyond ``Timeouts/maxConnections`` open connections a new one gets 503 at once.
+/// ``Timeouts/idle`` seconds; a request's head must arrive within ``Timeouts/header`` seconds of its first
+/// byte and the whole request within ``Timeouts/request`` (else 408), however it trickles in; beyond
+/// ``Timeouts/maxConnections`` open connections, or ``Timeouts/maxConnectionsPerClient`` from one
+/// address, a new one gets 503 at once, so one misbehaving client cannot take every slot.
+///
+/// A head is shown to `headCheck` before any of the body is read: a request it refuses (a wrong token,
+/// method, path, type or size) costs its headers and nothing more. `Expect: 100-continue` is answered
+/// once the head passes.
 public final class HTTPServer: Sendable {
     public struct Response: Sendable {
         public var status: HTTPStatus
@@ -33,11 +38,14 @@ public final class HTTPServer: Sendable {
     public let port: UInt16
     private let listener: Int32
     private let handler: @Sendable (HTTPRequest) -> Response
+    private let headCheck: @Sendable (HTTPRequest) -> Response?
     private let limits: HTTPLimits
     private let timeouts: Timeouts
     /// What the accept loop and the connection threads share.
     private struct State {
         var connections = 0
+        /// Open connections per client address.
+        var perClient: [String: Int] = [:]
         var stopped = false
         /// Requests being handled now.
         var active = 0
@@ -48,23 +56,33 @@ public final class HTTPServer: Sendable {
     public struct Timeouts: Hashable, Sendable {
         /// Seconds a kept-alive connection may wait for its next request.
         public var idle: Double = 10
+        /// Seconds from a request's first byte to the end of its head.
+        public var header: Double = 10
         /// Seconds from a request's first byte to its last.
         public var request: Double = 30
         /// Open connections beyond which new ones are refused with 503 (each holds a thread).
         public var maxConnections = 256
+        /// Open connections from one client address beyond which its new ones are refused with 503.
+        public var maxConnectionsPerClient = 32
 
-        public init(idle: Double = 10, request: Double = 30, maxConnections: Int = 256) {
+        public init(idle: Double = 10, header: Double = 10, request: Double = 30, maxConnections: Int = 256, maxConnectionsPerClient: Int = 32) {
             self.idle = idle
+            self.header = header
             self.request = request
             self.maxConnections = maxConnections
+            self.maxConnectionsPerClient = maxConnectionsPerClient
         }
     }
 
     /// Binds `host:port` (port 0 picks a free one); does not accept until ``start()``.
+    /// - Parameter headCheck: sees each request's head before its body is read; a response it returns is
+    ///   sent at once and the connection closed.
     public init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
+                headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
                 handler: @escaping @Sendable (HTTPRequest) -> Response) throws(HTTPError) {
         (self.listener, self.port) = try Socket.listen(host: host, port: port)
         self.handler = handler
+        self.headCheck = headCheck
         self.limits = limits
         self.timeouts = timeouts
     }
@@ -94,7 +112,11 @@ public final class HTTPServer: Sendable {
 
     private func acceptLoop() {
         while true {
-            let client = accept(listener, nil, nil)
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let client = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
+            }
             if client < 0 {
                 let reason = errno
                 if !state.withLock({ $0.stopped }) {
@@ -108,23 +130,55 @@ public final class HTTPServer: Sendable {
                 return
             }
             let limit = timeouts.maxConnections
-            let admitted = state.withLock { state -> Bool in
-                guard state.connections < limit else { return false }
+            let perClientLimit = timeouts.maxConnectionsPerClient
+            let peer = Self.peerAddress(address)
+            let refusal = state.withLock { state -> String? in
+                guard state.connections < limit else { return "too many connections; try again" }
+                guard state.perClient[peer, default: 0] < perClientLimit else {
+                    return "too many connections from your address (at most \(perClientLimit)); try again"
+                }
                 state.connections += 1
-                return true
+                state.perClient[peer, default: 0] += 1
+                return nil
             }
-            guard admitted else {
+            if let refusal {
                 // Answered from the accept thread without reading: a short write to a fresh socket does not block.
                 Socket.setSendTimeout(client, seconds: 1)
-                write(client, Response.text(.serviceUnavailable, "too many connections; try again"), keepAlive: false)
+                write(client, Response.text(.serviceUnavailable, refusal), keepAlive: false)
                 close(client)
                 continue
             }
             let connection = client
             Thread { [self] in
                 serve(connection)
-                state.withLock { $0.connections -= 1 }
+                state.withLock { state in
+                    state.connections -= 1
+                    let left = state.perClient[peer, default: 1] - 1
+                    state.perClient[peer] = left > 0 ? left : nil
+                }
             }.start()
+        }
+    }
+
+    /// The client's address, as the key of the per-client connection count.
+    static func peerAddress(_ address: sockaddr_storage) -> String {
+        var copy = address
+        switch Int32(address.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &copy) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
+                    let raw = UInt32(bigEndian: pointer.pointee.sin_addr.s_addr)
+                    return "\(raw >> 24).\((raw >> 16) & 0xFF).\((raw >> 8) & 0xFF).\(raw & 0xFF)"
+                }
+            }
+        case AF_INET6:
+            return withUnsafePointer(to: &copy) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                    withUnsafeBytes(of: pointer.pointee.sin6_addr) { bytes in bytes.map { String($0, radix: 16) }.joined(separator: ":") }
+                }
+            }
+        default:
+            return "other"
         }
     }
 
@@ -143,14 +197,29 @@ public final class HTTPServer: Sendable {
         while !state.withLock({ $0.stopped }) {
             let request: HTTPRequest
             do {
-                guard let next = try parser.next() else {
+                let event = try parser.nextEvent()
+                if case .head(let head)? = event {
+                    // Before any of the body: refuse what would be refused anyway, at the cost of its headers.
+                    if let refusal = headCheck(head) {
+                        answered = write(client, refusal, keepAlive: false)
+                        return
+                    }
+                    if head.header("Expect")?.lowercased() == "100-continue", parser.isReadingBody {
+                        guard Socket.sendAll(client, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
+                    }
+                    continue
+                }
+                guard case .request(let next)? = event else {
                     if parser.pendingCount > 0 && requestStarted == nil { requestStarted = DispatchTime.now().uptimeNanoseconds }
                     let now = DispatchTime.now().uptimeNanoseconds
-                    let deadline = requestStarted.map { $0 + Seconds.nanoseconds(timeouts.request) } ?? idleSince + Seconds.nanoseconds(timeouts.idle)
+                    // A head has its own, shorter deadline: a client trickling headers is cut off early.
+                    let limit = parser.isReadingBody ? timeouts.request : min(timeouts.header, timeouts.request)
+                    let deadline = requestStarted.map { $0 + Seconds.nanoseconds(limit) } ?? idleSince + Seconds.nanoseconds(timeouts.idle)
                     if now >= deadline {
                         // Mid-request: say why; idle between requests: just close, as servers do.
                         if requestStarted != nil {
-                            answered = write(client, Response.text(.requestTimeout, "the request did not arrive within \(Int(Seconds.clamped(timeouts.request))) seconds"), keepAlive: false)
+                            let what = parser.isReadingBody ? "the request" : "the request's headers"
+                            answered = write(client, Response.text(.requestTimeout, "\(what) did not arrive within \(Int(Seconds.clamped(limit))) seconds"), keepAlive: false)
                         }
                         return
                     }

@@ -176,6 +176,11 @@ public final class PlainHTTPClient: Sendable {
             } catch {
                 return .failure(ExchangeFailure(failure: .invalidResponse(error.message), retryable: false))
             }
+            // The deadline bounds the whole exchange: a receiver that keeps sending (a trickle, or interim
+            // responses) must not keep a delivery past its timeout just because bytes keep arriving.
+            if DispatchTime.now().uptimeNanoseconds >= deadline {
+                return .failure(ExchangeFailure(failure: .timedOut, retryable: false))
+            }
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 parser.append(chunk[0..<count])

@@ -31,6 +31,46 @@ public final class ServeService: Sendable {
         self.log = log
     }
 
+    /// The answer to a request refused on its head alone (route, method, token, content type), before
+    /// a byte of its body is read; nil to read the body. The body size is the parser's (413).
+    public func precheck(_ head: HTTPRequest) -> HTTPServer.Response? {
+        let path = String(head.target.split(separator: "?", maxSplits: 1).first ?? "")
+        switch (head.method, path) {
+        case (.post, "/events"): return refusal(head)
+        case (.get, "/healthz"), (.get, "/metrics"): return nil
+        case (_, "/events"), (_, "/healthz"), (_, "/metrics"): return .text(405, "method not allowed")
+        default: return .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+        }
+    }
+
+    /// Why `POST /events` with these headers is refused (401, 415), or nil.
+    private func refusal(_ head: HTTPRequest) -> HTTPServer.Response? {
+        if let token, !Self.presents(head.header("Authorization"), token: token) {
+            log("refused a batch: missing or wrong bearer token")
+            return .text(401, "missing or wrong bearer token")
+        }
+        let type = (head.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard ServeService.acceptedTypes.contains(type) else {
+            return .text(415, "Content-Type must be application/vnd.docker.distribution.events.v1+json, …v2+json or application/json")
+        }
+        return nil
+    }
+
+    /// Whether `authorization` is `Bearer <token>`: the scheme case-insensitively (RFC 9110 §11.1), the
+    /// token compared in constant time, as SHA-256 digests so that not even its length shows in timing.
+    static func presents(_ authorization: String?, token: String) -> Bool {
+        guard let authorization else { return false }
+        let trimmed = authorization.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return false }
+        let scheme = trimmed[..<space]
+        let credentials = trimmed[space...].trimmingCharacters(in: .whitespaces)
+        let presented = SHA256.hash(Array(credentials.utf8))
+        let expected = SHA256.hash(Array(token.utf8))
+        var difference: UInt8 = scheme.lowercased() == "bearer" ? 0 : 1
+        for index in 0..<min(presented.count, expected.count) { difference |= presented[index] ^ expected[index] }
+        return difference == 0
+    }
+
     public func handle(_ request: HTTPRequest) -> HTTPServer.Response {
         let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
         switch (request.method, path) {
@@ -45,21 +85,9 @@ public final class ServeService: Sendable {
     }
 
     private func ingest(_ request: HTTPRequest) -> HTTPServer.Response {
-        if let token {
-            // Compared in constant time; the token never appears in a log line or an answer.
-            let presented = Array((request.header("Authorization") ?? "").utf8)
-            let expected = Array("Bearer \(token)".utf8)
-            var difference = presented.count ^ expected.count
-            for index in 0..<min(presented.count, expected.count) { difference |= Int(presented[index] ^ expected[index]) }
-            if difference != 0 {
-                log("refused a batch: missing or wrong bearer token")
-                return .text(401, "missing or wrong bearer token")
-            }
-        }
-        let type = (request.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        guard ServeService.acceptedTypes.contains(type) else {
-            return .text(415, "Content-Type must be application/vnd.docker.distribution.events.v1+json, …v2+json or application/json")
-        }
+        // Checked again here (the server has usually refused these on the head already): the token never
+        // appears in a log line or an answer.
+        if let refused = refusal(request) { return refused }
         let notifications: [RegistryNotification]
         do {
             notifications = try DistributionTranslator.translate(request.body)

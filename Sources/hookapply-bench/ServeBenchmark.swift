@@ -101,7 +101,7 @@ enum ServeBenchmark {
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: directory + "/events.jsonl"))
         let service = ServeService(engine: engine, token: "t")
-        let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, headCheck: service.precheck, handler: service.handle)
         server.start()
         let deliveries = Task { await service.runDeliveries() }
         // The load generator is the socket client (as cheap as Distribution's Go client), not URLSession,

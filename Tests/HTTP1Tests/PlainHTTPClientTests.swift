@@ -159,3 +159,35 @@ import Testing
         var value: Int { lock.withLock { count } }
     }
 }
+
+/// A receiver that streams interim responses forever: the timeout bounds the whole exchange, and too
+/// many interim responses are refused outright.
+@Suite struct InterimFloodTests {
+    static let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    @Test("a slow stream of 100 Continue is cut off at the delivery's timeout, not when the receiver stops")
+    func slowFlood() throws {
+        let server = try ScriptedServer { _, _ in .pieces(Array(repeating: Self.interim, count: 9), pauseMilliseconds: 400) }
+        defer { server.stop() }
+        let started = Date()
+        let result = PlainHTTPClient().post(HTTPEndpoint(host: "127.0.0.1", port: Int(server.port), target: "/"), headers: [], body: [], timeout: 1)
+        let elapsed = Date().timeIntervalSince(started)
+        guard case .failure(.timedOut) = result else {
+            Issue.record("expected a timeout, got \(result)")
+            return
+        }
+        #expect(elapsed < 2.5, "the exchange ran \(elapsed) s with a 1 s timeout")
+    }
+
+    @Test("more than ten interim responses are refused as an invalid response")
+    func fastFlood() throws {
+        let server = try ScriptedServer { _, _ in .pieces(Array(repeating: Self.interim, count: 200), pauseMilliseconds: 1) }
+        defer { server.stop() }
+        let result = PlainHTTPClient().post(HTTPEndpoint(host: "127.0.0.1", port: Int(server.port), target: "/"), headers: [], body: [], timeout: 10)
+        guard case .failure(.invalidResponse(let message)) = result else {
+            Issue.record("expected an invalid response, got \(result)")
+            return
+        }
+        #expect(message.contains("interim (1xx)"))
+    }
+}

@@ -36,7 +36,7 @@ import FoundationNetworking
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"),
                                     retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
         let service = ServeService(engine: engine, token: "registry-token", compactionThreshold: compactionThreshold)
-        let server = try HTTPServer(host: "127.0.0.1", port: 0, handler: service.handle)
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, headCheck: service.precheck, handler: service.handle)
         server.start()
         return Running(server: server, service: service, deliveries: Task { if deliver { await service.runDeliveries() } })
     }
@@ -175,5 +175,49 @@ import FoundationNetworking
         private var count = 0
         func add() { lock.withLock { count += 1 } }
         var value: Int { lock.withLock { count } }
+    }
+
+    @Test("the bearer scheme is case-insensitive and the token must match exactly", arguments: [
+        ("Bearer registry-token", true), ("bearer registry-token", true), ("BEARER   registry-token", true), ("Bearer\tregistry-token", true),
+        ("Bearer registry-token2", false), ("Bearer registry-toke", false), ("Basic registry-token", false), ("registry-token", false),
+        ("Bearer", false), ("", false),
+    ])
+    func bearer(_ header: String, _ accepted: Bool) {
+        #expect(ServeService.presents(header, token: "registry-token") == accepted)
+    }
+
+    @Test("a lowercase bearer scheme is accepted through the socket")
+    func lowercaseBearer() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let running = try Self.start(queuePath: directory + "/queue.jsonl", webhooks: [], directory: directory, deliver: false)
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(running.server.port)/events")))
+        request.httpMethod = "POST"
+        request.httpBody = Data(Self.push.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("bearer registry-token", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        await running.stop()
+    }
+
+    @Test("refusals on the head alone: route, method, token and type", arguments: [
+        ("POST", "/events", "Bearer wrong", "application/json", 401), ("POST", "/events", nil, "application/json", 401),
+        ("POST", "/events", "Bearer registry-token", "text/plain", 415), ("GET", "/events", nil, nil, 405),
+        ("DELETE", "/metrics", nil, nil, 405), ("POST", "/other", nil, nil, 404),
+    ] as [(String, String, String?, String?, Int)])
+    func precheck(_ method: String, _ path: String, _ authorization: String?, _ type: String?, _ status: Int) throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let engine = DeliveryEngine(queue: try DeliveryQueue(path: directory + "/q.jsonl"), webhooks: { [] }, log: EventLog(path: directory + "/e.jsonl"))
+        let service = ServeService(engine: engine, token: "registry-token")
+        var headers = [ResolvedHeaderLine(name: "Host", value: "h")]
+        if let authorization { headers.append(ResolvedHeaderLine(name: "Authorization", value: authorization)) }
+        if let type { headers.append(ResolvedHeaderLine(name: "Content-Type", value: type)) }
+        let refusal = service.precheck(HTTPRequest(method: HTTPMethod(method), target: path, headers: headers))
+        #expect(refusal?.status.rawValue == status)
+        #expect(service.precheck(HTTPRequest(method: .post, target: "/events", headers: [
+            ResolvedHeaderLine(name: "Authorization", value: "Bearer registry-token"), ResolvedHeaderLine(name: "Content-Type", value: "application/json"),
+        ])) == nil)
     }
 }

@@ -10,9 +10,23 @@ public struct RawConnection {
 
     public let descriptor: Int32
 
-    public init(port: UInt16, timeout: Int = 5) throws {
+    /// - Parameter source: the local address to connect from: another loopback address (127.0.0.2) is
+    ///   another client as far as per-client limits go.
+    public init(port: UInt16, timeout: Int = 5, source: String? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure() }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                Glibc.close(descriptor)
+                throw Failure()
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian

@@ -63,7 +63,7 @@ enum ServeCommand {
             let compaction = try engine.compact()
             err.line("delivery queue \(queuePath): \(compaction.kept) events pending, \(compaction.removed) finished removed")
             let service = ServeService(engine: engine, token: token, log: { err.line($0) })
-            let server = try HTTPServer(host: String(parts[0]), port: port, handler: service.handle)
+            let server = try HTTPServer(host: String(parts[0]), port: port, headCheck: service.precheck, handler: service.handle)
             if token == nil {
                 context.standardError.line("warning: no --token-env: anyone who can reach \(listen) can post events")
             }
