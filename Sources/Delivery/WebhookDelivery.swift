@@ -73,14 +73,21 @@ public struct WebhookDelivery: Sendable {
             self.webhook = webhook
             scrubber = SecretScrubber(webhook: webhook, also: hiddenValues)
             var hasContentType = false
+            var hasUserAgent = false
             for header in webhook.customHeaders {
                 if header.name.lowercased() == "content-type" { hasContentType = true }
+                if header.name.lowercased() == "user-agent" { hasUserAgent = true }
                 loggedHeaders[header.name] = Redaction.sensitiveValue
                 sentHeaders.append((header.name, header.value))
             }
             if !hasContentType {
                 loggedHeaders["Content-Type"] = "application/json"
                 sentHeaders.insert(("Content-Type", "application/json"), at: 0)
+            }
+            // ACR's agent, so that receivers built for ACR take the delivery; a webhook's own User-Agent wins.
+            if !hasUserAgent {
+                loggedHeaders["User-Agent"] = Product.deliveryUserAgent
+                sentHeaders.append(("User-Agent", Product.deliveryUserAgent))
             }
             maskedURI = scrubber.scrub(Redaction.maskURI(webhook.serviceUri))
             uri = try? ServiceURI(parsing: webhook.serviceUri)

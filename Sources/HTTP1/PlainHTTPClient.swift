@@ -140,7 +140,7 @@ public final class PlainHTTPClient: Sendable {
             let decoded = userinfo.removingPercentEncoding ?? userinfo
             head += "Authorization: Basic \(Data(decoded.utf8).base64EncodedString())\r\n"
         }
-        if !hasUserAgent { head += "User-Agent: hookapply\r\n" }
+        if !hasUserAgent { head += "User-Agent: \(Product.userAgent)\r\n" }
         head += "Content-Length: \(body.count)\r\n\r\n"
         return .success(Array(head.utf8) + body)
     }

@@ -1,3 +1,4 @@
+import HookKit
 import HookSpec
 
 /// `hookapply schema`: prints the spec's JSON Schema for editors.
@@ -15,7 +16,7 @@ enum SchemaCommand {
 
 /// `hookapply version`.
 enum VersionCommand {
-    static let version = "0.1.0"
+    static let version = Product.version
     static let spec = CommandSpec(name: "version", abstract: "Print the version of hookapply.")
 
     static func run(_ arguments: ParsedArguments, _ context: Context) -> ExitCode {

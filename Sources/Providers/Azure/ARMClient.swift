@@ -140,7 +140,7 @@ public final class ARMClient: Sendable {
         request.httpMethod = method
         request.setValue("Bearer \(token.token)", forHTTPHeaderField: "Authorization")
         request.setValue(requestID, forHTTPHeaderField: "x-ms-client-request-id")
-        request.setValue("hookapply", forHTTPHeaderField: "User-Agent")
+        request.setValue(Product.userAgent, forHTTPHeaderField: "User-Agent")
         if let payload {
             request.httpBody = payload
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
