@@ -20,6 +20,10 @@ extension DeliveryRecord {
             key("error")
             CompactJSON.appendString(error, to: &output)
         }
+        if let gaveUp {
+            key("gaveUp")
+            output += Array((gaveUp ? "true" : "false").utf8)
+        }
         key("id")
         CompactJSON.appendString(id, to: &output)
         key("request")
@@ -45,6 +49,10 @@ extension DeliveryRecord {
             key("status")
             output += Array(String(response.status).utf8)
             output.append(0x7D)
+        }
+        if let subject {
+            key("subject")
+            CompactJSON.appendString(subject, to: &output)
         }
         key("timestamp")
         CompactJSON.appendString(timestamp, to: &output)

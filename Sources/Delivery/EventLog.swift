@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import Reconciler
 
 /// The append-only delivery log: one JSON record per line, secrets already masked by ``WebhookDelivery``.
@@ -16,12 +17,41 @@ public struct EventLog: Sendable {
     }
 
     public var path: String
+    /// The size past which the log is rotated: `<path>` becomes `<path>.1`, `.1` becomes `.2`, and so on.
+    public var maxBytes: Int
+    /// How many rotated files are kept besides the current one (the oldest is dropped).
+    public var keep: Int
 
-    public init(path: String) {
+    /// 16 MiB and 3 rotated files by default: at most 64 MiB on disk, tens of thousands of attempts.
+    public init(path: String, maxBytes: Int = 16 * 1024 * 1024, keep: Int = 3) {
         self.path = path
+        self.maxBytes = max(4096, maxBytes)
+        self.keep = max(1, keep)
+    }
+
+    /// The files that make up the log, newest first: `<path>`, `<path>.1`, … `<path>.<keep>`.
+    public var files: [String] { [path] + (1...keep).map { "\(path).\($0)" } }
+
+    /// Serialises rotations within the process (serve's lanes append concurrently); appends themselves
+    /// need no lock (O_APPEND), and an external rotation (logrotate's move or copytruncate) is simply
+    /// followed: the file is opened by name for every append.
+    private static let rotation = Locked(0)
+
+    private func rotateIfNeeded(adding count: Int) {
+        var info = stat()
+        guard stat(path, &info) == 0, Int(info.st_size) > 0, Int(info.st_size) + count > maxBytes else { return }
+        Self.rotation.withLock { _ in
+            // Another lane may have rotated while this one waited: look again.
+            var again = stat()
+            guard stat(path, &again) == 0, Int(again.st_size) > 0, Int(again.st_size) + count > maxBytes else { return }
+            for index in stride(from: keep - 1, through: 1, by: -1) { rename("\(path).\(index)", "\(path).\(index + 1)") }
+            rename(path, "\(path).1")
+        }
     }
 
     public func append(_ record: DeliveryRecord) throws(Failure) {
+        let line = record.jsonLine() + [0x0A]
+        rotateIfNeeded(adding: line.count)
         var descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         if descriptor < 0 && errno == ENOENT {  // the folder is made on first use only: serve appends per attempt
             let directory = (path as NSString).deletingLastPathComponent
@@ -33,7 +63,6 @@ public struct EventLog: Sendable {
         }
         defer { close(descriptor) }
         // One write per line: with O_APPEND, lines from concurrent writers never interleave.
-        let line = record.jsonLine() + [0x0A]
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count else {
             throw Failure(code: .append, message: "cannot append to the event log '\(path)'")
@@ -44,15 +73,21 @@ public struct EventLog: Sendable {
 
     /// The records of one webhook (all when nil), newest first. Lines that do not parse are skipped:
     /// a torn last line after a crash must not hide the rest of the log.
+    /// Reads the current file first, then the rotated ones, until `limit` records are found.
     public func read(webhook: String?, limit: Int) -> [DeliveryRecord] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
         let decoder = JSONDecoder()
-        var records: [DeliveryRecord] = []
-        for line in data.split(separator: 0x0A) where !line.isEmpty {
-            guard let record = try? decoder.decode(DeliveryRecord.self, from: Data(line)) else { continue }
-            if let webhook, record.webhook.lowercased() != webhook.lowercased() { continue }
-            records.append(record)
+        var newestFirst: [DeliveryRecord] = []
+        for file in files {
+            guard newestFirst.count < limit else { break }
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            var records: [DeliveryRecord] = []
+            for line in data.split(separator: 0x0A) where !line.isEmpty {
+                guard let record = try? decoder.decode(DeliveryRecord.self, from: Data(line)) else { continue }
+                if let webhook, record.webhook.lowercased() != webhook.lowercased() { continue }
+                records.append(record)
+            }
+            newestFirst += records.reversed()
         }
-        return Array(records.reversed().prefix(max(0, limit)))
+        return Array(newestFirst.prefix(max(0, limit)))
     }
 }

@@ -44,6 +44,10 @@ public struct DeliveryRecord: Hashable, Sendable, Codable {
     public var durationMilliseconds: Int
     /// Which attempt this was, for deliveries that are retried (1 for a ping).
     public var attempt: Int
+    /// True on the last attempt of a delivery that failed: nothing more will be tried.
+    public var gaveUp: Bool?
+    /// What the event is about: `repository:tag`, or `repository@digest` for a delete (serve's deliveries).
+    public var subject: String?
 
     public init(
         id: String, webhook: String, action: String, timestamp: String, request: Request, response: Response?,

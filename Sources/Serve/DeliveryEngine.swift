@@ -159,7 +159,10 @@ public struct DeliveryEngine: Sendable {
         }
         metrics.add(.forwarded)
         for attempt in 1...maxAttempts {
-            let record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt)
+            var record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt)
+            record.subject = event.subject
+            // The last attempt of a failed delivery says so, in the event log and the serve log alike.
+            if !record.isSuccess && attempt == maxAttempts { record.gaveUp = true }
             try? log.append(record)
             onAttempt(record)
             if record.isSuccess {

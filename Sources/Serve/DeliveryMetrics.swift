@@ -8,6 +8,8 @@ public enum DeliveryMetric: String, CaseIterable, Hashable, Sendable {
     case failed
     case retried
     case dropped
+    /// Events of the registry that no webhook format carries (blob uploads, pulls, mounts).
+    case ignored
 
     /// The counter's HELP text.
     public var help: String {
@@ -15,9 +17,10 @@ public enum DeliveryMetric: String, CaseIterable, Hashable, Sendable {
         case .received: "Events received from the registry"
         case .forwarded: "Deliveries started"
         case .delivered: "Deliveries answered with 2xx"
-        case .failed: "Deliveries given up after the last attempt"
+        case .failed: "Deliveries given up after the last attempt (logged as gave up)"
         case .retried: "Delivery attempts retried"
         case .dropped: "Deliveries dropped: the webhook was disabled or changed after the event arrived"
+        case .ignored: "Registry events not forwarded because ACR has no such event (blob uploads, pulls, mounts)"
         }
     }
 }

@@ -24,6 +24,12 @@ public enum DistributionTranslator {
 
     /// - Throws: ``Failure`` when the body is not a notification envelope (the ingest answers 400 then).
     public static func translate(_ bytes: [UInt8]) throws(Failure) -> [RegistryNotification] {
+        try translateCounting(bytes).notifications
+    }
+
+    /// ``translate(_:)``, and how many events the envelope held: the difference is what ACR has no event
+    /// for (blob uploads, pulls, mounts), counted in `/metrics` rather than logged.
+    public static func translateCounting(_ bytes: [UInt8]) throws(Failure) -> (notifications: [RegistryNotification], total: Int) {
         guard let root = try? JSONReader.read(bytes), case .object(let members) = root.value else {
             throw Failure(message: "the body is not a JSON object")
         }
@@ -35,7 +41,7 @@ public enum DistributionTranslator {
             guard case .object(let members) = event.value else { throw Failure(message: "an event is not an object") }
             if let notification = translate(DistributionEvent(members)) { result.append(notification) }
         }
-        return result
+        return (result, events.count)
     }
 
     static func translate(_ event: DistributionEvent) -> RegistryNotification? {

@@ -11,6 +11,9 @@ public struct RegistryNotification: Hashable, Sendable {
     /// The JSON body ACR would POST.
     public var body: [UInt8]
 
+    /// What the event is about, for logs: `repository:tag`, or the repository alone (a delete).
+    public var subject: String { tag.map { "\(repository):\($0)" } ?? repository }
+
     public init(id: String, action: WebhookAction, repository: String, tag: String?, body: [UInt8]) {
         self.id = id
         self.action = action

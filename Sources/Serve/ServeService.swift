@@ -13,7 +13,7 @@ import Reconciler
 public final class ServeService: Sendable {
     private let engine: DeliveryEngine
     private let token: String?
-    private let log: @Sendable (String) -> Void
+    private let log: @Sendable (LogEntry) -> Void
     /// A batch arrived since the last drain (starts true: deliver what a previous run left pending).
     private let kicked = Locked(true)
     private let running = Locked(true)
@@ -24,7 +24,7 @@ public final class ServeService: Sendable {
         "application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", "application/json",
     ]
 
-    public init(engine: DeliveryEngine, token: String?, compactionThreshold: Int = 10_000, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(engine: DeliveryEngine, token: String?, compactionThreshold: Int = 10_000, log: @escaping @Sendable (LogEntry) -> Void = { _ in }) {
         self.compactionThreshold = compactionThreshold
         self.engine = engine
         self.token = token
@@ -46,7 +46,7 @@ public final class ServeService: Sendable {
     /// Why `POST /events` with these headers is refused (401, 415), or nil.
     private func refusal(_ head: HTTPRequest) -> HTTPServer.Response? {
         if let token, !Self.presents(head.header("Authorization"), token: token) {
-            log("refused a batch: missing or wrong bearer token")
+            log(LogEntry(.warning, "batch.refused", "refused a batch: missing or wrong bearer token", [("status", "401")]))
             return .text(401, "missing or wrong bearer token")
         }
         let type = (head.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
@@ -90,22 +90,33 @@ public final class ServeService: Sendable {
         if let refused = refusal(request) { return refused }
         let notifications: [RegistryNotification]
         do {
-            notifications = try DistributionTranslator.translate(request.body)
+            let translated = try DistributionTranslator.translateCounting(request.body)
+            notifications = translated.notifications
+            engine.metrics.add(.ignored, translated.total - notifications.count)
         } catch {
-            log("refused a batch: \(error.message)")
+            log(LogEntry(.warning, "batch.refused", "refused a batch: \(error.message)", [("status", "400")]))
             return .text(400, "not a notification envelope: \(error.message)")
         }
         do {
             let result = try engine.accept(notifications)
             engine.metrics.add(.received, notifications.count)
-            log("received a batch: \(notifications.count) events to forward, \(result.stored) stored for delivery, "
-                + "\(result.duplicates) seen before, \(result.unmatched) matching no webhook")
+            // Blob uploads, pulls and mounts have no ACR event: counted (ignored), not logged, or every
+            // push would add lines saying nothing happened.
+            if !notifications.isEmpty {
+                var message = "received \(notifications.count) event\(notifications.count == 1 ? "" : "s"): \(result.stored) stored for delivery"
+                if result.duplicates > 0 { message += ", \(result.duplicates) seen before" }
+                if result.unmatched > 0 { message += ", \(result.unmatched) matching no webhook" }
+                log(LogEntry(result.unmatched > 0 && result.stored == 0 ? .warning : .info, "batch.received", message, [
+                    ("events", String(notifications.count)), ("stored", String(result.stored)),
+                    ("duplicates", String(result.duplicates)), ("unmatched", String(result.unmatched)),
+                ]))
+            }
             kicked.set(true)
             let body = #"{"accepted":\#(result.stored),"duplicates":\#(result.duplicates),"unmatched":\#(result.unmatched)}"#
             return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
         } catch {
             // Not stored, so not acknowledged: the registry will send the batch again.
-            log("could not store a batch: \(error)")
+            log(LogEntry(.error, "batch.unstored", "could not store a batch: \(error)", [("status", "503")]))
             return .text(503, "could not store the events; try again")
         }
     }
@@ -134,15 +145,16 @@ public final class ServeService: Sendable {
                 do {
                     try await engine.drain()
                 } catch {
-                    log("could not read the webhooks: \(ProviderError.from(error).message)")
+                    log(LogEntry(.error, "webhooks.unreadable", "could not read the webhooks: \(ProviderError.from(error).message)"))
                 }
                 // Between drains, so no lane holds a position the compaction would change.
                 do {
                     if let compaction = try engine.compactIfWorthwhile(threshold: compactionThreshold) {
-                        log("compacted the delivery queue: \(compaction.kept) events pending, \(compaction.removed) finished removed")
+                        log(LogEntry(.info, "queue.compacted", "compacted the delivery queue: \(compaction.kept) events pending, \(compaction.removed) finished removed",
+                                     [("pending", String(compaction.kept)), ("removed", String(compaction.removed))]))
                     }
                 } catch {
-                    log("could not compact the delivery queue: \(ProviderError.from(error).message)")
+                    log(LogEntry(.error, "queue.uncompacted", "could not compact the delivery queue: \(ProviderError.from(error).message)"))
                 }
             } else {
                 try? await Task.sleep(nanoseconds: 20_000_000)

@@ -26,6 +26,7 @@ public struct BuiltBinary: Sendable {
 
         /// Signalled by each reader thread when its pipe reaches end of file.
         private let finished = DispatchSemaphore(value: 0)
+        private var drained = false
 
         init(process: Process, stdout: Pipe, stderr: Pipe) {
             self.process = process
@@ -60,7 +61,12 @@ public struct BuiltBinary: Sendable {
                 return nil
             }
             process.waitUntilExit()
-            for _ in 0..<2 { _ = finished.wait(timeout: .now() + 5) }
+            // Both readers at end of file, once (a second wait would find the signals already taken).
+            let first = lock.withLock { () -> Bool in
+                defer { drained = true }
+                return !drained
+            }
+            if first { for _ in 0..<2 { _ = finished.wait(timeout: .now() + 5) } }
             return process.terminationStatus
         }
 

@@ -116,7 +116,9 @@ enum DeliveryRenderer {
             outcome = style.red("error: \(safe(record.error ?? "no response"))")
         }
         let attempt = record.attempt > 1 ? " attempt \(record.attempt)" : ""
-        return "\(safe(record.timestamp))  \(safe(record.action))  \(outcome)  \(record.durationMilliseconds) ms  \(safe(record.id))\(attempt)"
+        let subject = record.subject.map { " " + safe($0) } ?? ""
+        let gaveUp = record.gaveUp == true ? "  " + style.red("gave up") : ""
+        return "\(safe(record.timestamp))  \(safe(record.action))\(subject)  \(outcome)  \(record.durationMilliseconds) ms  \(safe(record.id))\(attempt)\(gaveUp)"
     }
 
     static func detail(_ record: DeliveryRecord, style: Style) -> String {

@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import HTTP1
+import HookKit
 import HookSpec
 import Reconciler
 import Serve
@@ -8,6 +9,22 @@ import Serve
 /// `hookapply serve`: receives a self-hosted registry's notifications and delivers them to the webhooks
 /// the local registry holds, in ACR's format, durably.
 enum ServeCommand {
+    /// A delivery attempt as a log line: which event (and image) to which webhook, the outcome, the
+    /// attempt out of how many, and "gave up" on the last failed one.
+    static func attemptEntry(_ record: DeliveryRecord, maxAttempts: Int) -> LogEntry {
+        let outcome = record.response.map { "\($0.status)" } ?? (record.error ?? "no response")
+        let subject = record.subject.map { " \($0)" } ?? ""
+        var message = "delivery \(record.id) (\(record.action)\(subject)) to \(record.webhook): \(outcome), attempt \(record.attempt) of \(maxAttempts), \(record.durationMilliseconds) ms"
+        let gaveUp = record.gaveUp == true
+        if gaveUp { message += "; gave up, nothing more will be tried" }
+        var fields: [(String, String)] = [("id", record.id), ("action", record.action), ("webhook", record.webhook), ("outcome", outcome),
+                                          ("attempt", String(record.attempt)), ("max_attempts", String(maxAttempts)),
+                                          ("duration_ms", String(record.durationMilliseconds))]
+        if let subject = record.subject { fields.append(("subject", subject)) }
+        if gaveUp { fields.append(("gave_up", "true")) }
+        return LogEntry(gaveUp ? .error : (record.isSuccess ? .info : .warning), gaveUp ? "delivery.gave_up" : "delivery.attempt", message, fields)
+    }
+
     static let spec = CommandSpec(
         name: "serve",
         abstract: "Deliver a self-hosted registry's notifications to the webhooks of a local registry.",
@@ -23,6 +40,8 @@ enum ServeCommand {
             OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),
             OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5).", number: .integer(1...100)),
             OptionSpec(long: "timeout", valueName: "seconds", help: "Per-delivery timeout (default 5, as ACR).", number: .seconds(0.001...300)),
+            OptionSpec(long: "log-format", valueName: "format", help: "Log lines as text, or as JSON objects (one per line) for log shippers.",
+                       allowedValues: ServeLog.Format.allCases.map(\.rawValue)),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -50,33 +69,48 @@ enum ServeCommand {
                 return .failure
             }
             let queuePath = provider.deliveryQueuePath
+            // One serve per queue, for its whole life: a second one would compact the live queue under the
+            // first, which would then write to an unlinked file and lose its retries.
+            let queueLock: FileLock
+            do {
+                queueLock = try await FileLock.acquire(queuePath + ".lock", timeout: 0, what: "the delivery queue of registry '\(registry.name)'",
+                                                       holderVerb: "another hookapply serve")
+            } catch {
+                context.standardError.line("error: \(error.message); run one serve per registry (stop that one first, or serve another registry)")
+                return .failure
+            }
+            defer { queueLock.release() }
             let queue = try DeliveryQueue(path: queuePath)
             let err = context.standardError
-            var engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: provider.eventLogPath),
-                                        delivery: WebhookDelivery(timeout: timeout, hiddenValues: reconciliation.spec.environmentValues),
-                                        maxAttempts: attempts)
-            engine.onAttempt = { record in
-                let outcome = record.response.map { "\($0.status)" } ?? (record.error ?? "no response")
-                err.line("delivery \(record.id) (\(record.action)) to \(record.webhook): \(outcome), attempt \(record.attempt), \(record.durationMilliseconds) ms")
-            }
+            let log = ServeLog(format: ServeLog.Format(rawValue: arguments.value("log-format") ?? "text") ?? .text) { err.line($0) }
+            let watch = WebhookWatch(declared: registry.webhooks.count) { log($0) }
+            var engine = DeliveryEngine(queue: queue, webhooks: {
+                let webhooks = try provider.currentWebhooks()
+                watch.saw(webhooks)
+                return webhooks
+            }, log: EventLog(path: provider.eventLogPath),
+                delivery: WebhookDelivery(timeout: timeout, hiddenValues: reconciliation.spec.environmentValues), maxAttempts: attempts)
+            engine.onAttempt = { record in log(ServeCommand.attemptEntry(record, maxAttempts: attempts)) }
             // Finished events leave the file at every start, so it does not grow from run to run.
             let compaction = try engine.compact()
-            err.line("delivery queue \(queuePath): \(compaction.kept) events pending, \(compaction.removed) finished removed")
-            let service = ServeService(engine: engine, token: token, log: { err.line($0) })
+            log(LogEntry(.info, "queue.opened", "delivery queue \(queuePath): \(compaction.kept) events pending, \(compaction.removed) finished removed",
+                         [("pending", String(compaction.kept)), ("removed", String(compaction.removed))]))
+            let service = ServeService(engine: engine, token: token, log: { log($0) })
             let server = try HTTPServer(host: String(parts[0]), port: port, headCheck: service.precheck, handler: service.handle)
             if token == nil {
-                context.standardError.line("warning: no --token-env: anyone who can reach \(listen) can post events")
+                log(LogEntry(.warning, "auth.none", "no --token-env: anyone who can reach \(listen) can post events"))
             }
             server.start()
-            context.standardError.line("serving registry '\(registry.name)' on http://\(parts[0]):\(server.port)/events (GET /healthz, /metrics)")
+            log(LogEntry(.info, "serve.started", "serving registry '\(registry.name)' on http://\(parts[0]):\(server.port)/events (GET /healthz, /metrics)",
+                         [("registry", registry.name), ("listen", "\(parts[0]):\(server.port)")]))
             let signals = SignalWatcher { signal in
-                err.line("received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"); finishing deliveries in flight")
+                log(LogEntry(.info, "serve.stopping", "received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"); finishing deliveries in flight"))
                 server.stop()
                 service.stop()
             }
             await service.runDeliveries()
             signals.cancel()
-            context.standardError.line("stopped")
+            log(LogEntry(.info, "serve.stopped", "stopped"))
             return .success
         } catch let failure as Reconciliation.Failure {
             return failure.code
