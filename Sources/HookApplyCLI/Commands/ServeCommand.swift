@@ -40,6 +40,11 @@ enum ServeCommand {
             OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),
             OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5).", number: .integer(1...100)),
             OptionSpec(long: "timeout", valueName: "seconds", help: "Per-delivery timeout (default 5, as ACR).", number: .seconds(0.001...300)),
+            OptionSpec(long: "max-connections", valueName: "n", help: "Open connections beyond which new ones get 503 (default 256).",
+                       number: .integer(1...4096)),
+            OptionSpec(long: "max-connections-per-client", valueName: "n",
+                       help: "Open connections from one address beyond which its new ones get 503 (default 32; raise it behind a proxy).",
+                       number: .integer(1...4096)),
             OptionSpec(long: "log-format", valueName: "format", help: "Log lines as text, or as JSON objects (one per line) for log shippers.",
                        allowedValues: ServeLog.Format.allCases.map(\.rawValue)),
         ])
@@ -96,7 +101,12 @@ enum ServeCommand {
             log(LogEntry(.info, "queue.opened", "delivery queue \(queuePath): \(compaction.kept) events pending, \(compaction.removed) finished removed",
                          [("pending", String(compaction.kept)), ("removed", String(compaction.removed))]))
             let service = ServeService(engine: engine, token: token, log: { log($0) })
-            let server = try HTTPServer(host: String(parts[0]), port: port, headCheck: service.precheck, handler: service.handle)
+            let defaults = HTTPServer.Timeouts()
+            let timeouts = HTTPServer.Timeouts(
+                idle: defaults.idle, header: defaults.header, request: defaults.request,
+                maxConnections: arguments.integer("max-connections") ?? defaults.maxConnections,
+                maxConnectionsPerClient: arguments.integer("max-connections-per-client") ?? defaults.maxConnectionsPerClient)
+            let server = try HTTPServer(host: String(parts[0]), port: port, timeouts: timeouts, headCheck: service.precheck, handler: service.handle)
             if token == nil {
                 log(LogEntry(.warning, "auth.none", "no --token-env: anyone who can reach \(listen) can post events"))
             }
