@@ -37,9 +37,16 @@ public struct EventLog: Sendable {
     /// followed: the file is opened by name for every append.
     private static let rotation = Locked(0)
 
-    private func rotateIfNeeded(adding count: Int) {
+    /// Rotates when the open file (`descriptor`) is too big to take `count` more bytes; true when it did
+    /// (the caller then opens the new file).
+    private func rotateIfNeeded(_ descriptor: Int32, adding count: Int) -> Bool {
         var info = stat()
-        guard stat(path, &info) == 0, Int(info.st_size) > 0, Int(info.st_size) + count > maxBytes else { return }
+        guard fstat(descriptor, &info) == 0, Int(info.st_size) > 0, Int(info.st_size) + count > maxBytes else { return false }
+        rotate(adding: count)
+        return true
+    }
+
+    private func rotate(adding count: Int) {
         Self.rotation.withLock { _ in
             // Another lane may have rotated while this one waited: look again.
             var again = stat()
@@ -51,8 +58,11 @@ public struct EventLog: Sendable {
 
     public func append(_ record: DeliveryRecord) throws(Failure) {
         let line = record.jsonLine() + [0x0A]
-        rotateIfNeeded(adding: line.count)
         var descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        if descriptor >= 0, rotateIfNeeded(descriptor, adding: line.count) {
+            close(descriptor)
+            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        }
         if descriptor < 0 && errno == ENOENT {  // the folder is made on first use only: serve appends per attempt
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
