@@ -43,3 +43,19 @@ import Testing
         #expect(first.stderr.contains("1 webhook in the local registry, 1 enabled"))
     }
 }
+
+/// `events` shows what serve logged: the image an event was about, and a delivery that was given up.
+@Suite struct GaveUpEventsTests {
+    @Test("events shows the image and 'gave up' on a delivery's last failed attempt")
+    func gaveUp() async throws {
+        let workspace = try ReconcileCommandTests.Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/", "actions": ["push"]}]}]}"#)
+        defer { workspace.remove() }
+        try FileManager.default.createDirectory(atPath: workspace.directory + "/.hookapply", withIntermediateDirectories: true)
+        let line = #"{"action":"push","attempt":5,"durationMilliseconds":3,"gaveUp":true,"id":"ev-1","request":{"body":"{}","headers":{},"method":"POST","uri":"https://h.example.com/"},"response":{"body":"","bodyTruncated":false,"headers":{},"status":500},"subject":"demo/hello:v2","timestamp":"2026-11-30T00:00:00Z","webhook":"hookone"}"#
+        try (line + "\n").write(toFile: workspace.directory + "/.hookapply/dev.events.jsonl", atomically: true, encoding: .utf8)
+        let result = await workspace.run(["events", "hookone"])
+        #expect(result.code == .success, "\(result.stderr)")
+        #expect(result.stdout.contains("push demo/hello:v2"), "\(result.stdout)")
+        #expect(result.stdout.contains("attempt 5  gave up"), "\(result.stdout)")
+    }
+}
