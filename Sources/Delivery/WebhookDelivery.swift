@@ -15,6 +15,25 @@ public struct WebhookDelivery: Sendable {
     /// Values hidden from every record besides the webhook's own secrets: the spec's raw `${env:…}`
     /// values, which may sit where nothing else is secret (a path segment).
     public var hiddenValues: [String]
+    /// Targets already worked out, by webhook: a target's scrubber knows every form of every secret, which
+    /// costs more to build than a delivery on loopback takes, and serve drains the same webhooks over and over.
+    private let cache = TargetCache()
+
+    final class TargetCache: Sendable {
+        private let targets = Locked<[WebhookState: Target]>([:])
+        /// Enough for every webhook of the largest registry; past it, the cache starts over.
+        static let capacity = 1024
+
+        func target(_ webhook: WebhookState, make: () -> Target) -> Target {
+            if let found = targets.withLock({ $0[webhook] }) { return found }
+            let made = make()
+            targets.withLock { targets in
+                if targets.count >= Self.capacity { targets.removeAll(keepingCapacity: true) }
+                targets[webhook] = made
+            }
+            return made
+        }
+    }
 
     public init(timeout: Double = 5, transports: [any DeliveryTransport]? = nil, hiddenValues: [String] = []) {
         self.timeout = timeout
@@ -53,9 +72,11 @@ public struct WebhookDelivery: Sendable {
     /// the headers to send and to log, the masked URI, and the transport that sends it. A lane of `serve`
     /// builds it once per drain rather than once per event.
     public func target(_ webhook: WebhookState) -> Target {
-        var target = Target(webhook, hiddenValues: hiddenValues)
-        target.transport = target.uri.flatMap { uri in transports.first { $0.canSend(to: uri) } } ?? transports.last
-        return target
+        cache.target(webhook) {
+            var target = Target(webhook, hiddenValues: hiddenValues)
+            target.transport = target.uri.flatMap { uri in transports.first { $0.canSend(to: uri) } } ?? transports.last
+            return target
+        }
     }
 
     public struct Target: Sendable {

@@ -20,13 +20,25 @@ public struct SecretScrubber: Sendable {
 
     /// Every form of every secret, longest first, so a secret containing another is replaced whole.
     private var needles: [[UInt8]]
+    /// Needles by their first two bytes (indices into ``needles``, longest first): the scan looks at a
+    /// position only when its two bytes begin some needle, so text without secrets costs one pass.
+    private var byPrefix: [UInt16: [Int]]
+    /// One bit per two-byte prefix that begins a needle: the scan's filter, 8 KiB, no hashing per byte.
+    private var prefixBits: [UInt64]
 
     public init(secrets: [String]) {
         var forms: Set<String> = []
         for secret in secrets where secret.count >= Self.minimumLength {
             for form in Self.forms(of: secret) where form.count >= Self.minimumLength { forms.insert(form) }
         }
-        needles = forms.map { Array($0.utf8) }.sorted { $0.count > $1.count }
+        needles = forms.map { Array($0.utf8) }.filter { $0.count >= 2 }.sorted { $0.count > $1.count }
+        byPrefix = [:]
+        prefixBits = needles.isEmpty ? [] : Array(repeating: 0, count: 1024)
+        for (index, needle) in needles.enumerated() {
+            let prefix = UInt16(needle[0]) << 8 | UInt16(needle[1])
+            byPrefix[prefix, default: []].append(index)
+            prefixBits[Int(prefix >> 6)] |= 1 << UInt64(prefix & 63)
+        }
     }
 
     /// The secrets of a webhook: header values, and the service URI with its parts.
@@ -111,27 +123,43 @@ public struct SecretScrubber: Sendable {
     /// Replaces every occurrence, matching UTF-8 bytes: a character-level match can miss a secret that
     /// ends where a combining mark begins, and the bytes would then go out unmasked. Replacing a whole
     /// valid UTF-8 sequence inside valid UTF-8 always leaves valid UTF-8.
+    ///
+    /// One pass: at each position whose first two bytes begin some secret, the longest secret found there
+    /// is replaced and the scan continues after it.
     public func scrub(_ text: String) -> String {
         guard !needles.isEmpty else { return text }
-        var bytes = Array(text.utf8)
-        var changed = false
-        for needle in needles {
-            guard needle.count <= bytes.count, let first = bytes.firstIndex(of: needle, from: 0) else { continue }
+        var text = text
+        let scrubbed = text.withUTF8 { bytes -> String? in
+            guard bytes.count >= 2 else { return nil }
             var output: [UInt8] = []
-            output.reserveCapacity(bytes.count)
-            var start = 0
-            var match: Int? = first
-            while let index = match {
-                output.append(contentsOf: bytes[start..<index])
+            var copied = 0  // bytes[..<copied] are in output (once there is a match)
+            var index = 0
+            let last = bytes.count - 1
+            while index < last {
+                let prefix = UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
+                guard prefixBits[Int(prefix >> 6)] & (1 << UInt64(prefix & 63)) != 0, let candidates = byPrefix[prefix],
+                    let found = candidates.first(where: { matches(needles[$0], bytes, at: index) })
+                else {
+                    index += 1
+                    continue
+                }
+                if output.isEmpty { output.reserveCapacity(bytes.count) }
+                output.append(contentsOf: bytes[copied..<index])
                 output.append(contentsOf: Self.replacement)
-                start = index + needle.count
-                match = bytes.firstIndex(of: needle, from: start)
+                index += needles[found].count
+                copied = index
             }
-            output.append(contentsOf: bytes[start...])
-            bytes = output
-            changed = true
+            if copied == 0 && output.isEmpty { return nil }  // nothing found: the text as it is, no copy
+            output.append(contentsOf: bytes[copied...])
+            return String(decoding: output, as: UTF8.self)
         }
-        return changed ? String(decoding: bytes, as: UTF8.self) : text
+        return scrubbed ?? text
+    }
+
+    private func matches(_ needle: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        guard index + needle.count <= bytes.count else { return false }
+        for offset in 2..<needle.count where bytes[index + offset] != needle[offset] { return false }
+        return true
     }
 
     /// Scrubs `text` whole, then keeps at most `limit` UTF-8 bytes of it (never cutting a character).
