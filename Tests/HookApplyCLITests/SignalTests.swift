@@ -41,17 +41,20 @@ import Testing
     @Test("a second signal exits at once, saying changes in flight may or may not have been made")
     func secondSignal() throws {
         let binary = try #require(Self.binary, "build the hookapply product first (swift build)")
-        let setup = try Self.setup(latency: 1.5)
+        let setup = try Self.setup(latency: 4)
         defer { setup.finish() }
         let run = try binary.start(["apply", "--auto-approve", "--parallelism", "1"], environment: setup.environment, directory: setup.directory)
         #expect(run.wait(until: { Self.hooks(setup) >= 1 }, timeout: 30))
+        // The next create is now under way (each answer takes 4 s): the first signal finds it in flight,
+        // so only the second signal can end the process before that answer.
+        usleep(500_000)
         run.send(SIGINT)
         #expect(run.wait(until: { run.stderr.contains("no new changes will start") }, timeout: 10))
         let sent = Date()
         run.send(SIGINT)
         let status = run.wait(timeout: 10)
         #expect(status == 130)
-        #expect(Date().timeIntervalSince(sent) < 1.5, "the second signal must not wait for the change in flight")
+        #expect(Date().timeIntervalSince(sent) < 2.5, "the second signal must not wait for the change in flight")
         #expect(run.stderr.contains("SIGINT again: exiting now"))
     }
 
