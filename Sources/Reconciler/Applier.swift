@@ -72,7 +72,30 @@ public struct Applier: Sendable {
         var shouldStop: @Sendable () -> Bool
         var onResult: @Sendable (ChangeResult) -> Void
 
+        /// The provider's batch, when it gathers writes (see ``BatchCommitting``).
+        var batch: (any BatchCommitting)? { provider as? any BatchCommitting }
+
+        /// Commits a phase's writes; when that fails, every change of the phase that had succeeded in memory
+        /// fails with the reason (nothing of it reached the registry), and the batch starts over from disk.
+        func committed(_ steps: [(Change, StepOutcome)]) async -> [(Change, StepOutcome)] {
+            guard let batch, steps.contains(where: { if case .done(nil, _) = $0.1 { true } else { false } }) else { return steps }
+            do {
+                try await batch.commitBatch()
+                return steps
+            } catch {
+                let failure = ProviderError.from(error)
+                batch.endBatch()
+                batch.beginBatch()
+                return steps.map { change, step in
+                    guard case .done(nil, let attempts) = step else { return (change, step) }
+                    return (change, .done(error: ProviderError(failure.kind, code: failure.code, "not saved: \(failure.message)"), attempts: attempts))
+                }
+            }
+        }
+
         func apply(_ registry: RegistryPlan) async -> [ChangeResult] {
+            batch?.beginBatch()
+            defer { batch?.endBatch() }
             var results: [ChangeResult] = []
             let provider = self.provider
             let policy = self.policy
@@ -90,9 +113,9 @@ public struct Applier: Sendable {
             }
             // Phase 1: deletes, and the delete half of each replacement.
             let removals = registry.changes.filter { $0.action == .delete || $0.action == .replace }
-            let removed = await runConcurrently(removals) { change in
+            let removed = await committed(await runConcurrently(removals) { change in
                 await policy.run { () async throws in try await provider.delete(name: change.webhook) }
-            }
+            })
             var replaceDeleteAttempts: [String: Int] = [:]
             for (change, step) in removed {
                 if change.action == .replace, case .done(nil, let attempts) = step {
@@ -103,20 +126,20 @@ public struct Applier: Sendable {
             }
             // Phase 2: updates.
             let updates = registry.changes.filter { $0.action == .update }
-            let updated = await runConcurrently(updates) { change in
+            let updated = await committed(await runConcurrently(updates) { change in
                 guard let desired = change.desired else { return (Applier.missingDesired(change), 0) }
                 return await policy.run { () async throws in
                     try await provider.update(desired, changedFields: change.changedFields)
                 }
-            }
+            })
             for (change, step) in updated { finish(change, outcome(step), attempts: step.attempts) }
             // Phase 3: creates, and the create half of replacements whose delete succeeded (those run even
             // after an interrupt: their webhook is already gone).
             let additions = registry.changes.filter { $0.action == .create || ($0.action == .replace && replaceDeleteAttempts[$0.webhook] != nil) }
-            let added = await runConcurrently(additions, mustRun: { $0.action == .replace }) { change in
+            let added = await committed(await runConcurrently(additions, mustRun: { $0.action == .replace }) { change in
                 guard let desired = change.desired else { return (Applier.missingDesired(change), 0) }
                 return await policy.run { () async throws in try await provider.create(desired) }
-            }
+            })
             for (change, step) in added {
                 let attempts = step.attempts + (replaceDeleteAttempts[change.webhook] ?? 0)
                 guard change.action == .replace, let error = step.error else {
@@ -137,7 +160,11 @@ public struct Applier: Sendable {
             }
             await semaphore.acquire()
             let provider = self.provider
-            let restored = await policy.run { () async throws in try await provider.create(previous) }
+            let batch = self.batch
+            let restored = await policy.run { () async throws in
+                try await provider.create(previous)
+                try await batch?.commitBatch()  // a restore counts only once it is written
+            }
             await semaphore.release()
             if let restoreError = restored.error {
                 return .failed(code: code, message: "deleted, but creating it again failed: \(error.message); putting the old webhook back also failed: \(restoreError.code): \(restoreError.message). Webhook '\(change.webhook)' is now MISSING from registry '\(change.registry)'; recreate it (fix the spec and run apply) as soon as possible")

@@ -16,6 +16,19 @@ public protocol ApplyLock: Sendable {
     func release()
 }
 
+/// Gathers mutations in memory and writes them at once: a provider whose every write rewrites its whole
+/// state (the local registry's file) would otherwise make an apply quadratic. The applier begins a
+/// batch, commits it after each phase (deletes, updates, creates), and ends it; a crash before a commit
+/// leaves the state as it was, so a re-apply converges.
+public protocol BatchCommitting: WebhookProvider {
+    /// From now on, mutations change only what is held in memory, until ``commitBatch()``.
+    func beginBatch()
+    /// Writes every mutation since ``beginBatch()`` or the last commit, durably and at once.
+    func commitBatch() async throws
+    /// Stops batching; mutations not committed are dropped, and the state is read again when next needed.
+    func endBatch()
+}
+
 /// Counts the remote calls it made, for `--verbose`.
 public protocol CallCounting: WebhookProvider {
     var callStatistics: CallStatistics { get }

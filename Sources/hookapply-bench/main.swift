@@ -22,7 +22,7 @@ func parseOptions() -> Options {
         case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
         case "--only": options.only = arguments.next()
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|azure|serve]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|apply|azure|serve]\n".utf8))
             exit(64)
         }
     }
@@ -167,6 +167,22 @@ if options.only == nil || options.only == "plan" {
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
     print("peak memory: \(format(peakMemoryMiB())) MiB")
+}
+
+if options.only == nil || options.only == "apply" {
+    let rows = try await ApplyBenchmark.run(sizes: [1, 10, 100], webhooks: 500, runs: max(1, min(options.runs, 3)))
+    print("")
+    print("hookapply-bench: apply from empty, R local registries x 500 creates, the real command in process, \(max(1, min(options.runs, 3))) runs each, alternating (goal: 100 x 500 under 2 s, time per change flat)")
+    print("")
+    print("| registries | creates | median ms | µs per create |")
+    print("|---:|---:|---:|---:|")
+    for row in rows {
+        print("| \(row.registries) | \(row.changes) | \(format(row.median)) | \(format(row.microsecondsPerChange)) |")
+    }
+    if let largest = rows.last {
+        print("")
+        print("100 x 500 under 2 s: \(largest.median < 2000 ? "met" : "NOT met") (\(format(largest.median)) ms)")
+    }
 }
 
 if options.only == nil || options.only == "azure" {

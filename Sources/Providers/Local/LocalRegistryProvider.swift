@@ -12,7 +12,7 @@ import Reconciler
 ///
 /// Its work is short synchronous file I/O that never awaits while holding the state, so the state is a
 /// ``Locked`` box rather than an actor, which keeps ``currentWebhooks()`` synchronous for `serve`.
-public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, DeliveryHosting, Sendable {
+public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, BatchCommitting, DeliveryHosting, Sendable {
     public static let formatVersion = 1
 
     public let paths: LocalRegistryPaths
@@ -24,6 +24,20 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
     private struct Cache: Sendable {
         var webhooks: [WebhookState]?
         var identity: [Int]?
+        /// An apply's batch: mutations stay in `webhooks` until the commit writes them.
+        var batching = false
+        var dirty = false
+        /// Lowercased name → position in `webhooks`, so that a batch of N changes costs O(N), not O(N × size).
+        /// Nil whenever `webhooks` was replaced wholesale.
+        var index: [String: Int]? = nil
+
+        var webhooksWithIndex: [WebhookState]? {
+            get { webhooks }
+            set {
+                webhooks = newValue
+                index = nil
+            }
+        }
     }
     /// Serialises every read-modify-write of the state within this process.
     private let cache = Locked(Cache())
@@ -66,7 +80,7 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
             bytes = try FileBytes.read(path, regularOnly: true)
         } catch {
             if error.kind == .missing && !FileManager.default.fileExists(atPath: path) {
-                cache.webhooks = []
+                cache.webhooksWithIndex = []
                 return []
             }
             throw ProviderError.fatal(.unreadableState, "cannot read the local registry state '\(path)': \(error.reason); set the registry's 'local.path' to a JSON file (default .hookapply/<registry>.json)")
@@ -89,7 +103,7 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
         }
         do {
             let webhooks = try LocalStateCodec.webhooks(root)
-            cache.webhooks = webhooks
+            cache.webhooksWithIndex = webhooks
             return webhooks
         } catch {
             throw corrupt(error.reason)
@@ -100,14 +114,67 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
         .fatal(.corruptState, "the local registry state '\(path)' is corrupt: \(reason). It was left as it is; restore it from a backup, or move it away to start empty")
     }
 
+    /// Whole-file writes so far (the scaling tests check one per apply phase, not one per change).
+    private let writes = Locked(0)
+    var writeCount: Int { writes.value }
+
     private func save(_ webhooks: [WebhookState], _ cache: inout Cache) throws {
+        writes.withLock { $0 += 1 }
         let sorted = webhooks.sorted { $0.name.lowercased() < $1.name.lowercased() }
         do {
             try AtomicFile.write(LocalStateCodec.encode(sorted, formatVersion: Self.formatVersion), to: path)
         } catch {
             throw ProviderError.fatal(.writeFailed, "cannot save the local registry state: \(error)")
         }
-        cache.webhooks = sorted
+        cache.webhooksWithIndex = sorted
+    }
+
+    /// Keeps a mutation: in memory during a batch (the commit writes it), else on disk at once.
+    private func store(_ webhooks: [WebhookState], index: [String: Int], _ cache: inout Cache) throws {
+        if cache.batching {
+            cache.webhooks = webhooks
+            cache.index = index
+            cache.dirty = true
+        } else {
+            try save(webhooks, &cache)
+        }
+    }
+
+    /// The webhooks and their index, taken out of the cache so that changing them copies nothing.
+    private func takeForChange(_ cache: inout Cache) throws -> (webhooks: [WebhookState], index: [String: Int]) {
+        let webhooks = try load(&cache)
+        var index = cache.index ?? [:]
+        if cache.index == nil {
+            index.reserveCapacity(webhooks.count)
+            for (position, webhook) in webhooks.enumerated() { index[webhook.name.lowercased()] = position }
+        }
+        cache.webhooks = nil  // the only reference is now the caller's
+        cache.index = nil
+        return (webhooks, index)
+    }
+
+    // MARK: - BatchCommitting
+
+    public func beginBatch() {
+        cache.withLock { $0.batching = true }
+    }
+
+    /// One atomic write of the whole state for everything since the last commit: the file is either the
+    /// old one or the new one, whatever happens during it.
+    public func commitBatch() async throws {
+        try locked { cache in
+            guard cache.dirty, let webhooks = cache.webhooks else { return }
+            try save(webhooks, &cache)
+            cache.dirty = false
+        }
+    }
+
+    public func endBatch() {
+        cache.withLock { cache in
+            if cache.dirty { cache.webhooksWithIndex = nil }  // what was not committed is not the state
+            cache.dirty = false
+            cache.batching = false
+        }
     }
 
     // MARK: - WebhookProvider
@@ -128,7 +195,7 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
     public func currentWebhooks() throws -> [WebhookState] {
         try locked { cache in
             let identity = Self.identity(of: path)
-            if identity == nil || identity != cache.identity { cache.webhooks = nil }
+            if identity == nil || identity != cache.identity { cache.webhooksWithIndex = nil }
             let webhooks = try load(&cache)
             cache.identity = identity
             return webhooks
@@ -145,38 +212,58 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, Deliver
     /// Creating a webhook that exists replaces it: creates are retried after timeouts, so they must be idempotent.
     public func create(_ webhook: WebhookState) async throws {
         try locked { cache in
-            var webhooks = try load(&cache).filter { $0.name.lowercased() != webhook.name.lowercased() }
-            if webhooks.count >= SpecValidator.maxWebhooksPerRegistry {
-                throw ProviderError.fatal(.quotaExceeded,
-                                          "the local registry holds \(webhooks.count) webhooks, the most it allows (\(SpecValidator.maxWebhooksPerRegistry))")
-            }
+            var (webhooks, index) = try takeForChange(&cache)
             var stored = webhook
             stored.location = nil  // a local registry has no regions
-            webhooks.append(stored)
-            try save(webhooks, &cache)
+            let key = webhook.name.lowercased()
+            if let position = index[key] {
+                webhooks[position] = stored
+            } else {
+                if webhooks.count >= SpecValidator.maxWebhooksPerRegistry {
+                    (cache.webhooks, cache.index) = (webhooks, index)  // unchanged: a batch keeps what it holds
+                    throw ProviderError.fatal(.quotaExceeded,
+                                              "the local registry holds \(webhooks.count) webhooks, the most it allows (\(SpecValidator.maxWebhooksPerRegistry))")
+                }
+                webhooks.append(stored)
+                index[key] = webhooks.count - 1
+            }
+            try store(webhooks, index: index, &cache)
         }
     }
 
     public func update(_ webhook: WebhookState, changedFields: Set<WebhookField>) async throws {
         try locked { cache in
-            var webhooks = try load(&cache)
-            guard let index = webhooks.firstIndex(where: { $0.name.lowercased() == webhook.name.lowercased() }) else {
+            var (webhooks, index) = try takeForChange(&cache)
+            guard let position = index[webhook.name.lowercased()] else {
+                (cache.webhooks, cache.index) = (webhooks, index)
                 throw ProviderError.fatal(.notFound, "webhook '\(webhook.name)' no longer exists in \(displayName); run plan again")
             }
             var stored = webhook
             stored.location = nil
-            stored.name = webhooks[index].name
-            webhooks[index] = stored
-            try save(webhooks, &cache)
+            stored.name = webhooks[position].name
+            webhooks[position] = stored
+            try store(webhooks, index: index, &cache)
         }
     }
 
     public func delete(name: String) async throws {
         try locked { cache in
-            let webhooks = try load(&cache)
-            let remaining = webhooks.filter { $0.name.lowercased() != name.lowercased() }
-            if remaining.count == webhooks.count { return }  // already gone: success
-            try save(remaining, &cache)
+            var (webhooks, index) = try takeForChange(&cache)
+            let key = name.lowercased()
+            guard let position = index[key] else {
+                cache.webhooks = webhooks  // already gone: success, nothing changed
+                cache.index = index
+                return
+            }
+            // Swap with the last and drop it: O(1); the file is written sorted anyway.
+            let last = webhooks.count - 1
+            if position != last {
+                webhooks[position] = webhooks[last]
+                index[webhooks[position].name.lowercased()] = position
+            }
+            webhooks.removeLast()
+            index[key] = nil
+            try store(webhooks, index: index, &cache)
         }
     }
 
