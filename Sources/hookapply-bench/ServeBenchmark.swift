@@ -51,6 +51,7 @@ enum ServeBenchmark {
         var seconds: Double
         var p50: Double
         var p99: Double
+        var max: Double = 0
         var eventsPerSecond: Double { Double(events) / seconds }
         var deliveriesPerSecond: Double { Double(deliveries) / seconds }
     }
@@ -72,7 +73,9 @@ enum ServeBenchmark {
         await concurrentForEach(count) { index in await BlockingBridge.onOwnThread { body(index) } }
     }
 
-    static func run(events: Int, clients: Int, webhookCount: Int) async throws -> Result {
+    /// - Parameter rate: events per second offered on a fixed schedule (open loop: each event is sent at
+    ///   its time, whatever happened to the ones before); nil sends as fast as the server answers.
+    static func run(events: Int, clients: Int, webhookCount: Int, rate: Double? = nil) async throws -> Result {
         let directory = NSTemporaryDirectory() + "hookapply-serve-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -114,6 +117,11 @@ enum ServeBenchmark {
         await onThreads(clients) { client_ in
             var index = client_
             while index < events {
+                if let rate {
+                    let due = start + UInt64(Double(index) / rate * 1e9)
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if due > now { usleep(useconds_t((due - now) / 1000)) }
+                }
                 let id = "bench-\(index)"
                 let body = #"{"events":[{"id":"\#(id)","timestamp":"2026-11-29T00:00:00Z","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:\#(index)","length":1,"repository":"demo/hello","tag":"v\#(index)"},"request":{"id":"r","host":"h","method":"PUT","useragent":"u"}}]}"#
                 if case .success(let response) = client.post(uri, headers: headers, body: Array(body.utf8), timeout: 10), response.status == 200 {
@@ -135,7 +143,7 @@ enum ServeBenchmark {
         }.sorted()
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         return Result(webhooks: webhookCount, deliveries: arrivals.deliveries, events: arrivals.count, seconds: seconds,
-                      p50: percentile(0.5), p99: percentile(0.99))
+                      p50: percentile(0.5), p99: percentile(0.99), max: latencies.last ?? 0)
     }
 }
 

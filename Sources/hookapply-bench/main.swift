@@ -226,7 +226,26 @@ if options.only == "serve" || options.only == nil {
     print("")
     print("| step | µs |")
     print("|---|---:|")
-    for step in try await DeliveryBreakdown.run(rounds: 9, perRound: 200) {
+    let steps = try await DeliveryBreakdown.run(rounds: 9, perRound: 200)
+    for step in steps {
         print("| \(step.name) | \(format(step.microseconds)) |")
     }
+    // The ceiling: an event costs one ingest round trip and one delivery round trip (one webhook), so at
+    // best 1 / (2 x the raw loopback round trip) events per second, measured in this same run.
+    if let roundTrip = steps.first(where: { $0.name.hasPrefix("socket round trip") })?.microseconds, roundTrip > 0,
+        let one = (results[1] ?? []).sorted(by: { $0.eventsPerSecond < $1.eventsPerSecond }).dropFirst((results[1] ?? []).count / 2).first
+    {
+        let ceiling = 1e6 / (2 * roundTrip)
+        let share = one.eventsPerSecond / ceiling * 100
+        print("")
+        print("ceiling with one webhook: 1 / (2 x \(format(roundTrip)) µs) = \(format(ceiling)) events/s; serve reached \(format(one.eventsPerSecond)), \(format(share)) % (goal: at least 50 %: \(share >= 50 ? "met" : "NOT met"))")
+    }
+    // Open loop: a fixed offered rate, latency from the registry's 2xx to the receiver's arrival.
+    print("")
+    print("open loop: 1,000 events/s offered for 10 s, 4 webhooks, 8 clients on a fixed schedule (goal: p99 under 50 ms)")
+    print("")
+    print("| offered events/s | events delivered | latency p50 ms | p99 ms | max ms | p99 goal |")
+    print("|---:|---:|---:|---:|---:|---|")
+    let open = try await ServeBenchmark.run(events: 10_000, clients: 8, webhookCount: 4, rate: 1000)
+    print("| 1,000 | \(open.events) | \(format(open.p50)) | \(format(open.p99)) | \(format(open.max)) | \(open.p99 < 50 ? "met" : "NOT met") |")
 }
