@@ -12,8 +12,9 @@ struct Reconciliation {
     /// The registries selected with --registry (all when none was given), in spec order.
     var registries: [ResolvedRegistry]
     var providers: [String: any WebhookProvider]
-    /// SHA-256 of the spec file's bytes, computed once: plans record it and saved plans are checked against it.
-    var specDigest: String
+    /// SHA-256 of the spec file's bytes: plans record it and saved plans are checked against it. Computed
+    /// when asked (a plan computes it while the registries are observed, off the critical path).
+    var specDigest: String { SHA256.hexDigest(loaded.bytes) }
 
     /// A failure already explained on stderr; the command exits with `code`.
     struct Failure: Error {
@@ -85,7 +86,7 @@ struct Reconciliation {
                 throw Failure(code: .failure)
             }
         }
-        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers, specDigest: SHA256.hexDigest(loaded.bytes))
+        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
     }
 
     /// The spec narrowed to the selected registries.
@@ -132,8 +133,11 @@ struct Reconciliation {
 
     /// Observes and plans; ownership conflicts and tier limits are reported and fail.
     func plan(_ context: Context, options: PlanOptions) async throws -> (plan: Plan, observed: [String: ObservedRegistry]) {
+        // Hashing a large spec takes tens of milliseconds: do it on another core while the registries are read.
+        let bytes = loaded.bytes
+        let digest = Task.detached { SHA256.hexDigest(bytes) }
         let observed = try await observe(context)
-        let result = Planner.plan(selectedSpec, specDigest: specDigest, observed: observed, targets: targets, options: options)
+        let result = Planner.plan(selectedSpec, specDigest: await digest.value, observed: observed, targets: targets, options: options)
         let diagnostics = loaded.document.locate(result.diagnostics)
         if !diagnostics.isEmpty {
             let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))
