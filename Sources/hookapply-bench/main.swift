@@ -167,6 +167,8 @@ if options.only == nil || options.only == "plan" {
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
     print("peak memory: \(format(peakMemoryMiB())) MiB")
+    let planMedian = median(result.plan)
+    print("goal, plan end to end under 500 ms: \(planMedian < 500 ? "met" : "NOT met") (\(format(planMedian)) ms); peak memory under 300 MiB: \(peakMemoryMiB() < 300 ? "met" : "NOT met")")
 }
 
 if options.only == nil || options.only == "apply" {
