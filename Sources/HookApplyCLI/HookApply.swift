@@ -35,12 +35,22 @@ public enum HookApply {
         for command in commands.map(\.spec) + [helpSpec] {
             lines.append("  " + command.name.padding(12) + command.abstract)
         }
-        lines += ["", "See 'hookapply help <command>' for a command's options.", ""]
+        lines += ["", "GLOBAL OPTIONS:",
+                  "  --no-color  Never colour output (as NO_COLOR=1 does); accepted by every command.",
+                  "  -v, --version  Print the version.",
+                  "", "See 'hookapply help <command>' for a command's options.", ""]
         return lines.joined(separator: "\n")
     }
 
     /// Runs the command line in `context.arguments` (without the program name) and returns the exit code.
     public static func run(_ context: Context) async -> ExitCode {
+        var context = context
+        // --no-color anywhere before "--" means NO_COLOR for this run (the no-color.org convention).
+        let end = context.arguments.firstIndex(of: "--") ?? context.arguments.count
+        if context.arguments[..<end].contains("--no-color") {
+            context.arguments = context.arguments[..<end].filter { $0 != "--no-color" } + context.arguments[end...]
+            context.environment["NO_COLOR"] = "1"
+        }
         var arguments = context.arguments
         guard let first = arguments.first else {
             context.standardError.write(overview)
@@ -51,7 +61,7 @@ public enum HookApply {
         case "--help", "-h":
             context.standardOutput.write(overview)
             return .success
-        case "--version":
+        case "--version", "-v":
             return VersionCommand.run(ParsedArguments(), context)
         case "help":
             return help(arguments, context)

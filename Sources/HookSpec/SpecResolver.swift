@@ -28,8 +28,12 @@ public enum SpecResolver {
             let places = reference.pointers.map(\.description).joined(separator: ", ")
             let first = reference.pointers.first ?? .root
             if environment[reference.name] == nil {
+                // A secret's fallback would be committed with the spec: for secrets, say only to set it.
+                let isSecret = reference.pointers.contains { $0.description.contains("/serviceUri") || $0.description.contains("/customHeaders") }
+                let fix = isSecret ? "set it before running hookapply (a secret belongs in the environment, not in a fallback committed with the spec)"
+                    : "set it, or give a fallback as ${env:\(reference.name):-value}"
                 diagnostics.append(.error("missing-env-variable", at: first,
-                                          "environment variable '\(reference.name)' is not set; it is used at \(places); set it, or give a fallback as ${env:\(reference.name):-value}"))
+                                          "environment variable '\(reference.name)' is not set; it is used at \(places); \(fix)"))
             } else {
                 diagnostics.append(.error("empty-env-variable", at: first,
                                           "environment variable '\(reference.name)' is empty; it is used at \(places); give it a value"))
@@ -99,7 +103,8 @@ public enum SpecResolver {
                 }
                 if webhook.serviceUri.hasReferences {
                     var found = SpecValidator.validateServiceURIText(
-                        uri, at: pointer.appending("serviceUri"), context: "serviceUri" + origin(webhook.serviceUri))
+                        uri, at: pointer.appending("serviceUri"), context: "serviceUri" + origin(webhook.serviceUri),
+                        hasHeaders: !webhook.customHeaders.isEmpty)
                     // When the scheme and host are literal, validation already warned about them; repeat only errors.
                     if let first = webhook.serviceUri.parts.first, case .literal = first {
                         found = found.filter { $0.severity == .error }

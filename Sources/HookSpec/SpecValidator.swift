@@ -167,7 +167,7 @@ public enum SpecValidator {
     static func validate(_ webhook: Webhook, at pointer: JSONPointer, isAzure: Bool) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         diagnostics += validateWebhookName(webhook.name, at: pointer.appending("name"))
-        diagnostics += validateServiceURI(webhook.serviceUri, at: pointer.appending("serviceUri"))
+        diagnostics += validateServiceURI(webhook.serviceUri, at: pointer.appending("serviceUri"), hasHeaders: !webhook.customHeaders.isEmpty)
         diagnostics += validateHeaders(webhook.customHeaders, at: pointer.appending("customHeaders"))
         diagnostics += validateScope(webhook.scope, at: pointer.appending("scope"))
         if let location = webhook.location {
@@ -204,23 +204,26 @@ public enum SpecValidator {
     }
 
     /// Service URI rules; a template whose host part comes from the environment is checked after resolution.
-    public static func validateServiceURI(_ template: Template, at pointer: @autoclosure () -> JSONPointer) -> [Diagnostic] {
+    public static func validateServiceURI(_ template: Template, at pointer: @autoclosure () -> JSONPointer, hasHeaders: Bool = false) -> [Diagnostic] {
         if let first = template.parts.first, case .environment = first { return [] }
         // References elsewhere stand in as a harmless placeholder so the literal parts are still checked.
         let text = template.rendered { _, _ in "placeholder" }
-        return validateServiceURIText(text, at: pointer(), context: "serviceUri")
+        return validateServiceURIText(text, at: pointer(), context: "serviceUri", hasHeaders: hasHeaders)
     }
 
     /// The same rules on a resolved value; messages never contain the value, only its masked form.
-    public static func validateServiceURIText(_ text: String, at pointer: @autoclosure () -> JSONPointer, context: @autoclosure () -> String) -> [Diagnostic] {
+    public static func validateServiceURIText(
+        _ text: String, at pointer: @autoclosure () -> JSONPointer, context: @autoclosure () -> String, hasHeaders: Bool = false
+    ) -> [Diagnostic] {
         if text.isEmpty {
             return [.error("invalid-service-uri", at: pointer(), "\(context()) is empty; write it as https://host/path")]
         }
         do {
             let uri = try ServiceURI(parsing: text)
-            if uri.scheme == "http" {
-                return [.warning("insecure-service-uri", at: pointer(),
-                                 "\(context()) '\(uri.masked)' uses http, so custom headers would travel in clear text; use https")]
+            // Plain http to this machine never leaves it: no warning for loopback receivers.
+            if uri.scheme == "http" && !uri.isLoopback {
+                let what = hasHeaders ? "the event and its custom headers would travel" : "the event would travel"
+                return [.warning("insecure-service-uri", at: pointer(), "\(context()) '\(uri.masked)' uses http, so \(what) in clear text; use https")]
             }
             return []
         } catch {

@@ -13,7 +13,7 @@ enum ExportCommand {
             --include-secrets writes the values themselves: do not commit that output.
             """,
         options: [
-            OptionSpec(long: "registry", valueName: "name", help: "The registry to export (required when the spec has several)."),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry to export (required when the spec has several)."),
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec that names the registry. Default: webhooks.json."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "include-secrets", help: "Write secret values literally instead of ${env:...} references."),
@@ -22,7 +22,7 @@ enum ExportCommand {
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true,
-                                                                showsSecrets: arguments.has("include-secrets"))
+                                                                showsSecrets: arguments.has("include-secrets"), readOnly: true)
             guard let registry = reconciliation.registries.first else { return .failure }
             let observed = try await reconciliation.observe(context)
             guard let state = observed[registry.name] else { return .failure }

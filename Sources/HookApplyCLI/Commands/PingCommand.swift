@@ -51,7 +51,7 @@ enum PingCommand {
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
-            OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -78,7 +78,7 @@ enum EventsCommand {
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
-            OptionSpec(long: "registry", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20).", number: .integer(1...10_000)),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
@@ -93,7 +93,16 @@ enum EventsCommand {
                 return .success
             }
             if records.isEmpty {
-                context.standardOutput.line("No deliveries logged for \(registry.name)/\(name) yet. Send one with: hookapply ping \(name)")
+                // A name the spec does not declare, with nothing logged, is most likely a typo: say so, and fail.
+                guard registry.webhooks.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
+                    var message = "error: registry '\(registry.name)' declares no webhook '\(name)', and none by that name has logged a delivery"
+                    let names = registry.webhooks.map(\.name)
+                    if let match = Suggestion.closest(to: name, among: names) { message += "; did you mean '\(match)'?" }
+                    else if !names.isEmpty { message += "; it declares \(names.prefix(10).map { "'\($0)'" }.joined(separator: ", "))" }
+                    context.standardError.line(message)
+                    return .failure
+                }
+                context.standardOutput.line("No deliveries logged for \(registry.name)/\(name) yet. Send one with: hookapply ping \(name)\(CommandHint.options(arguments))")
                 return .success
             }
             let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
@@ -143,5 +152,23 @@ enum DeliveryRenderer {
             text += style.bold("No response") + " after \(record.durationMilliseconds) ms: \(safe(record.error ?? "unknown error"))\n"
         }
         return text
+    }
+}
+
+/// The options a follow-up command suggested in a hint needs to find the same spec and registry.
+enum CommandHint {
+    static func options(_ arguments: ParsedArguments) -> String {
+        var text = ""
+        if let file = arguments.value("file") { text += " -f \(quoted(file))" }
+        if let registry = arguments.value("registry") { text += " --registry \(quoted(registry))" }
+        return text
+    }
+
+    /// Quoted for a POSIX shell when it holds anything but plain characters.
+    static func quoted(_ text: String) -> String {
+        let plain = !text.isEmpty && text.utf8.allSatisfy { byte in
+            (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || "-_./:@".utf8.contains(byte)
+        }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

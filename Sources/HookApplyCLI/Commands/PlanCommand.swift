@@ -15,7 +15,7 @@ enum PlanCommand {
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
-            OptionSpec(long: "registry", valueName: "name", help: "Plan only this registry (repeatable).", isRepeatable: true),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "Plan only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'."),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names),
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),

@@ -24,7 +24,8 @@ struct Reconciliation {
     /// - Parameter showsSecrets: the command was asked to print secrets (`export --include-secrets`), so
     ///   the spec's `${env:…}` values are not hidden from its output.
     static func prepare(
-        _ arguments: ParsedArguments, _ context: Context, file: String? = nil, requireSelection: Bool = false, showsSecrets: Bool = false
+        _ arguments: ParsedArguments, _ context: Context, file: String? = nil, requireSelection: Bool = false, showsSecrets: Bool = false,
+        readOnly: Bool = false
     ) throws(Failure) -> Reconciliation {
         let loaded: LoadedSpec
         switch SpecInput.load(file ?? arguments.value("file"), context) {
@@ -37,7 +38,8 @@ struct Reconciliation {
         let resolved = loaded.document.resolve(environment: context.environment)
         guard let spec = resolved.spec else {
             context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
-            context.standardError.line("\(loaded.displayName): \(DiagnosticRenderer.countLine(resolved.diagnostics)); nothing was changed")
+            // A read-only command changes nothing anyway: saying so would only puzzle.
+            context.standardError.line("\(loaded.displayName): \(DiagnosticRenderer.countLine(resolved.diagnostics))" + (readOnly ? "" : "; nothing was changed"))
             throw Failure(code: .failure)
         }
         if !showsSecrets {

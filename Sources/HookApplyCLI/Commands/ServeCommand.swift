@@ -35,7 +35,7 @@ enum ServeCommand {
             """,
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
-            OptionSpec(long: "registry", valueName: "name", help: "The local registry whose webhooks fire (required when the spec has several)."),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "The local registry whose webhooks fire (required when the spec has several)."),
             OptionSpec(long: "listen", valueName: "host:port", help: "Where to listen (default 127.0.0.1:5080)."),
             OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),
             OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5).", number: .integer(1...100)),

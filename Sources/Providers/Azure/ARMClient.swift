@@ -255,7 +255,9 @@ public final class ARMClient: Sendable {
         let message = inner?.message.map { scrubber.scrub(Redaction.scrubURLs($0)) } ?? "HTTP status \(response.status)"
         var text = "\(what): \(code): \(message)"
         switch response.status {
-        case 401, 403:
+        case 401:
+            text += " (hint: the sign-in was refused or has expired: check AZURE_ACCESS_TOKEN, or the AZURE_TENANT_ID, AZURE_CLIENT_ID and secret or federated token, or run 'az login' again)"
+        case 403:
             text += " (hint: the identity needs Microsoft.ContainerRegistry/registries/webhooks/read, write and delete, and webhooks/getCallbackConfig/action, e.g. the Contributor role on the registry)"
         default:
             break

@@ -1,0 +1,112 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import HookApplyCLI
+
+/// Habits of CLI users (`-v`, `--no-color`, `-r`) and messages that used to mislead.
+@Suite struct CLIHabitsTests {
+    typealias Workspace = ReconcileCommandTests.Workspace
+
+    @Test("-v and --version print the version")
+    func version() async {
+        for flag in ["-v", "--version"] {
+            let result = await hookapply([flag])
+            #expect(result.code == .success)
+            #expect(result.stdout.hasPrefix("hookapply 0.1.0"))
+        }
+    }
+
+    @Test("--no-color turns colour off at a terminal, for any command and in any position")
+    func noColor() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let coloured = await workspace.run(["plan"], terminal: true)
+        #expect(coloured.stdout.contains("\u{1B}["))
+        for arguments in [["--no-color", "plan"], ["plan", "--no-color"]] {
+            let plain = await workspace.run(arguments, terminal: true)
+            #expect(plain.code == .success, "\(plain.stderr)")
+            #expect(!plain.stdout.contains("\u{1B}["), "\(arguments)")
+        }
+    }
+
+    @Test("-r is --registry")
+    func shortRegistry() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let result = await workspace.run(["plan", "-r", "prod"])
+        #expect(result.code == .success, "\(result.stderr)")
+        #expect(result.stdout.contains("registry \"prod\""))
+        #expect(!result.stdout.contains("registry \"dev\""))
+    }
+
+    @Test("events for a webhook nobody declares is an error with a did-you-mean; a declared one without deliveries is not")
+    func eventsUnknown() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let unknown = await workspace.run(["events", "deploybto", "-r", "dev"])
+        #expect(unknown.code == .failure)
+        #expect(unknown.stderr.contains("declares no webhook 'deploybto'"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("did you mean 'deploybot'?"))
+        let known = await workspace.run(["events", "deploybot", "-r", "dev", "-f", "webhooks.json"])
+        #expect(known.code == .success, "\(known.stderr)")
+        // The hint keeps the options that found the spec and the registry.
+        #expect(known.stdout.contains("hookapply ping deploybot -f webhooks.json --registry dev"), "\(known.stdout)")
+    }
+
+    @Test("the http warning: none for loopback; headers mentioned only when there are some")
+    func insecureWarning() async throws {
+        let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "loopback", "serviceUri": "http://127.0.0.1:8080/h", "actions": ["push"]}, {"name": "plainhttp", "serviceUri": "http://hooks.example.com/h", "actions": ["push"]}, {"name": "withheader", "serviceUri": "http://hooks.example.com/h", "customHeaders": {"X-Key": "secret-value"}, "actions": ["push"]}]}]}"#)
+        defer { workspace.remove() }
+        let result = await workspace.run(["validate"])
+        let output = result.stdout + result.stderr
+        #expect(!output.contains("/webhooks/0/serviceUri"), "no warning for loopback: \(output)")
+        #expect(output.contains("uses http, so the event would travel in clear text"))
+        #expect(output.contains("uses http, so the event and its custom headers would travel in clear text"))
+    }
+
+    @Test("a missing secret variable is to be set, not given a committed fallback; a subscription may have one")
+    func missingVariable() async throws {
+        let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/?code=${env:HOOK_CODE}", "actions": ["push"]}]}, {"name": "prod", "azure": {"subscriptionId": "${env:SUB_ID}", "resourceGroup": "rg", "registry": "contoso"}, "webhooks": []}]}"#)
+        defer { workspace.remove() }
+        let result = await workspace.run(["plan", "-r", "dev"])
+        let output = result.stderr
+        #expect(result.code == .failure)
+        let secretLine = output.split(separator: "\n").first { $0.contains("'HOOK_CODE'") } ?? ""
+        #expect(secretLine.contains("a secret belongs in the environment"), "\(output)")
+        #expect(!secretLine.contains(":-value"))
+        let subscriptionLine = output.split(separator: "\n").first { $0.contains("'SUB_ID'") } ?? ""
+        #expect(subscriptionLine.contains("${env:SUB_ID:-value}"), "\(output)")
+    }
+
+    @Test("a read-only export does not say 'nothing was changed'")
+    func exportReadOnly() async throws {
+        let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/?code=${env:HOOK_CODE}", "actions": ["push"]}]}]}"#)
+        defer { workspace.remove() }
+        let result = await workspace.run(["export"])
+        #expect(result.code == .failure)
+        #expect(!result.stderr.contains("nothing was changed"), "\(result.stderr)")
+    }
+}
+
+/// Every diagnostic code the product can emit is documented in docs/spec.md.
+@Suite struct DiagnosticCodesDocumentedTests {
+    @Test("each code passed to .error or .warning in Sources appears in docs/spec.md")
+    func documented() throws {
+        let docs = try String(contentsOfFile: repositoryRoot + "/docs/spec.md", encoding: .utf8)
+        let sources = repositoryRoot + "/Sources"
+        var codes: Set<String> = []
+        let enumerator = FileManager.default.enumerator(atPath: sources)
+        while let file = enumerator?.nextObject() as? String {
+            guard file.hasSuffix(".swift") else { continue }
+            let text = try String(contentsOfFile: sources + "/" + file, encoding: .utf8)
+            let pattern = try NSRegularExpression(pattern: #"\.(?:error|warning)\(\s*"([a-z][a-z0-9-]+)""#)
+            for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                if let range = Range(match.range(at: 1), in: text) { codes.insert(String(text[range])) }
+            }
+        }
+        #expect(codes.count > 20, "found \(codes.count) codes")
+        let missing = codes.filter { !docs.contains("`\($0)`") }.sorted()
+        #expect(missing.isEmpty, "not in docs/spec.md: \(missing)")
+    }
+}
