@@ -12,6 +12,8 @@ public enum HookApply {
         Command(spec: PlanCommand.spec) { await PlanCommand.run($0, $1) },
         Command(spec: ApplyCommand.spec) { await ApplyCommand.run($0, $1) },
         Command(spec: ShowCommand.spec) { ShowCommand.run($0, $1) },
+        Command(spec: ListCommand.spec) { await ListCommand.run($0, $1) },
+        Command(spec: GetCommand.spec) { await GetCommand.run($0, $1) },
         Command(spec: PingCommand.spec) { await PingCommand.run($0, $1) },
         Command(spec: EventsCommand.spec) { await EventsCommand.run($0, $1) },
         Command(spec: ExportCommand.spec) { await ExportCommand.run($0, $1) },

@@ -6,7 +6,16 @@ import Reconciler
 /// Finds the registry that holds a webhook: the one named with --registry, or the only one declaring it.
 enum WebhookLocator {
     static func registry(for webhook: String, in reconciliation: Reconciliation, _ context: Context) -> ResolvedRegistry? {
-        if reconciliation.registries.count == 1 { return reconciliation.registries.first }
+        func declares(_ registry: ResolvedRegistry) -> Bool { registry.webhooks.contains { $0.name.lowercased() == webhook.lowercased() } }
+        if reconciliation.registries.count == 1, let only = reconciliation.registries.first {
+            // Named with --registry, but declared in another registry only: name the one it is in.
+            let elsewhere = reconciliation.spec.registries.filter { $0.name != only.name && declares($0) }
+            if !declares(only), let other = elsewhere.first, reconciliation.spec.registries.count > 1 {
+                context.standardError.line("error: registry '\(only.name)' does not declare a webhook '\(webhook)'; it is declared in registry '\(other.name)': use --registry \(other.name)")
+                return nil
+            }
+            return only
+        }
         let declaring = reconciliation.registries.filter { $0.webhooks.contains { $0.name.lowercased() == webhook.lowercased() } }
         if declaring.count == 1 { return declaring.first }
         let names = reconciliation.registries.map { "'\($0.name)'" }.joined(separator: ", ")

@@ -19,6 +19,7 @@ enum PlanCommand {
             OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'."),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names),
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),
+            OptionSpec(long: "strict", help: "With --detailed-exitcode, webhooks the spec does not manage (made by hand, or another owner's) count as drift too."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once across all registries (default 10).", number: .integer(1...256)),
@@ -48,7 +49,12 @@ enum PlanCommand {
                 context.standardOutput.line("")
                 context.standardOutput.line("Saved the plan to \(out). To make exactly these changes, run: hookapply apply \(out)")
             }
-            return arguments.has("detailed-exitcode") && !plan.isEmpty ? .changes : .success
+            let unmanaged = plan.registries.reduce(0) { $0 + $1.unmanaged.count }
+            if arguments.has("strict") && unmanaged > 0 {
+                context.standardError.line("strict: \(unmanaged) webhook\(unmanaged == 1 ? "" : "s") not managed by this spec count as drift")
+            }
+            let drift = !plan.isEmpty || (arguments.has("strict") && unmanaged > 0)
+            return arguments.has("detailed-exitcode") && drift ? .changes : .success
         } catch {
             return (error as? Reconciliation.Failure)?.code ?? .failure
         }

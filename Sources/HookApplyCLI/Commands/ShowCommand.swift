@@ -1,3 +1,4 @@
+import Foundation
 import Reconciler
 
 /// `hookapply show PLANFILE`: renders a saved plan.
@@ -15,7 +16,12 @@ enum ShowCommand {
             PlanCommand.render(saved.plan, format: OutputFormat.from(arguments), context)
             return .success
         case .failure(let error):
-            context.standardError.line("error: \(error.message)")
+            var message = "error: \(error.message)"
+            // `show NAME` is what az users type for a webhook: point them at `get`.
+            if !path.contains("/"), !path.contains("."), !FileManager.default.fileExists(atPath: context.absolutePath(path)) {
+                message += ". 'show' renders a plan saved with 'plan --out'; to see a live webhook, run: hookapply get \(path)"
+            }
+            context.standardError.line(message)
             return .failure
         }
     }

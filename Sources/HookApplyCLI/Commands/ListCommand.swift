@@ -1,0 +1,122 @@
+import Foundation
+import HookKit
+import HookSpec
+import Reconciler
+
+/// `hookapply list` and `hookapply get`: the live webhooks of the spec's registries, masked, like
+/// `az acr webhook list` and `az acr webhook show`.
+enum ListCommand {
+    static let spec = CommandSpec(
+        name: "list",
+        abstract: "List the live webhooks of the spec's registries, secrets masked.",
+        discussion: "Reads each registry as plan does and shows what it holds now, declared in the spec or not.",
+        options: [
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "List only this registry (repeatable).", isRepeatable: true),
+            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
+        ])
+
+    /// A live webhook as `list` and `get` print it in JSON.
+    struct Entry: Encodable {
+        var registry: String
+        var webhook: MaskedWebhook
+        /// The owner tag, or null when no hookapply spec owns it.
+        var owner: String?
+        /// Whether this spec declares it.
+        var declared: Bool
+    }
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        do {
+            let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true)
+            let entries = try await Self.entries(reconciliation, context)
+            render(entries, arguments, context)
+            return .success
+        } catch {
+            return (error as? Reconciliation.Failure)?.code ?? .failure
+        }
+    }
+
+    static func entries(_ reconciliation: Reconciliation, _ context: Context) async throws -> [Entry] {
+        let observed = try await reconciliation.observe(context)
+        var entries: [Entry] = []
+        for registry in reconciliation.registries {
+            let declared = Set(registry.webhooks.map { $0.name.lowercased() })
+            for webhook in (observed[registry.name]?.webhooks ?? []).sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+                entries.append(Entry(registry: registry.name, webhook: MaskedWebhook(webhook), owner: webhook.owner,
+                                     declared: declared.contains(webhook.name.lowercased())))
+            }
+        }
+        return entries
+    }
+
+    static func render(_ entries: [Entry], _ arguments: ParsedArguments, _ context: Context) {
+        if OutputFormat.from(arguments) == .json {
+            context.standardOutput.write(JSONOutput.encode(entries))
+            return
+        }
+        if entries.isEmpty {
+            context.standardOutput.line("No webhooks.")
+            return
+        }
+        let rows = entries.map { entry -> [String] in
+            [entry.registry, entry.webhook.name, entry.webhook.status.rawValue, entry.webhook.actions.map(\.rawValue).joined(separator: ","),
+             entry.webhook.scope.isEmpty ? "*" : entry.webhook.scope, entry.owner ?? "-", entry.declared ? "yes" : "no", entry.webhook.serviceUri]
+        }
+        let header = ["REGISTRY", "NAME", "STATUS", "ACTIONS", "SCOPE", "OWNER", "DECLARED", "SERVICE URI"]
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        for row in [header] + rows {
+            let cells = row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(widths[index] + 1) }
+            context.standardOutput.line(cells.joined(separator: " ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+enum GetCommand {
+    static let spec = CommandSpec(
+        name: "get",
+        abstract: "Show one live webhook, secrets masked.",
+        positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
+        options: [
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry to look in (default: every registry of the spec)."),
+            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
+        ])
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        guard let name = arguments.positionals.first else { return .usage }
+        do {
+            let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true)
+            let all = try await ListCommand.entries(reconciliation, context)
+            let found = all.filter { $0.webhook.name.lowercased() == name.lowercased() }
+            guard !found.isEmpty else {
+                var message = "error: no live webhook '\(name)' in \(reconciliation.registries.map { "'\($0.name)'" }.joined(separator: ", "))"
+                if let match = Suggestion.closest(to: name, among: all.map(\.webhook.name)) { message += "; did you mean '\(match)'?" }
+                context.standardError.line(message)
+                return .failure
+            }
+            if OutputFormat.from(arguments) == .json {
+                context.standardOutput.write(JSONOutput.encode(found.count == 1 ? [found[0]] : found))
+                return .success
+            }
+            for entry in found {
+                let webhook = entry.webhook
+                var lines = ["registry: \(entry.registry)", "name: \(webhook.name)", "status: \(webhook.status.rawValue)",
+                             "actions: \(webhook.actions.map(\.rawValue).joined(separator: ", "))", "scope: \(webhook.scope.isEmpty ? "(every repository)" : webhook.scope)",
+                             "serviceUri: \(webhook.serviceUri)"]
+                for (header, value) in webhook.customHeaders.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) { lines.append("header \(header): \(value)") }
+                if let location = webhook.location { lines.append("location: \(location)") }
+                for (key, value) in webhook.tags.sorted(by: { $0.key < $1.key }) { lines.append("tag \(key): \(value)") }
+                lines.append("declared in the spec: \(entry.declared ? "yes" : "no")")
+                for line in lines { context.standardOutput.line(line) }
+                if entry.registry != found.last?.registry { context.standardOutput.line("") }
+            }
+            return .success
+        } catch {
+            return (error as? Reconciliation.Failure)?.code ?? .failure
+        }
+    }
+}
