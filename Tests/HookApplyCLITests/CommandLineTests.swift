@@ -74,6 +74,7 @@ import Testing
             let result = await hookapply([command.spec.name, "--help"])
             #expect(result.code == .success)
             #expect(result.stdout.hasPrefix("OVERVIEW: \(command.spec.abstract)"))
+            #expect(result.stdout.contains("\nEXAMPLES:\n  hookapply \(command.spec.name)"), "\(command.spec.name) --help has no examples")
         }
     }
 
@@ -116,5 +117,42 @@ import Testing
         let result = await hookapply(["validate", "--format=json", "-f", "-"], stdin: "[")
         #expect(result.code == .failure)
         #expect(result.stdout.contains("\"code\" : \"unexpected-end\""))
+    }
+}
+
+/// The man page is made from the same tables as `--help`: regenerated here and compared with the
+/// committed `docs/hookapply.1` (HOOKAPPLY_RECORD=1 rewrites it, and fails so it is never silent).
+@Suite struct ManPageTests {
+    @Test("docs/hookapply.1 is what the command tables make")
+    func manPage() throws {
+        let path = repositoryRoot + "/docs/hookapply.1"
+        let rendered = ManPage.render()
+        if ProcessInfo.processInfo.environment["HOOKAPPLY_RECORD"] == "1" {
+            try rendered.write(toFile: path, atomically: true, encoding: .utf8)
+            Issue.record("recorded docs/hookapply.1; run again without HOOKAPPLY_RECORD")
+            return
+        }
+        let committed = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(committed == rendered, "docs/hookapply.1 is out of date: run the tests with HOOKAPPLY_RECORD=1\n\(lineDiff(committed, rendered))")
+        // Every command and every option of --help is in it.
+        for command in HookApply.commands.map(\.spec) {
+            #expect(rendered.contains(ManPage.escape(command.usage)), "\(command.name)")
+            for option in command.options { #expect(rendered.contains("\\-\\-" + ManPage.escape(option.long)), "\(command.name) --\(option.long)") }
+        }
+    }
+
+    @Test("groff renders it without a warning", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/groff")))
+    func groff() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/groff")
+        process.arguments = ["-man", "-Tutf8", "-ww", "-z", repositoryRoot + "/docs/hookapply.1"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.isEmpty, "\(text)")
     }
 }

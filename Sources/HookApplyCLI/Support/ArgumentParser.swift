@@ -86,6 +86,11 @@ struct CommandSpec: Sendable {
             lines.append(pad(left, text))
         }
         lines.append(pad("  -h, --help", "Show help information."))
+        let examples = CommandExamples.byCommand[name] ?? []
+        if !examples.isEmpty {
+            lines += ["", "EXAMPLES:"]
+            for example in examples { lines += ["  \(example.command)", "      \(example.what)"] }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
