@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import HookApplyCLI
@@ -154,5 +155,53 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         #expect(text.isEmpty, "\(text)")
+    }
+}
+
+/// Completion scripts come from the same tables as `--help`; the bash one is exercised in bash.
+@Suite struct CompletionTests {
+    static let bashPresent = FileManager.default.isExecutableFile(atPath: "/bin/bash")
+
+    /// What `_hookapply` offers for a command line, `cur` being the last word.
+    static func complete(_ script: String, _ words: [String]) throws -> [String] {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try script.write(toFile: directory + "/c.bash", atomically: true, encoding: .utf8)
+        let quotedWords = words.map { "'\($0)'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "source \(directory)/c.bash; COMP_WORDS=(\(quotedWords)); COMP_CWORD=\(words.count - 1); _hookapply; printf '%s\\n' \"${COMPREPLY[@]}\""]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.split(separator: "\n").map(String.init).sorted()
+    }
+
+    @Test("bash completes commands, options and option values", .enabled(if: bashPresent))
+    func bash() async throws {
+        let result = await hookapply(["completion", "bash"])
+        #expect(result.code == .success)
+        #expect(try Self.complete(result.stdout, ["hookapply", "pl"]) == ["plan"])
+        #expect(try Self.complete(result.stdout, ["hookapply", "plan", "--fo"]) == ["--format"])
+        #expect(try Self.complete(result.stdout, ["hookapply", "plan", "--format", ""]) == ["json", "markdown", "text"])
+        #expect(try Self.complete(result.stdout, ["hookapply", "serve", "--log-format", "j"]) == ["json"])
+        #expect(try Self.complete(result.stdout, ["hookapply", "help", "ex"]) == ["export"])
+        // Every option of every command is offered for it.
+        for command in HookApply.commands.map(\.spec) where !command.options.isEmpty {
+            let offered = try Self.complete(result.stdout, ["hookapply", command.name, "--"])
+            for option in command.options { #expect(offered.contains("--\(option.long)"), "\(command.name) --\(option.long)") }
+        }
+    }
+
+    @Test("zsh and fish scripts name every command; an unknown shell is a usage error")
+    func others() async {
+        let zsh = await hookapply(["completion", "zsh"])
+        #expect(zsh.stdout.hasPrefix("#compdef hookapply"))
+        let fish = await hookapply(["completion", "fish"])
+        for command in HookApply.commands.map(\.spec) { #expect(fish.stdout.contains("-a \(command.name) -d")) }
+        let unknown = await hookapply(["completion", "tcsh"])
+        #expect(unknown.code == .usage)
     }
 }

@@ -30,6 +30,7 @@ enum CommandExamples {
         ],
         "schema": [("hookapply schema > hookapply.schema.json", "the JSON Schema of the spec, for editors")],
         "version": [("hookapply version", "the version")],
+        "completion": [("hookapply completion bash > /etc/bash_completion.d/hookapply", "install completion for bash")],
         "help": [("hookapply help plan", "the options of one command")],
     ]
 }
