@@ -23,6 +23,7 @@ public struct Applier: Sendable {
     public func apply(
         _ plan: Plan, providers: [String: any WebhookProvider],
         shouldStop: @escaping @Sendable () -> Bool = { false },
+        onStart: @escaping @Sendable (Change) -> Void = { _ in },
         onResult: @escaping @Sendable (ChangeResult) -> Void = { _ in }
     ) async -> ApplyReport {
         let semaphore = AsyncSemaphore(parallelism)
@@ -39,7 +40,7 @@ public struct Applier: Sendable {
                 collected.withLock { $0 += failed }
                 return
             }
-            let run = Run(provider: provider, semaphore: semaphore, policy: policy, shouldStop: shouldStop, onResult: onResult)
+            let run = Run(provider: provider, semaphore: semaphore, policy: policy, shouldStop: shouldStop, onStart: onStart, onResult: onResult)
             let results = await run.apply(registry)
             collected.withLock { $0 += results }
         }
@@ -70,6 +71,7 @@ public struct Applier: Sendable {
         var semaphore: AsyncSemaphore
         var policy: RetryPolicy
         var shouldStop: @Sendable () -> Bool
+        var onStart: @Sendable (Change) -> Void
         var onResult: @Sendable (ChangeResult) -> Void
 
         /// The provider's batch, when it gathers writes (see ``BatchCommitting``).
@@ -181,12 +183,14 @@ public struct Applier: Sendable {
             let outcomes = Locked<[StepOutcome]>(Array(repeating: .notStarted, count: changes.count))
             let semaphore = self.semaphore
             let shouldStop = self.shouldStop
+            let onStart = self.onStart
             await concurrentForEach(changes.count) { index in
                 await semaphore.acquire()
                 if shouldStop() && !mustRun(changes[index]) {
                     await semaphore.release()
                     return
                 }
+                onStart(changes[index])
                 let outcome = await body(changes[index])
                 await semaphore.release()
                 outcomes.withLock { $0[index] = .done(error: outcome.error, attempts: outcome.attempts) }

@@ -142,7 +142,28 @@ enum ApplyCommand {
         let output = context.standardOutput
         let isTerminal = context.isStandardOutputTerminal
         let applier = Applier(parallelism: parallelism)
-        let report = await applier.apply(plan, providers: reconciliation.providers, shouldStop: { interruption.isInterrupted }) { result in
+        // Terraform-style progress for changes that take a while (ARM's long-running operations): every
+        // interval, each change still in flight is named with how long it has run.
+        let inFlight = Locked<[String: (verb: String, since: UInt64)]>([:])
+        let interval = context.environment["HOOKAPPLY_PROGRESS_SECONDS"].flatMap(Seconds.parsePlain) ?? 10
+        let progress = isTerminal ? output : context.standardError
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: Seconds.nanoseconds(interval))
+                if Task.isCancelled { break }
+                let now = DispatchTime.now().uptimeNanoseconds
+                for (name, change) in inFlight.value.sorted(by: { $0.key < $1.key }) {
+                    let elapsed = Int(Double(now - change.since) / 1e9)
+                    if Double(elapsed) >= interval { progress.line("\(name): Still \(change.verb)... [\(elapsed)s elapsed]") }
+                }
+            }
+        }
+        defer { ticker.cancel() }
+        let verbs: [ChangeAction: String] = [.create: "creating", .update: "modifying", .delete: "destroying", .replace: "replacing"]
+        let report = await applier.apply(plan, providers: reconciliation.providers, shouldStop: { interruption.isInterrupted }, onStart: { change in
+            inFlight.withLock { $0["\(change.registry)/\(change.webhook)"] = (verbs[change.action] ?? "changing", DispatchTime.now().uptimeNanoseconds) }
+        }) { result in
+            inFlight.withLock { _ = $0.removeValue(forKey: "\(result.change.registry)/\(result.change.webhook)") }
             let done = counter.withLock { count -> Int in
                 count += 1
                 return count

@@ -72,13 +72,17 @@ struct Reconciliation {
             throw Failure(code: .failure)
         }
         var providers: [String: any WebhookProvider] = [:]
-        let azure: AzureSettings
+        var azure: AzureSettings
         do {
             azure = try AzureSettings(environment: context.environment, parallelism: arguments.integer("parallelism") ?? 10,
                                       endpointFlag: arguments.value("arm-endpoint"))
         } catch {
             context.standardError.line("error: \(error.message)")
             throw Failure(code: .usage)
+        }
+        if arguments.has("verbose") {
+            let err = context.standardError
+            azure.trace = { err.line($0) }
         }
         for registry in selected {
             switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure, hiddenValues: spec.environmentValues) {

@@ -47,11 +47,17 @@ public final class ARMClient: Sendable {
     func pause(_ seconds: Double) async { await retry.sleep(seconds) }
     /// How long one call may take before it counts as a (retryable) timeout.
     let requestTimeout: Double
+    /// `--verbose`: told about every call and every retry (method, path, status, time; never a secret).
+    let trace: (@Sendable (String) -> Void)?
+    /// Attempts at an endpoint that refuses connections: a wrong or down endpoint fails fast.
+    static let refusedAttempts = 2
 
     public init(
         endpoint: URL, credential: any TokenCredential, budget: AsyncSemaphore, retry: RetryPolicy = RetryPolicy(maxAttempts: 8),
-        session: URLSession? = nil, defaultPollInterval: Double = 2, pacer: ARMPacer = ARMPacer(), requestTimeout: Double = 60
+        session: URLSession? = nil, defaultPollInterval: Double = 2, pacer: ARMPacer = ARMPacer(), requestTimeout: Double = 60,
+        trace: (@Sendable (String) -> Void)? = nil
     ) {
+        self.trace = trace
         self.pacer = pacer
         self.requestTimeout = requestTimeout
         self.endpoint = endpoint
@@ -102,14 +108,19 @@ public final class ARMClient: Sendable {
 
     private func send(_ method: String, _ target: String, payload: Data?, what: @autoclosure () -> String) async throws -> ARMResponse {
         let url = try resolve(target)
+        let shown = "\(method) \(url.path)"  // the path holds ids only; the query (api-version) is left out
         var attempt = 1
         while true {
             let requestID = UUID().uuidString.lowercased()
             do {
+                let started = DispatchTime.now().uptimeNanoseconds
                 let response = try await perform(method, url, payload, requestID: requestID)
+                trace?("ARM \(shown) -> \(response.status) in \((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000) ms (attempt \(attempt))")
                 if ARMClient.retryableStatuses.contains(response.status), attempt < retry.maxAttempts {
                     counters.withLock { $0.retries += 1 }
-                    await retry.sleep(retry.delay(afterAttempt: attempt, retryAfter: ARMClient.retryAfter(response.headers)))
+                    let delay = retry.delay(afterAttempt: attempt, retryAfter: ARMClient.retryAfter(response.headers))
+                    trace?("ARM \(shown): retrying after \(response.status) in \(String(format: "%.1f", delay)) s")
+                    await retry.sleep(delay)
                     attempt += 1
                     continue
                 }
@@ -121,6 +132,12 @@ public final class ARMClient: Sendable {
                 throw ProviderError.fatal(.transport, "\(what()): \(error.reason(timeout: requestTimeout)) (\(endpoint.host ?? "the ARM endpoint"); check --arm-endpoint, HOOKAPPLY_ARM_ENDPOINT or the spec's azure.endpoint, and the network)")
             } catch let error as URLError {
                 // Transport failures: the request may or may not have been applied; every call here is idempotent.
+                // A refused connection means the endpoint itself is wrong or down: two tries, then say so.
+                let limit = error.code == .cannotConnectToHost ? min(Self.refusedAttempts, retry.maxAttempts) : retry.maxAttempts
+                trace?("ARM \(shown): \(error.reason(timeout: requestTimeout)) (attempt \(attempt) of \(limit))")
+                if error.code == .cannotConnectToHost && attempt >= limit {
+                    throw ProviderError.fatal(.transport, "\(what()): the ARM endpoint \(endpoint.absoluteString) refused the connection after \(attempt) attempts; check --arm-endpoint, HOOKAPPLY_ARM_ENDPOINT or the spec's azure.endpoint")
+                }
                 if attempt >= retry.maxAttempts {
                     throw ProviderError.fatal(.transport, "\(what()): \(error.reason(timeout: requestTimeout)) after \(attempt) attempts (x-ms-client-request-id \(requestID))")
                 }

@@ -18,6 +18,8 @@ public struct AzureSettings: Sendable {
     public var retryBase: Double
     /// Per-call timeout (`HOOKAPPLY_ARM_TIMEOUT`, default 60 s).
     public var requestTimeout: Double
+    /// `--verbose`: where each ARM call and retry is reported.
+    public var trace: (@Sendable (String) -> Void)? = nil
 
     /// - Parameters:
     ///   - parallelism: how many ARM calls may be in flight at once across every registry.
@@ -52,7 +54,7 @@ public struct AzureSettings: Sendable {
     public func provider(endpoint: URL, subscriptionId: String, resourceGroup: String, registry: String) -> AzureProvider {
         let client = ARMClient(endpoint: endpoint, credential: credential, budget: budget,
                                retry: RetryPolicy(maxAttempts: 8, baseDelay: retryBase), defaultPollInterval: pollInterval,
-                               pacer: pacer, requestTimeout: requestTimeout)
+                               pacer: pacer, requestTimeout: requestTimeout, trace: trace)
         return AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: registry)
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import HookApplyCLI
+
+/// Long operations say what they are doing: progress lines while a change is in flight, every ARM call
+/// and retry with --verbose, and a refused endpoint named after two tries instead of a long silence.
+@Suite struct ProgressTests {
+    typealias Setup = AzureCommandTests.Setup
+
+    @Test("a slow change reports 'Still creating... [Ns elapsed]' while it is in flight")
+    func stillCreating() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.latency = 1.3
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        let applied = await setup.run(["apply", "--auto-approve"], environment: ["HOOKAPPLY_PROGRESS_SECONDS": "0.4"])
+        #expect(applied.code == .success, "\(applied.stderr)")
+        #expect(applied.stderr.contains("prod/hook0x: Still creating... [1s elapsed]"), "\(applied.stderr)")
+    }
+
+    @Test("--verbose reports each ARM call with its status, and each retry")
+    func verbose() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.throttleEvery = 3
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        let planned = await setup.run(["plan", "--verbose"])
+        #expect(planned.code == .success, "\(planned.stderr)")
+        #expect(planned.stderr.contains("ARM GET /subscriptions/\(AzureCommandTests.subscription)/resourceGroups/rg-prod/providers/Microsoft.ContainerRegistry/registries/contosoprod -> 200"), "\(planned.stderr)")
+        #expect(planned.stderr.contains("-> 429"))
+        #expect(planned.stderr.contains(": retrying after 429 in"))
+        #expect(!planned.stderr.contains("api-version") && !planned.stderr.contains(setup.emulator.token))
+    }
+
+    @Test("an ARM endpoint that refuses connections fails after two tries, naming the endpoint")
+    func refused() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        let closed = try HTTPServerPort.closed()
+        try setup.write(AzureCommandTests.spec(endpoint: "http://127.0.0.1:\(closed)", webhooks: 1))
+        let planned = await setup.run(["plan", "--verbose"], environment: ["HOOKAPPLY_ARM_RETRY_BASE": "2"])
+        #expect(planned.code == .failure)
+        #expect(planned.stderr.contains("the ARM endpoint http://127.0.0.1:\(closed) refused the connection after 2 attempts"), "\(planned.stderr)")
+        #expect(planned.stderr.components(separatedBy: "(attempt 2 of 2)").count >= 2)
+    }
+}
+
+/// A loopback port nothing listens on.
+enum HTTPServerPort {
+    static func closed() throws -> UInt16 {
+        let receiver = try LoopbackReceiver()
+        let port = receiver.port
+        receiver.stop()
+        return port
+    }
+}
