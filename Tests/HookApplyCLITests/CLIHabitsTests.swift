@@ -110,3 +110,18 @@ import Testing
         #expect(missing.isEmpty, "not in docs/spec.md: \(missing)")
     }
 }
+
+/// Paths in the plan header are where the user can find them: relative to the working folder.
+@Suite struct PlanHeaderPathTests {
+    @Test("a spec in another folder: the state path is shown relative to the working folder")
+    func relativeToWorkingFolder() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/team", withIntermediateDirectories: true)
+        try #"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": []}]}"#
+            .write(toFile: directory + "/team/webhooks.json", atomically: true, encoding: .utf8)
+        let result = await hookapply(["plan", "-f", "team/webhooks.json"], directory: directory)
+        #expect(result.code == .success, "\(result.stderr)")
+        #expect(result.stdout.contains("registry \"dev\" (local: team/.hookapply/dev.json)"), "\(result.stdout)")
+    }
+}

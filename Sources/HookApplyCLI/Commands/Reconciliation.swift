@@ -85,7 +85,8 @@ struct Reconciliation {
             azure.trace = { err.line($0) }
         }
         for registry in selected {
-            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), azure: azure, hiddenValues: spec.environmentValues) {
+            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), workingDirectory: (context.currentDirectory as NSString).standardizingPath,
+                                        azure: azure, hiddenValues: spec.environmentValues) {
             case .success(let provider): providers[registry.name] = provider
             case .failure(let error):
                 context.standardError.line("error: registry '\(registry.name)': \(error.message)")

@@ -61,7 +61,8 @@ enum PlanRenderer {
         }
         lines.append(Line(kind: kind, indent: 2, text: "\(symbol) webhook \"\(change.webhook)\" {"))
         let names = change.fields.map(fieldName)
-        let width = min(24, names.map(\.count).max() ?? 0)
+        // Aligned on the longest field name (a long header name included), up to a sane bound.
+        let width = min(64, names.map(\.count).max() ?? 0)
         for (field, name) in zip(change.fields, names) {
             let padded = name.count < width ? name + String(repeating: " ", count: width - name.count) : name
             let fieldKind: Line.Kind

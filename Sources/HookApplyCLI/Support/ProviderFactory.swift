@@ -14,12 +14,16 @@ enum ProviderFactory {
     }
 
     /// - Parameter hiddenValues: the spec's raw `${env:…}` values, kept out of every delivery record.
+    /// - Parameter workingDirectory: where the user is: a state path is shown relative to it, so that it
+    ///   can be pasted into a command there (the spec's own folder may be elsewhere).
     static func make(
-        _ registry: ResolvedRegistry, specDirectory: String, azure: AzureSettings, hiddenValues: [String] = [], deliveryTimeout: Double = 5
+        _ registry: ResolvedRegistry, specDirectory: String, workingDirectory: String? = nil, azure: AzureSettings, hiddenValues: [String] = [],
+        deliveryTimeout: Double = 5
     ) -> Result<any WebhookProvider, Unsupported> {
         switch registry.target {
         case .local(let path):
-            return .success(LocalRegistryProvider(path: localStatePath(path, specDirectory: specDirectory), displayPath: path,
+            let absolute = localStatePath(path, specDirectory: specDirectory)
+            return .success(LocalRegistryProvider(path: absolute, displayPath: shown(absolute, from: workingDirectory),
                                                   delivery: WebhookDelivery(timeout: deliveryTimeout, hiddenValues: hiddenValues)))
         case .azure(let subscriptionId, let resourceGroup, let name, let endpoint):
             let chosen = azure.endpointOverride ?? endpoint ?? AzureSettings.defaultEndpoint
@@ -29,6 +33,13 @@ enum ProviderFactory {
             guard let url = URL(string: chosen) else { return .failure(Unsupported(message: "ARM endpoint is not a URL")) }
             return .success(azure.provider(endpoint: url, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: name))
         }
+    }
+
+    /// `path` relative to `directory` when it is inside it, else as it is (absolute).
+    static func shown(_ path: String, from directory: String?) -> String {
+        guard let directory else { return path }
+        let folder = directory.hasSuffix("/") ? directory : directory + "/"
+        return path.hasPrefix(folder) ? String(path.dropFirst(folder.count)) : path
     }
 
     /// A local registry's state file as an absolute path, relative paths taken from the spec's folder.
