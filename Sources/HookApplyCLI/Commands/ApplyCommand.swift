@@ -51,7 +51,13 @@ enum ApplyCommand {
         }
         do {
             var specFile = arguments.value("file")
-            if specFile == nil, let path = saved?.spec_file { specFile = path }
+            if specFile == nil, let saved, let planFile {
+                guard let path = saved.specPath(planFile: context.absolutePath(planFile)) else {
+                    context.standardError.line("error: the plan was made from a spec read from standard input; pass it the same way: hookapply apply \(planFile) -f - < SPEC")
+                    return .usage
+                }
+                specFile = path
+            }
             var effective = arguments
             if let saved { effective.values["registry"] = saved.plan.registries.map(\.name) }
             let reconciliation = try Reconciliation.prepare(effective, context, file: specFile)

@@ -33,8 +33,9 @@ enum PlanCommand {
             let reconciliation = try Reconciliation.prepare(arguments, context)
             let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts")))
             if let out = arguments.value("out") {
+                let planPath = context.absolutePath(out)
                 let saved = SavedPlan(format_version: SavedPlan.currentFormatVersion, hookapply_version: VersionCommand.version,
-                                      spec_file: reconciliation.loaded.path, plan: plan)
+                                      spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: planPath) }, plan: plan)
                 do {
                     // Atomic, and never over something that is not a regular file (`--out /dev/null` as root).
                     try AtomicFile.write(Array(JSONOutput.encode(saved).utf8), to: context.absolutePath(out), permissions: 0o644)
@@ -47,7 +48,9 @@ enum PlanCommand {
             reconciliation.reportStatistics(arguments, context)
             if let out = arguments.value("out"), OutputFormat.from(arguments) == .text {
                 context.standardOutput.line("")
-                context.standardOutput.line("Saved the plan to \(out). To make exactly these changes, run: hookapply apply \(out)")
+                // Standard input leaves no path to record: the spec must come the same way again.
+                let stdin = reconciliation.loaded.path == nil ? " -f - < (the same spec)" : ""
+                context.standardOutput.line("Saved the plan to \(out). To make exactly these changes, run: hookapply apply \(CommandHint.quoted(out))\(stdin)")
             }
             let unmanaged = plan.registries.reduce(0) { $0 + $1.unmanaged.count }
             if arguments.has("strict") && unmanaged > 0 {
