@@ -151,8 +151,20 @@ public enum Planner {
         }
 
         changes.sort { ($0.action.order, $0.webhook.lowercased()) < ($1.action.order, $1.webhook.lowercased()) }
+        // What this plan relies on: declared webhooks (present or absent) and live ones it manages or may
+        // prune; other owners' webhooks it leaves alone are not among them, so their changes do not make it stale.
+        let leftAlone = Set(unmanaged.map { $0.name.lowercased() })
+        var dependencies: [String: WebhookDependency] = [:]
+        for key in declared { dependencies[key] = .absent }
+        for webhook in observed.webhooks where !leftAlone.contains(webhook.name.lowercased()) {
+            let key = webhook.name.lowercased()
+            dependencies[key] = WebhookDependency(webhook, provisioning: observed.provisioning[key])
+        }
+        let facts = [observed.facts.maxWebhooks.map(String.init) ?? "", observed.facts.tier ?? "", observed.facts.location ?? ""]
+            + (observed.facts.locations ?? [])
         let plan = RegistryPlan(name: registry.name, target: target, fingerprint: observed.fingerprint,
-                                changes: changes, unmanaged: unmanaged)
+                                changes: changes, unmanaged: unmanaged, dependencies: dependencies,
+                                factsDigest: SHA256.hexDigest(facts.joined(separator: "\u{0}")))
         return (plan, diagnostics)
     }
 

@@ -10,13 +10,40 @@ public struct RegistryPlan: Hashable, Sendable, Codable {
     public var changes: [Change]
     /// Present but not declared, and not ours to delete (or `prune: none`): listed, never touched.
     public var unmanaged: [UnmanagedWebhook]
+    /// What the plan depends on, by lowercased webhook name: every declared webhook (present or not) and
+    /// every one it could prune; not other owners' webhooks it leaves alone. A saved plan is stale only
+    /// when one of these changed (or the facts did), and says which. Nil in plans from before it existed.
+    public var dependencies: [String: WebhookDependency]?
+    /// SHA-256 of the registry facts the plan checked (tier limit, regions).
+    public var factsDigest: String?
 
-    public init(name: String, target: String, fingerprint: String, changes: [Change], unmanaged: [UnmanagedWebhook]) {
+    public init(
+        name: String, target: String, fingerprint: String, changes: [Change], unmanaged: [UnmanagedWebhook],
+        dependencies: [String: WebhookDependency]? = nil, factsDigest: String? = nil
+    ) {
         self.name = name
         self.target = target
         self.fingerprint = fingerprint
         self.changes = changes
         self.unmanaged = unmanaged
+        self.dependencies = dependencies
+        self.factsDigest = factsDigest
+    }
+
+    /// Why this saved plan no longer holds against `now` (made from the same spec), naming each
+    /// difference (`prod/scanner: serviceUri changed`), or nil when everything it relied on is as it was.
+    public func staleness(against now: RegistryPlan) -> String? {
+        guard let dependencies, let current = now.dependencies else {
+            return now.fingerprint == fingerprint ? nil : "\(name) changed since the plan was made"
+        }
+        var differences: [String] = []
+        if factsDigest != now.factsDigest { differences.append("\(name): the registry's tier or regions changed") }
+        for key in Set(dependencies.keys).union(current.keys).sorted() {
+            let before = dependencies[key] ?? .absent
+            let after = current[key] ?? .absent
+            if let difference = before.difference(to: after) { differences.append("\(name)/\(key): \(difference)") }
+        }
+        return differences.isEmpty ? nil : differences.joined(separator: "; ")
     }
 }
 

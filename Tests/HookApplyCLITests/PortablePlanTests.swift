@@ -44,3 +44,33 @@ import Testing
         #expect(applied.code == .success, "\(applied.stderr)")
     }
 }
+
+/// A saved plan is stale only when something it depends on changed, and it says what.
+@Suite struct StalenessTests {
+    typealias Workspace = ReconcileCommandTests.Workspace
+
+    @Test("another owner's webhook changing does not make the plan stale; a managed one's field change is named")
+    func byWhatItTouches() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        #expect(await workspace.run(["apply", "--auto-approve"]).code == .success)
+        let provider = workspace.provider("dev")
+        try await provider.create(TestSupport.Fixture.state("othersx", owner: "someone-else"))
+        try workspace.write(ReconcileCommandTests.spec.replacing("\"scope\": \"web:*\"", with: "\"scope\": \"web:v2\""))
+        #expect(await workspace.run(["plan", "--out", "p.json"]).code == .success)
+        // Another team changes its own webhook: nothing this plan relies on.
+        try await provider.update(TestSupport.Fixture.state("othersx", owner: "someone-else", status: .disabled), changedFields: [.status])
+        // Someone edits a field of a managed webhook this plan does not change.
+        try await provider.update(TestSupport.Fixture.state("scanner", owner: "team", uri: "https://scan.example.com/v2", actions: [.push, .quarantine]),
+                                  changedFields: [.serviceUri])
+        let applied = await workspace.run(["apply", "p.json"])
+        #expect(applied.code == .failure)
+        #expect(applied.stderr.contains("saved plan is stale: dev/scanner: serviceUri changed; run plan again"), "\(applied.stderr)")
+        #expect(!applied.stderr.contains("othersx"))
+        // Only the other team's change: the plan applies.
+        try await provider.update(TestSupport.Fixture.state("scanner", owner: "team", uri: "https://scan.example.com/v1", actions: [.push, .quarantine]),
+                                  changedFields: [.serviceUri])
+        let again = await workspace.run(["apply", "p.json"])
+        #expect(again.code == .success, "\(again.stderr)")
+    }
+}

@@ -120,7 +120,7 @@ import Testing
         let before = workspace.read(".hookapply/dev.json")
         let result = await workspace.run(["apply", "plan.json"])
         #expect(result.code == .failure)
-        #expect(result.stderr.contains("saved plan is stale: dev changed since the plan was made; run plan again"))
+        #expect(result.stderr.contains("saved plan is stale: dev/sneaky: now exists; run plan again"), "\(result.stderr)")
         #expect(workspace.read(".hookapply/dev.json") == before)
         #expect(!FileManager.default.fileExists(atPath: workspace.directory + "/.hookapply/prod.json"))
     }

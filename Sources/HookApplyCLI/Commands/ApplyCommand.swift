@@ -122,8 +122,8 @@ enum ApplyCommand {
             guard let now = fresh.registries.first(where: { $0.name == registry.name }) else {
                 return "registry '\(registry.name)' is no longer in the spec"
             }
-            if now.fingerprint != registry.fingerprint {
-                return "\(registry.name) changed since the plan was made"
+            if let difference = registry.staleness(against: now) {
+                return difference
             }
             let fresh = now.changes.map(\.withoutDesiredState)
             let planned = registry.changes.map(\.withoutDesiredState)
