@@ -98,7 +98,7 @@ public struct WebhookDelivery: Sendable {
             for header in webhook.customHeaders {
                 if header.name.lowercased() == "content-type" { hasContentType = true }
                 if header.name.lowercased() == "user-agent" { hasUserAgent = true }
-                loggedHeaders[header.name] = Redaction.sensitiveValue
+                loggedHeaders[header.name] = Redaction.isSecretHeader(header.name) ? Redaction.sensitiveValue : header.value
                 sentHeaders.append((header.name, header.value))
             }
             if !hasContentType {

@@ -160,6 +160,10 @@ public enum Redaction {
     /// What a custom header value is shown as.
     public static let sensitiveValue = "(sensitive value)"
 
+    /// Whether a custom header's value is a secret. Every one is but `Content-Type`, which only says how
+    /// the body is encoded: plans, exports and logs all show it, and the scrubber does not hunt for it.
+    public static func isSecretHeader(_ name: String) -> Bool { name.lowercased() != "content-type" }
+
     /// Secrets shorter than this cannot be hidden by searching for them in free text (a receiver's
     /// echo, an error message): `validate` warns about them.
     public static let minimumScrubbableLength = 4

@@ -92,7 +92,7 @@ public enum SpecResolver {
                 let pointer = registryPointer.appending("webhooks").appending(webhookIndex)
                 let uri = value(webhook.serviceUri)
                 for found in referencedValues(webhook.serviceUri) { secrets.insert(found) }
-                for header in webhook.customHeaders where header.name.lowercased() != "content-type" {
+                for header in webhook.customHeaders where Redaction.isSecretHeader(header.name) {
                     for found in referencedValues(header.value) {
                         if found.count < Redaction.minimumScrubbableLength, secrets.insert(found).inserted {
                             diagnostics.append(.warning("short-secret", at: pointer.appending("customHeaders").appending(header.name),

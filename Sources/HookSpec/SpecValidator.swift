@@ -262,7 +262,7 @@ public enum SpecValidator {
                     break
                 }
             }
-            if diagnostics.count == before, !header.value.hasReferences, lowered != "content-type",
+            if diagnostics.count == before, !header.value.hasReferences, Redaction.isSecretHeader(lowered),
                 header.value.raw.count < Redaction.minimumScrubbableLength
             {
                 diagnostics.append(.warning("short-secret", at: headerPointer,

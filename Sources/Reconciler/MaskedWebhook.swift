@@ -15,7 +15,8 @@ public struct MaskedWebhook: Hashable, Sendable, Codable {
     public init(_ state: WebhookState) {
         self.name = state.name
         self.serviceUri = Redaction.maskURI(state.serviceUri)
-        self.customHeaders = Dictionary(state.customHeaders.map { ($0.name, Redaction.sensitiveValue) }, uniquingKeysWith: { first, _ in first })
+        self.customHeaders = Dictionary(state.customHeaders.map { ($0.name, Redaction.isSecretHeader($0.name) ? Redaction.sensitiveValue : $0.value) },
+                                        uniquingKeysWith: { first, _ in first })
         self.actions = state.normalisedActions
         self.status = state.status
         self.scope = state.scope

@@ -171,7 +171,11 @@ public enum Planner {
     static func create(_ desired: WebhookState, registry: String) -> Change {
         var fields = [FieldChange(field: .serviceUri, old: nil, new: quoted(Redaction.maskURI(desired.serviceUri)), isSensitive: true)]
         for header in desired.customHeaders {
-            fields.append(FieldChange(field: .customHeaders, key: header.name, old: nil, new: Redaction.sensitiveValue, isSensitive: true))
+            if Redaction.isSecretHeader(header.name) {
+                fields.append(FieldChange(field: .customHeaders, key: header.name, old: nil, new: Redaction.sensitiveValue, isSensitive: true))
+            } else {
+                fields.append(FieldChange(field: .customHeaders, key: header.name, old: nil, new: quoted(header.value)))
+            }
         }
         fields.append(FieldChange(field: .actions, old: nil, new: list(desired.normalisedActions)))
         fields.append(FieldChange(field: .status, old: nil, new: quoted(desired.status.rawValue)))
@@ -209,6 +213,13 @@ public enum Planner {
             for header in desired.customHeaders { names[header.name.lowercased()] = header.name }
             for key in names.keys.sorted() {
                 let display = names[key] ?? key
+                if !Redaction.isSecretHeader(key) {
+                    // Not a secret: shown as it is, like any other field.
+                    if oldHeaders[key] != newHeaders[key] {
+                        fields.append(FieldChange(field: .customHeaders, key: display, old: oldHeaders[key].map(quoted), new: newHeaders[key].map(quoted)))
+                    }
+                    continue
+                }
                 switch (oldHeaders[key], newHeaders[key]) {
                 case (nil, _?):
                     fields.append(FieldChange(field: .customHeaders, key: display, old: nil, new: Redaction.sensitiveValue, isSensitive: true))

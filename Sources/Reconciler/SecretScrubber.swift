@@ -62,7 +62,7 @@ public struct SecretScrubber: Sendable {
         for header in webhook.customHeaders {
             // Content-Type is a custom header too, but its value is never a secret, and scrubbing
             // "application/json" out of every logged response would only hide useful text.
-            if header.name.lowercased() == "content-type" { continue }
+            if !Redaction.isSecretHeader(header.name) { continue }
             values.append(header.value)
             // "Bearer X", "Basic X", "SharedAccessSignature X": the credential on its own, as a receiver may echo it.
             if let space = header.value.firstIndex(of: " ") {

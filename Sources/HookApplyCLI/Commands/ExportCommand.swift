@@ -1,4 +1,6 @@
+import AzureRegistry
 import Foundation
+import HookKit
 import HookSpec
 import Reconciler
 
@@ -15,42 +17,157 @@ enum ExportCommand {
         options: [
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry to export (required when the spec has several)."),
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec that names the registry. Default: webhooks.json."),
+            OptionSpec(long: "azure", valueName: "sub/group/registry", help: "Export an Azure registry without a spec: SUBSCRIPTION/RESOURCEGROUP/REGISTRY."),
+            OptionSpec(long: "local", valueName: "path", help: "Export a local registry's state file without a spec."),
+            OptionSpec(long: "out", short: "o", valueName: "file", help: "Write the spec to this file (never over the spec being read) instead of standard output."),
+            OptionSpec(long: "owner", valueName: "name", help: "Keep only webhooks tagged for this owner, or untagged; the spec's owner becomes it."),
+            OptionSpec(long: "secrets-env", valueName: "file", help: "Write the secret values to this dotenv file (mode 0600), never to standard output."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "include-secrets", help: "Write secret values literally instead of ${env:...} references."),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        let direct = ["azure", "local"].filter { arguments.value($0) != nil }
+        if direct.count > 1 || (!direct.isEmpty && (arguments.value("file") != nil || arguments.value("registry") != nil)) {
+            return HookApply.usageError("name the registry either with a spec (-f, --registry) or with one of --azure and --local", usage: spec.usage, context, helpFor: "export")
+        }
         do {
-            let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true,
-                                                                showsSecrets: arguments.has("include-secrets"), readOnly: true)
-            guard let registry = reconciliation.registries.first else { return .failure }
-            let observed = try await reconciliation.observe(context)
-            guard let state = observed[registry.name] else { return .failure }
-            let exported = export(state, registry: registry, owner: reconciliation.spec.owner,
-                                  includeSecrets: arguments.has("include-secrets"),
-                                  target: reconciliation.loaded.document.spec?.registries.first { $0.name == registry.name }?.target)
-            context.standardOutput.write(exported.json)
-            if !exported.variables.isEmpty {
+            let source: Source = direct.isEmpty ? try fromSpec(arguments, context) : try standalone(arguments, context)
+            var state = try await observe(source.registry, provider: source.provider, context)
+            let owner = arguments.value("owner") ?? source.owner
+            if arguments.value("owner") != nil {
+                // Another owner's webhooks are theirs to export: left out, and said so.
+                let others = state.webhooks.filter { $0.owner != nil && $0.owner != owner }
+                state.webhooks.removeAll { $0.owner != nil && $0.owner != owner }
+                for webhook in others { context.standardError.line("left out '\(webhook.name)': owned by '\(webhook.owner ?? "")'") }
+            }
+            let exported = export(state, registry: source.registry, owner: owner, includeSecrets: arguments.has("include-secrets"),
+                                  target: source.target, descriptions: source.descriptions)
+            if let out = arguments.value("out") {
+                let path = context.absolutePath(out)
+                if let specPath = source.specPath, (path as NSString).standardizingPath == (specPath as NSString).standardizingPath {
+                    context.standardError.line("error: --out \(out) is the spec being read; write the export to another file")
+                    return .failure
+                }
+                do {
+                    try AtomicFile.write(Array(exported.json.utf8), to: path, permissions: 0o644)
+                } catch {
+                    context.standardError.line("error: the export was not saved: \(error)")
+                    return .failure
+                }
+                context.standardError.line("wrote \(out)")
+            } else {
+                context.standardOutput.write(exported.json)
+            }
+            if let file = arguments.value("secrets-env") {
+                do {
+                    try AtomicFile.write(Array(exported.dotenv.utf8), to: context.absolutePath(file), permissions: 0o600)
+                } catch {
+                    context.standardError.line("error: the secrets were not saved: \(error)")
+                    return .failure
+                }
+                context.standardError.line("wrote the values of \(exported.variables.count) variables to \(file) (mode 0600; do not commit it)")
+            } else if !exported.variables.isEmpty {
                 context.standardError.line("The exported spec reads these environment variables; set them before plan or apply:")
                 for variable in exported.variables { context.standardError.line("  \(variable)") }
             }
             return .success
         } catch {
-            return (error as? Reconciliation.Failure)?.code ?? .failure
+            return error.code
+        }
+    }
+
+    /// The registry to export and how to reach it.
+    struct Source {
+        var registry: ResolvedRegistry
+        var provider: any WebhookProvider
+        var owner: String
+        var target: Target?
+        var specPath: String?
+        /// Descriptions the spec gives its webhooks (kept in the export: the registry has none).
+        var descriptions: [String: String] = [:]
+    }
+
+    static func fromSpec(_ arguments: ParsedArguments, _ context: Context) throws(Reconciliation.Failure) -> Source {
+        let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true,
+                                                        showsSecrets: arguments.has("include-secrets") || arguments.value("secrets-env") != nil, readOnly: true)
+        guard let registry = reconciliation.registries.first, let provider = reconciliation.providers[registry.name] else {
+            throw Reconciliation.Failure(code: .failure)
+        }
+        let declared = reconciliation.loaded.document.spec?.registries.first { $0.name == registry.name }
+        var descriptions: [String: String] = [:]
+        for webhook in declared?.webhooks ?? [] { if let description = webhook.description { descriptions[webhook.name.lowercased()] = description } }
+        return Source(registry: registry, provider: provider, owner: reconciliation.spec.owner, target: declared?.target,
+                      specPath: reconciliation.loaded.path, descriptions: descriptions)
+    }
+
+    /// `--azure SUB/GROUP/REGISTRY` or `--local PATH`: no spec needed.
+    static func standalone(_ arguments: ParsedArguments, _ context: Context) throws(Reconciliation.Failure) -> Source {
+        let registry: ResolvedRegistry
+        let target: Target
+        if let coordinates = arguments.value("azure") {
+            let parts = coordinates.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, SpecValidator.isUUID(parts[0]), !parts[1].isEmpty, !parts[2].isEmpty else {
+                context.standardError.line("error: --azure needs SUBSCRIPTION/RESOURCEGROUP/REGISTRY, the subscription a UUID")
+                throw Reconciliation.Failure(code: .usage)
+            }
+            let name = parts[2].lowercased()
+            registry = ResolvedRegistry(name: name, target: .azure(subscriptionId: parts[0], resourceGroup: parts[1], registry: parts[2], endpoint: nil),
+                                        prune: .owned, webhooks: [])
+            let subscription: Template
+            do { subscription = try Template(parsing: parts[0]) } catch { throw Reconciliation.Failure(code: .usage) }
+            target = .azure(AzureTarget(subscriptionId: subscription, resourceGroup: parts[1], registry: parts[2]))
+        } else {
+            let path = context.absolutePath(arguments.value("local") ?? "")
+            let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let name = base.isEmpty ? "local" : base
+            registry = ResolvedRegistry(name: name, target: .local(path: path), prune: .owned, webhooks: [])
+            target = .local(path: arguments.value("local"))
+        }
+        let azure: AzureSettings
+        do {
+            azure = try AzureSettings(environment: context.environment, parallelism: 10, endpointFlag: arguments.value("arm-endpoint"))
+        } catch {
+            context.standardError.line("error: \(error.message)")
+            throw Reconciliation.Failure(code: .usage)
+        }
+        switch ProviderFactory.make(registry, specDirectory: context.currentDirectory, workingDirectory: context.currentDirectory, azure: azure) {
+        case .success(let provider):
+            return Source(registry: registry, provider: provider, owner: "hookapply", target: target, specPath: nil)
+        case .failure(let error):
+            context.standardError.line("error: \(error.message)")
+            throw Reconciliation.Failure(code: .failure)
+        }
+    }
+
+    static func observe(_ registry: ResolvedRegistry, provider: any WebhookProvider, _ context: Context) async throws(Reconciliation.Failure) -> ObservedRegistry {
+        do {
+            return try await provider.observe()
+        } catch {
+            context.standardError.line("error: registry '\(registry.name)': \(ProviderError.from(error).message)")
+            throw Reconciliation.Failure(code: .failure)
         }
     }
 
     struct Exported {
         var json: String
         var variables: [String]
+        /// `NAME='value'` lines for `--secrets-env`.
+        var dotenv: String
     }
 
-    static func export(_ state: ObservedRegistry, registry: ResolvedRegistry, owner: String, includeSecrets: Bool, target: Target?) -> Exported {
+    /// A dotenv value: single-quoted, a quote inside written as '\''.
+    static func dotenvValue(_ value: String) -> String { "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    static func export(
+        _ state: ObservedRegistry, registry: ResolvedRegistry, owner: String, includeSecrets: Bool, target: Target?, descriptions: [String: String] = [:]
+    ) -> Exported {
         var variables: [String] = []
+        var dotenv = ""
         var used: Set<String> = []
         // Names are derived (`X-Key` and `X_Key` both give X_KEY; a header `URI-Query` gives what the query
         // gets), so a taken name gets a numbered suffix: two secrets must never share one variable.
-        func reference(_ base: String) -> String {
+        func reference(_ base: String, value: String) -> String {
             var name = base
             var number = 2
             while used.contains(name) {
@@ -59,6 +176,7 @@ enum ExportCommand {
             }
             used.insert(name)
             variables.append(name)
+            dotenv += "\(name)=\(dotenvValue(value))\n"
             return "${env:\(name)}"
         }
         // Literal text must not be mistaken for a reference when read back.
@@ -69,16 +187,16 @@ enum ExportCommand {
             var uri = literal(webhook.serviceUri)
             if !includeSecrets, let parsed = try? ServiceURI(parsing: webhook.serviceUri) {
                 uri = "\(parsed.scheme)://"
-                if parsed.userinfo != nil { uri += reference("\(prefix)_URI_USERINFO") + "@" }
+                if let userinfo = parsed.userinfo { uri += reference("\(prefix)_URI_USERINFO", value: userinfo) + "@" }
                 uri += literal(parsed.host) + (parsed.port.map { ":\($0)" } ?? "") + literal(parsed.path)
-                if parsed.query != nil { uri += "?" + reference("\(prefix)_URI_QUERY") }
+                if let query = parsed.query { uri += "?" + reference("\(prefix)_URI_QUERY", value: query) }
             } else if !includeSecrets {
-                uri = reference("\(prefix)_URI")
+                uri = reference("\(prefix)_URI", value: webhook.serviceUri)
             }
             var headers: [(String, JSONWriter.Value)] = []
             for header in webhook.customHeaders {
-                let isSecret = header.name.lowercased() != "content-type"
-                let value = includeSecrets || !isSecret ? literal(header.value) : reference("\(prefix)_\(variableName(header.name))")
+                let isSecret = Redaction.isSecretHeader(header.name)
+                let value = includeSecrets || !isSecret ? literal(header.value) : reference("\(prefix)_\(variableName(header.name))", value: header.value)
                 headers.append((header.name, .string(value)))
             }
             var members: [(String, JSONWriter.Value)] = [
@@ -92,6 +210,7 @@ enum ExportCommand {
             if case .azure? = target, let location = webhook.location, location != state.facts.location {
                 members.append(("location", .string(location)))
             }
+            if let description = descriptions[webhook.name.lowercased()] { members.append(("description", .string(description))) }
             webhooks.append(.object(members))
         }
         var registryMembers: [(String, JSONWriter.Value)] = [("name", .string(registry.name))]
@@ -116,7 +235,7 @@ enum ExportCommand {
             ("owner", .string(owner)),
             ("registries", .array([.object(registryMembers)])),
         ])
-        return Exported(json: JSONWriter.write(document) + "\n", variables: variables)
+        return Exported(json: JSONWriter.write(document) + "\n", variables: variables, dotenv: dotenv)
     }
 
     /// `deploy-bot` + `X-Api-Key` → `DEPLOY_BOT`, `X_API_KEY`: uppercase letters, digits and underscores.
