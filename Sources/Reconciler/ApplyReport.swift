@@ -20,6 +20,10 @@ public struct ChangeResult: Hashable, Sendable, Codable {
 public struct ApplyReport: Hashable, Sendable, Codable {
     public var results: [ChangeResult]
 
+    public init(results: [ChangeResult]) {
+        self.results = results
+    }
+
     public var failures: [ChangeResult] { results.filter { !$0.isSuccess } }
     public var isSuccess: Bool { failures.isEmpty }
     public var retries: Int { results.reduce(0) { $0 + $1.retries } }

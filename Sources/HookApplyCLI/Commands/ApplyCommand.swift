@@ -24,6 +24,9 @@ enum ApplyCommand {
             OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
+            OptionSpec(long: "format", valueName: "format",
+                       help: "text; json: one report document at the end; jsonl: one JSON line per change as it completes, then the summary. json and jsonl need --auto-approve or a saved plan.",
+                       allowedValues: ["text", "json", "jsonl"]),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -32,6 +35,10 @@ enum ApplyCommand {
         let interruption = Interruption(context, command: "apply")
         defer { interruption.end() }
         let planFile = arguments.positionals.first
+        let format = arguments.value("format") ?? "text"
+        if format != "text" && planFile == nil && !arguments.has("auto-approve") {
+            return HookApply.usageError("--format \(format) prints no plan to approve: pass --auto-approve, or apply a saved plan", usage: spec.usage, context, helpFor: "apply")
+        }
         var saved: SavedPlan? = nil
         if let planFile {
             if arguments.has("adopt-conflicts") || !arguments.allValues("registry").isEmpty {
@@ -85,7 +92,7 @@ enum ApplyCommand {
                     context.standardError.line("error: saved plan is stale: \(problem); run plan again. Nothing was changed")
                     return .failure
                 }
-            } else {
+            } else if format == "text" {
                 let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
                 context.standardOutput.write(PlanRenderer.text(plan, style: style))
                 if plan.isEmpty { return .success }
@@ -99,11 +106,12 @@ enum ApplyCommand {
                 context.standardOutput.line("")
             }
             if plan.isEmpty {
-                context.standardOutput.line("No changes. The registries match the spec.")
+                if format == "text" { context.standardOutput.line("No changes. The registries match the spec.") }
+                else { context.standardOutput.write(ApplyJSON.summaryDocument(ApplyReport(results: []), interrupted: false, lines: format == "jsonl")) }
                 return .success
             }
             interruption.beginApplying()
-            let code = await execute(plan, reconciliation: reconciliation, parallelism: parallelism, interruption: interruption, context)
+            let code = await execute(plan, reconciliation: reconciliation, parallelism: parallelism, interruption: interruption, format: format, context)
             reconciliation.reportStatistics(arguments, context)
             return code
         } catch {
@@ -140,7 +148,7 @@ enum ApplyCommand {
     }
 
     static func execute(
-        _ plan: Plan, reconciliation: Reconciliation, parallelism: Int, interruption: Interruption, _ context: Context
+        _ plan: Plan, reconciliation: Reconciliation, parallelism: Int, interruption: Interruption, format: String = "text", _ context: Context
     ) async -> ExitCode {
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
         let total = plan.changes.count
@@ -174,12 +182,91 @@ enum ApplyCommand {
                 count += 1
                 return count
             }
-            let line = ApplyRenderer.resultLine(result, style: style)
-            output.write((isTerminal ? "[\(done)/\(total)] \(line)" : line) + "\n")  // styled: values escaped by the renderer
+            switch format {
+            case "jsonl": output.write(ApplyJSON.line(result))
+            case "json": break
+            default:
+                let line = ApplyRenderer.resultLine(result, style: style)
+                output.write((isTerminal ? "[\(done)/\(total)] \(line)" : line) + "\n")  // styled: values escaped by the renderer
+            }
         }
-        context.standardOutput.line("")
-        context.standardOutput.write(ApplyRenderer.summary(report, style: style))
+        if format == "text" {
+            context.standardOutput.line("")
+            context.standardOutput.write(ApplyRenderer.summary(report, style: style))
+        } else {
+            context.standardOutput.write(ApplyJSON.summaryDocument(report, interrupted: interruption.isInterrupted, lines: format == "jsonl"))
+        }
         if let signal = interruption.signal { return .stopped(by: signal) }
         return report.isSuccess ? .success : .failure
+    }
+}
+
+/// Apply's results for programs: one JSON line per change (`jsonl`), or one report document (`json`).
+/// Messages are the same scrubbed text the terminal shows; names and codes are plain strings.
+enum ApplyJSON {
+    struct Result: Encodable {
+        var registry: String
+        var webhook: String
+        var action: String
+        /// `succeeded`, `failed` or `skipped`.
+        var outcome: String
+        var code: String?
+        var message: String?
+        var attempts: Int
+    }
+
+    struct Summary: Encodable {
+        var created: Int
+        var updated: Int
+        var deleted: Int
+        var failed: Int
+        var notStarted: Int
+        var interrupted: Bool
+    }
+
+    struct Report: Encodable {
+        var format_version = "1.0"
+        var results: [Result]
+        var summary: Summary
+    }
+
+    static func result(_ change: ChangeResult) -> Result {
+        var result = Result(registry: change.change.registry, webhook: change.change.webhook, action: change.change.action.rawValue,
+                            outcome: "succeeded", attempts: change.attempts)
+        switch change.outcome {
+        case .succeeded: break
+        case .failed(let code, let message):
+            result.outcome = "failed"
+            result.code = code
+            result.message = message
+        case .skipped(let reason):
+            result.outcome = "skipped"
+            result.message = reason
+        }
+        return result
+    }
+
+    static func line(_ change: ChangeResult) -> String { compact(result(change)) + "\n" }
+
+    static func summary(_ report: ApplyReport, interrupted: Bool) -> Summary {
+        let done = report.done
+        let skipped = report.results.filter { if case .skipped = $0.outcome { true } else { false } }.count
+        return Summary(created: done.create, updated: done.update, deleted: done.delete, failed: report.failures.count - skipped,
+                       notStarted: skipped, interrupted: interrupted)
+    }
+
+    /// `jsonl`: the summary as the last line; `json`: the whole report, pretty.
+    static func summaryDocument(_ report: ApplyReport, interrupted: Bool, lines: Bool) -> String {
+        if lines {
+            struct Line: Encodable { var summary: Summary }
+            return compact(Line(summary: summary(report, interrupted: interrupted))) + "\n"
+        }
+        return JSONOutput.encode(Report(results: report.results.map(result), summary: summary(report, interrupted: interrupted)))
+    }
+
+    private static func compact(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -17,9 +17,19 @@ enum SchemaCommand {
 /// `hookapply version`.
 enum VersionCommand {
     static let version = Product.version
-    static let spec = CommandSpec(name: "version", abstract: "Print the version of hookapply.")
+    static let spec = CommandSpec(
+        name: "version", abstract: "Print the version of hookapply.",
+        options: [OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names)])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) -> ExitCode {
+        if OutputFormat.from(arguments) == .json {
+            struct Version: Encodable {
+                var version: String
+                var spec_version: Int
+            }
+            context.standardOutput.write(JSONOutput.encode(Version(version: version, spec_version: Spec.currentVersion)))
+            return .success
+        }
         context.standardOutput.line("hookapply \(version) (spec version \(Spec.currentVersion))")
         return .success
     }
