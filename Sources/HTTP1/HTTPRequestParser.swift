@@ -101,13 +101,9 @@ public struct HTTPRequestParser: Sendable {
                 guard let head = try takeHead() else { return nil }
                 return .head(head)
             case .fixedBody(let remaining):
-                let count = min(remaining, buffer.count - position)
-                if count > 0 {
-                    current?.body.append(contentsOf: buffer[position..<(position + count)])
-                    position += count
-                }
-                if remaining - count > 0 {
-                    phase = .fixedBody(remaining: remaining - count)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    phase = .fixedBody(remaining: left)
                     return nil
                 }
                 return .request(finish())
@@ -131,13 +127,9 @@ public struct HTTPRequestParser: Sendable {
                     phase = .chunkData(remaining: size)
                 }
             case .chunkData(let remaining):
-                let count = min(remaining, buffer.count - position)
-                if count > 0 {
-                    current?.body.append(contentsOf: buffer[position..<(position + count)])
-                    position += count
-                }
-                if remaining - count > 0 {
-                    phase = .chunkData(remaining: remaining - count)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    phase = .chunkData(remaining: left)
                     return nil
                 }
                 phase = .chunkEnd
@@ -154,6 +146,16 @@ public struct HTTPRequestParser: Sendable {
                 if line.isEmpty { return .request(finish()) }
             }
         }
+    }
+
+    /// Moves up to `remaining` buffered body bytes into the current request; returns how many are still to come.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let count = min(remaining, buffer.count - position)
+        if count > 0 {
+            current?.body.append(contentsOf: buffer[position..<(position + count)])
+            position += count
+        }
+        return remaining - count
     }
 
     private mutating func countFraming(_ bytes: Int) throws(HTTPParseError) {
