@@ -276,7 +276,7 @@ public enum Planner {
     }
 
     /// Azure accepts "West Europe" and returns "westeurope"; compare the forms that mean the same region.
-    static func normaliseLocation(_ location: String) -> String {
+    public static func normaliseLocation(_ location: String) -> String {
         String(location.lowercased().filter { !$0.isWhitespace })
     }
 

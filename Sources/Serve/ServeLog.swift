@@ -43,6 +43,23 @@ public struct ServeLog: Sendable {
         write(line(entry))
     }
 
+    /// A JSON string in which nothing can act on a terminal either: what JSON escapes anyway (C0), and
+    /// DEL, C1 and bidirectional controls as `\uXXXX`, so the line stays valid JSON and stays inert.
+    private func quote(_ text: String) -> String {
+        let quoted = JSONText.quote(text)
+        guard quoted.unicodeScalars.contains(where: TerminalText.isUnsafe) else { return quoted }
+        var result = String.UnicodeScalarView()
+        for scalar in quoted.unicodeScalars {
+            guard TerminalText.isUnsafe(scalar) else {
+                result.append(scalar)
+                continue
+            }
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            result.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+        }
+        return String(result)
+    }
+
     /// The line, without a line break.
     public func line(_ entry: LogEntry) -> String {
         let time = clock()
@@ -51,9 +68,9 @@ public struct ServeLog: Sendable {
             let level = entry.level == .info ? "" : "\(entry.level.rawValue): "
             return "\(time) \(level)\(TerminalText.line(entry.message))"
         case .json:
-            var text = "{\"time\":\(JSONText.quote(time)),\"level\":\(JSONText.quote(entry.level.rawValue)),"
-            text += "\"event\":\(JSONText.quote(entry.event)),\"msg\":\(JSONText.quote(entry.message))"
-            for (name, value) in entry.fields { text += ",\(JSONText.quote(name)):\(JSONText.quote(value))" }
+            var text = "{\"time\":\(quote(time)),\"level\":\(quote(entry.level.rawValue)),"
+            text += "\"event\":\(quote(entry.event)),\"msg\":\(quote(entry.message))"
+            for (name, value) in entry.fields { text += ",\(quote(name)):\(quote(value))" }
             return text + "}"
         }
     }

@@ -12,7 +12,8 @@ import Reconciler
 /// durable queue, fsynced, before the 2xx. `GET /healthz` and `GET /metrics` (Prometheus text) report state.
 public final class ServeService: Sendable {
     private let engine: DeliveryEngine
-    private let token: String?
+    /// SHA-256 of the token, computed once: every POST compares against it.
+    private let tokenDigest: [UInt8]?
     private let log: @Sendable (LogEntry) -> Void
     /// A batch arrived since the last drain (starts true: deliver what a previous run left pending).
     private let kicked = Locked(true)
@@ -27,7 +28,7 @@ public final class ServeService: Sendable {
     public init(engine: DeliveryEngine, token: String?, compactionThreshold: Int = 10_000, log: @escaping @Sendable (LogEntry) -> Void = { _ in }) {
         self.compactionThreshold = compactionThreshold
         self.engine = engine
-        self.token = token
+        self.tokenDigest = token.map { SHA256.hash(Array($0.utf8)) }
         self.log = log
     }
 
@@ -45,7 +46,7 @@ public final class ServeService: Sendable {
 
     /// Why `POST /events` with these headers is refused (401, 415), or nil.
     private func refusal(_ head: HTTPRequest) -> HTTPServer.Response? {
-        if let token, !Self.presents(head.header("Authorization"), token: token) {
+        if let tokenDigest, !Self.presents(head.header("Authorization"), tokenDigest: tokenDigest) {
             log(LogEntry(.warning, "batch.refused", "refused a batch: missing or wrong bearer token", [("status", "401")]))
             return .text(401, "missing or wrong bearer token")
         }
@@ -59,13 +60,16 @@ public final class ServeService: Sendable {
     /// Whether `authorization` is `Bearer <token>`: the scheme case-insensitively (RFC 9110 §11.1), the
     /// token compared in constant time, as SHA-256 digests so that not even its length shows in timing.
     static func presents(_ authorization: String?, token: String) -> Bool {
+        presents(authorization, tokenDigest: SHA256.hash(Array(token.utf8)))
+    }
+
+    static func presents(_ authorization: String?, tokenDigest expected: [UInt8]) -> Bool {
         guard let authorization else { return false }
         let trimmed = authorization.trimmingCharacters(in: .whitespaces)
         guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return false }
         let scheme = trimmed[..<space]
         let credentials = trimmed[space...].trimmingCharacters(in: .whitespaces)
         let presented = SHA256.hash(Array(credentials.utf8))
-        let expected = SHA256.hash(Array(token.utf8))
         var difference: UInt8 = scheme.lowercased() == "bearer" ? 0 : 1
         for index in 0..<min(presented.count, expected.count) { difference |= presented[index] ^ expected[index] }
         return difference == 0

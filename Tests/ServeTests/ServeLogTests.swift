@@ -29,6 +29,11 @@ import Testing
         #expect(object == ["time": "2026-11-30T21:00:00.000Z", "level": "warning", "event": "delivery.gave_up", "msg": "gave up on \"x\"\n",
                            "webhook": "hook1x", "attempt": "5"])
         #expect(!json.contains("\n"))
+        // Bidirectional and C1 controls from outside stay inert and the line stays valid JSON.
+        let hostile = ServeLog(format: .json, clock: { "t" }) { _ in }.line(LogEntry(.info, "e", "name\u{202E}txt\u{9B}2J"))
+        #expect(!hostile.unicodeScalars.contains { TerminalText.isUnsafe($0) }, "\(hostile)")
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(hostile.utf8)) as? [String: String])
+        #expect(decoded["msg"] == "name\u{202E}txt\u{9B}2J")
         // The real clock writes RFC 3339 with milliseconds.
         let stamped = ServeLog(format: .text) { _ in }.line(LogEntry(.info, "e", "m"))
         #expect(stamped.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z m$"#, options: .regularExpression) != nil, "\(stamped)")

@@ -124,13 +124,7 @@ enum ExportCommand {
             registry = ResolvedRegistry(name: name, target: .local(path: path), prune: .owned, webhooks: [])
             target = .local(path: arguments.value("local"))
         }
-        let azure: AzureSettings
-        do {
-            azure = try AzureSettings(environment: context.environment, parallelism: 10, endpointFlag: arguments.value("arm-endpoint"))
-        } catch {
-            context.standardError.line("error: \(error.message)")
-            throw Reconciliation.Failure(code: .usage)
-        }
+        let azure = try Reconciliation.azureSettings(arguments, context)
         switch ProviderFactory.make(registry, specDirectory: context.currentDirectory, workingDirectory: context.currentDirectory, azure: azure) {
         case .success(let provider):
             return Source(registry: registry, provider: provider, owner: "hookapply", target: target, specPath: nil)

@@ -72,6 +72,22 @@ struct Reconciliation {
             throw Failure(code: .failure)
         }
         var providers: [String: any WebhookProvider] = [:]
+        let azure = try azureSettings(arguments, context)
+        for registry in selected {
+            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), workingDirectory: (context.currentDirectory as NSString).standardizingPath,
+                                        azure: azure, hiddenValues: spec.environmentValues) {
+            case .success(let provider): providers[registry.name] = provider
+            case .failure(let error):
+                context.standardError.line("error: registry '\(registry.name)': \(error.message)")
+                throw Failure(code: .failure)
+            }
+        }
+        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
+    }
+
+    /// What every Azure registry of the run shares, from the options and the environment; a bad timing
+    /// variable is explained and exits 64.
+    static func azureSettings(_ arguments: ParsedArguments, _ context: Context) throws(Failure) -> AzureSettings {
         var azure: AzureSettings
         do {
             azure = try AzureSettings(environment: context.environment, parallelism: arguments.integer("parallelism") ?? 10,
@@ -84,16 +100,7 @@ struct Reconciliation {
             let err = context.standardError
             azure.trace = { err.line($0) }
         }
-        for registry in selected {
-            switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), workingDirectory: (context.currentDirectory as NSString).standardizingPath,
-                                        azure: azure, hiddenValues: spec.environmentValues) {
-            case .success(let provider): providers[registry.name] = provider
-            case .failure(let error):
-                context.standardError.line("error: registry '\(registry.name)': \(error.message)")
-                throw Failure(code: .failure)
-            }
-        }
-        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
+        return azure
     }
 
     /// The spec narrowed to the selected registries.

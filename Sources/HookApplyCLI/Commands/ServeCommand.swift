@@ -87,7 +87,7 @@ enum ServeCommand {
             defer { queueLock.release() }
             let queue = try DeliveryQueue(path: queuePath)
             let err = context.standardError
-            let log = ServeLog(format: ServeLog.Format(rawValue: arguments.value("log-format") ?? "text") ?? .text) { err.line($0) }
+            let log = ServeLog(format: ServeLog.Format(rawValue: arguments.value("log-format") ?? "text") ?? .text) { err.write($0 + "\n") }  // ServeLog has escaped the line
             let watch = WebhookWatch(declared: registry.webhooks.count) { log($0) }
             var engine = DeliveryEngine(queue: queue, webhooks: {
                 let webhooks = try provider.currentWebhooks()

@@ -147,7 +147,7 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
         var regions = [home]
         func add(_ region: String?) {
             guard let region, !region.isEmpty,
-                !regions.contains(where: { Self.sameRegion($0, region) }) else { return }
+                !regions.contains(where: { Planner.normaliseLocation($0) == Planner.normaliseLocation(region) }) else { return }
             regions.append(region)
         }
         var page = firstPage
@@ -164,11 +164,6 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
             page = try await client.send("GET", link, what: "listing replications of \(resourceID)")
         }
         return regions
-    }
-
-    /// ARM compares regions case- and space-insensitively ("West Europe" is "westeurope").
-    static func sameRegion(_ first: String, _ second: String) -> Bool {
-        first.lowercased().filter { !$0.isWhitespace } == second.lowercased().filter { !$0.isWhitespace }
     }
 
     /// A webhook from a LIST item (which has no secrets) and its callback config (which has them).
