@@ -22,8 +22,56 @@ public struct Change: Hashable, Sendable, Codable {
     /// if the create fails after the delete. Never encoded.
     public var previous: WebhookState?
 
+    // The plan schema's names; `actions` is written for scripts (terraform's form: a replacement is
+    // ["delete", "create"]) and not read back, since `action` says the same.
     enum CodingKeys: String, CodingKey {
-        case registry, webhook, action, reasons, fields, unchangedCount, before, after, secretDigest
+        case registry, webhook, action, actions, reasons, fields, before, after
+        case unchangedCount = "unchanged_count"
+        case secretDigest = "secret_digest"
+    }
+
+    public init(
+        registry: String, webhook: String, action: ChangeAction, reasons: [String], fields: [FieldChange], unchangedCount: Int,
+        before: MaskedWebhook?, after: MaskedWebhook?, secretDigest: String?, desired: WebhookState? = nil, previous: WebhookState? = nil
+    ) {
+        self.registry = registry
+        self.webhook = webhook
+        self.action = action
+        self.reasons = reasons
+        self.fields = fields
+        self.unchangedCount = unchangedCount
+        self.before = before
+        self.after = after
+        self.secretDigest = secretDigest
+        self.desired = desired
+        self.previous = previous
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        registry = try container.decode(String.self, forKey: .registry)
+        webhook = try container.decode(String.self, forKey: .webhook)
+        action = try container.decode(ChangeAction.self, forKey: .action)
+        reasons = try container.decode([String].self, forKey: .reasons)
+        fields = try container.decode([FieldChange].self, forKey: .fields)
+        unchangedCount = try container.decode(Int.self, forKey: .unchangedCount)
+        before = try container.decodeIfPresent(MaskedWebhook.self, forKey: .before)
+        after = try container.decodeIfPresent(MaskedWebhook.self, forKey: .after)
+        secretDigest = try container.decodeIfPresent(String.self, forKey: .secretDigest)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(registry, forKey: .registry)
+        try container.encode(webhook, forKey: .webhook)
+        try container.encode(action, forKey: .action)
+        try container.encode(action.steps, forKey: .actions)
+        try container.encode(reasons, forKey: .reasons)
+        try container.encode(fields, forKey: .fields)
+        try container.encode(unchangedCount, forKey: .unchangedCount)
+        try container.encode(before, forKey: .before)
+        try container.encode(after, forKey: .after)
+        try container.encode(secretDigest, forKey: .secretDigest)
     }
 
     public var changedFields: Set<WebhookField> { Set(fields.map(\.field)) }

@@ -6,7 +6,9 @@ import HookSpec
 /// `plan --out`, golden-tested and compared. Each ``Change`` also carries the desired state in memory
 /// (``Change/desired``) for the applier; that is never encoded.
 public struct Plan: Hashable, Sendable, Codable {
-    public static let currentFormatVersion = 1
+    /// The plan schema's version (schema/hookapply-plan.schema.json): 2 made values typed and made
+    /// `plan --format json` and `plan --out` one document.
+    public static let currentFormatVersion = 2
 
     public var formatVersion: Int
     /// SHA-256 of the spec file's bytes: a saved plan applies only to the spec it was made from.
@@ -22,6 +24,40 @@ public struct Plan: Hashable, Sendable, Codable {
     }
 
     public var changes: [Change] { registries.flatMap(\.changes) }
+
+    // The plan schema: snake_case document keys; webhooks and fields keep the spec's property names.
+    // Changes are one flat list (what scripts iterate), each naming its registry.
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version"
+        case specDigest = "spec_digest"
+        case owner, summary, registries, changes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try container.decode(Int.self, forKey: .formatVersion)
+        specDigest = try container.decode(String.self, forKey: .specDigest)
+        owner = try container.decode(String.self, forKey: .owner)
+        registries = try container.decode([RegistryPlan].self, forKey: .registries)
+        let changes = try container.decode([Change].self, forKey: .changes)
+        for change in changes {
+            guard let index = registries.firstIndex(where: { $0.name == change.registry }) else {
+                throw DecodingError.dataCorruptedError(forKey: .changes, in: container,
+                                                       debugDescription: "a change names registry '\(change.registry)', which the plan does not list")
+            }
+            registries[index].changes.append(change)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(specDigest, forKey: .specDigest)
+        try container.encode(owner, forKey: .owner)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(registries, forKey: .registries)
+        try container.encode(changes, forKey: .changes)
+    }
     public var isEmpty: Bool { registries.allSatisfy { $0.changes.isEmpty } }
 
     /// Replacements count as both a create and a delete, as reviewers of infrastructure plans expect.

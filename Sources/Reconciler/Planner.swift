@@ -172,7 +172,7 @@ public enum Planner {
         var fields = [FieldChange(field: .serviceUri, old: nil, new: quoted(Redaction.maskURI(desired.serviceUri)), isSensitive: true)]
         for header in desired.customHeaders {
             if Redaction.isSecretHeader(header.name) {
-                fields.append(FieldChange(field: .customHeaders, key: header.name, old: nil, new: Redaction.sensitiveValue, isSensitive: true))
+                fields.append(FieldChange(field: .customHeaders, key: header.name, old: nil, new: .masked, isSensitive: true))
             } else {
                 fields.append(FieldChange(field: .customHeaders, key: header.name, old: nil, new: quoted(header.value)))
             }
@@ -222,12 +222,12 @@ public enum Planner {
                 }
                 switch (oldHeaders[key], newHeaders[key]) {
                 case (nil, _?):
-                    fields.append(FieldChange(field: .customHeaders, key: display, old: nil, new: Redaction.sensitiveValue, isSensitive: true))
+                    fields.append(FieldChange(field: .customHeaders, key: display, old: nil, new: .masked, isSensitive: true))
                 case (_?, nil):
-                    fields.append(FieldChange(field: .customHeaders, key: display, old: Redaction.sensitiveValue, new: nil, isSensitive: true))
+                    fields.append(FieldChange(field: .customHeaders, key: display, old: .masked, new: nil, isSensitive: true))
                 case let (old?, new?) where old != new:
-                    fields.append(FieldChange(field: .customHeaders, key: display, old: Redaction.sensitiveValue,
-                                              new: Redaction.sensitiveValue, isSensitive: true, isHiddenChange: true))
+                    fields.append(FieldChange(field: .customHeaders, key: display, old: .masked,
+                                              new: .masked, isSensitive: true, isHiddenChange: true))
                 default:
                     break
                 }
@@ -286,6 +286,6 @@ public enum Planner {
         return SHA256.hexDigest(text)
     }
 
-    static func quoted(_ text: String) -> String { "\"\(text)\"" }
-    static func list(_ actions: [WebhookAction]) -> String { "[" + actions.map { quoted($0.rawValue) }.joined(separator: ", ") + "]" }
+    static func quoted(_ text: String) -> FieldValue { .text(text) }
+    static func list(_ actions: [WebhookAction]) -> FieldValue { .list(actions.map(\.rawValue)) }
 }

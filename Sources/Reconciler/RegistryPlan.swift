@@ -30,6 +30,33 @@ public struct RegistryPlan: Hashable, Sendable, Codable {
         self.factsDigest = factsDigest
     }
 
+    // The plan schema: changes are listed once, at the top of the plan (see ``Plan``).
+    enum CodingKeys: String, CodingKey {
+        case name, target, fingerprint, unmanaged, dependencies
+        case factsDigest = "facts_digest"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        target = try container.decode(String.self, forKey: .target)
+        fingerprint = try container.decode(String.self, forKey: .fingerprint)
+        unmanaged = try container.decode([UnmanagedWebhook].self, forKey: .unmanaged)
+        dependencies = try container.decodeIfPresent([String: WebhookDependency].self, forKey: .dependencies)
+        factsDigest = try container.decodeIfPresent(String.self, forKey: .factsDigest)
+        changes = []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(target, forKey: .target)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(unmanaged, forKey: .unmanaged)
+        try container.encodeIfPresent(dependencies, forKey: .dependencies)
+        try container.encodeIfPresent(factsDigest, forKey: .factsDigest)
+    }
+
     /// Why this saved plan no longer holds against `now` (made from the same spec), naming each
     /// difference (`prod/scanner: serviceUri changed`), or nil when everything it relied on is as it was.
     public func staleness(against now: RegistryPlan) -> String? {

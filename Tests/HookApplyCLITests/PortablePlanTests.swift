@@ -39,9 +39,36 @@ import Testing
         #expect(planned.stdout.contains("run: hookapply apply p.json -f - < (the same spec)"), "\(planned.stdout)")
         let withoutSpec = await workspace.run(["apply", "p.json"])
         #expect(withoutSpec.code == .usage)
-        #expect(withoutSpec.stderr.contains("pass it the same way: hookapply apply p.json -f - < SPEC"), "\(withoutSpec.stderr)")
+        #expect(withoutSpec.stderr.contains("does not say where its spec is"), "\(withoutSpec.stderr)")
+        #expect(withoutSpec.stderr.contains("hookapply apply -f - p.json < SPEC"), "\(withoutSpec.stderr)")
         let applied = await workspace.run(["apply", "p.json", "-f", "-"], stdin: ReconcileCommandTests.spec)
         #expect(applied.code == .success, "\(applied.stderr)")
+    }
+
+    @Test("the document 'plan --format json' prints is a plan file: 'apply -f SPEC' applies it")
+    func jsonOutputApplies() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let planned = await workspace.run(["plan", "--format", "json"])
+        #expect(planned.code == .success, "\(planned.stderr)")
+        try workspace.write(planned.stdout, to: "printed.json")
+        let withoutSpec = await workspace.run(["apply", "printed.json"])
+        #expect(withoutSpec.code == .usage)
+        #expect(withoutSpec.stderr.contains("hookapply apply -f SPEC printed.json"), "\(withoutSpec.stderr)")
+        let applied = await workspace.run(["apply", "-f", "webhooks.json", "printed.json"])
+        #expect(applied.code == .success, "\(applied.stderr)")
+        #expect(await workspace.run(["plan", "--detailed-exitcode"]).code == .success)
+    }
+
+    @Test("a plan saved in the old format (1) is refused with 'plan again', and nothing changes")
+    func oldFormatRefused() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        try workspace.write(#"{"format_version": 1, "hookapply_version": "0.1.0", "spec_file": "webhooks.json", "plan": {}}"#, to: "old.json")
+        let applied = await workspace.run(["apply", "old.json"])
+        #expect(applied.code == .failure)
+        #expect(applied.stderr.contains("saved by an older hookapply (plan format 1"), "\(applied.stderr)")
+        #expect(try await workspace.provider("dev").observe().webhooks.isEmpty)
     }
 }
 

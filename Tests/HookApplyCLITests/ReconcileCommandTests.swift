@@ -22,6 +22,10 @@ import Testing
             try spec.write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
         }
 
+        func write(_ text: String, to name: String) throws {
+            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        }
+
         func run(_ arguments: [String], environment: [String: String] = [:], stdin: String = "", terminal: Bool = false,
                  answer: String? = nil) async -> CLIResult {
             await hookapply(arguments, environment: environment, directory: directory, stdin: stdin, terminal: terminal, answer: answer)

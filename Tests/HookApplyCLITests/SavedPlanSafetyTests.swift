@@ -17,7 +17,11 @@ import Testing
     }
 
     static let edits: [EditCase] = [
-        EditCase(id: "registries emptied", message: "it lists no registries") { plan in plan["registries"] = [Any]() },
+        EditCase(id: "registries emptied", message: "a change names registry 'dev', which the plan does not list") { plan in plan["registries"] = [Any]() },
+        EditCase(id: "registries and changes emptied", message: "it lists no registries") { plan in
+            plan["registries"] = [Any]()
+            plan["changes"] = [Any]()
+        },
         EditCase(id: "registry listed twice", message: "listed twice") { plan in
             let registries = plan["registries"] as? [Any] ?? []
             plan["registries"] = registries + registries
@@ -25,29 +29,29 @@ import Testing
         EditCase(id: "renamed to another registry", message: "the plan's changes for 'prod' are not what applying would do now") { plan in
             var registries = plan["registries"] as? [[String: Any]] ?? []
             registries[0]["name"] = "prod"
-            registries[0]["changes"] = [Any]()
             plan["registries"] = registries
+            plan["changes"] = [Any]()
         },
-        EditCase(id: "a change filed under another registry", message: "is filed under 'dev' but names 'prod'") { plan in
-            var registries = plan["registries"] as? [[String: Any]] ?? []
-            var changes = registries[0]["changes"] as? [[String: Any]] ?? []
+        EditCase(id: "a change moved to another registry", message: "a change names registry 'prod', which the plan does not list") { plan in
+            var changes = plan["changes"] as? [[String: Any]] ?? []
             changes[0]["registry"] = "prod"
-            registries[0]["changes"] = changes
-            plan["registries"] = registries
+            plan["changes"] = changes
         },
         EditCase(id: "a change removed", message: "the plan's changes for 'dev' are not what applying would do now") { plan in
-            var registries = plan["registries"] as? [[String: Any]] ?? []
-            var changes = registries[0]["changes"] as? [[String: Any]] ?? []
+            var changes = plan["changes"] as? [[String: Any]] ?? []
             changes.removeLast()
-            registries[0]["changes"] = changes
-            plan["registries"] = registries
+            plan["changes"] = changes
+        },
+        EditCase(id: "a change listed twice", message: "is changed twice") { plan in
+            let changes = plan["changes"] as? [Any] ?? []
+            plan["changes"] = changes + changes.prefix(1)
         },
         EditCase(id: "a fingerprint emptied", message: "has no valid fingerprint") { plan in
             var registries = plan["registries"] as? [[String: Any]] ?? []
             registries[0]["fingerprint"] = ""
             plan["registries"] = registries
         },
-        EditCase(id: "the spec digest removed", message: "not a valid plan file") { plan in plan["specDigest"] = nil },
+        EditCase(id: "the spec digest removed", message: "not a valid plan file") { plan in plan["spec_digest"] = nil },
     ]
 
     @Test("an edited plan file is refused and nothing is changed", arguments: edits)
@@ -58,9 +62,7 @@ import Testing
         #expect(planned.code == .success, "\(planned.stderr)")
         let path = workspace.directory + "/plan.json"
         var file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-        var plan = try #require(file["plan"] as? [String: Any])
-        testCase.edit(&plan)
-        file["plan"] = plan
+        testCase.edit(&file)
         try JSONSerialization.data(withJSONObject: file).write(to: URL(fileURLWithPath: path))
         let applied = await workspace.run(["apply", "plan.json"])
         #expect(applied.code == .failure)

@@ -109,9 +109,9 @@ import Testing
         let change = try #require(plan.changes.first)
         let uri = try #require(change.fields.first { $0.field == .serviceUri })
         #expect(uri.isHiddenChange)
-        #expect(uri.new == "\"https://h.example.com/x?…\"")
+        #expect(uri.new == .text("https://h.example.com/x?…"))
         let header = try #require(change.fields.first { $0.field == .customHeaders })
-        #expect(header.isHiddenChange && header.new == "(sensitive value)")
+        #expect(header.isHiddenChange && header.new == .masked)
         // Nothing encodable carries the secret (the desired state is in memory only).
         let encoded = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
         #expect(!encoded.contains(secret))

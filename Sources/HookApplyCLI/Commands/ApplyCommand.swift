@@ -60,7 +60,9 @@ enum ApplyCommand {
             var specFile = arguments.value("file")
             if specFile == nil, let saved, let planFile {
                 guard let path = saved.specPath(planFile: context.absolutePath(planFile)) else {
-                    context.standardError.line("error: the plan was made from a spec read from standard input; pass it the same way: hookapply apply \(planFile) -f - < SPEC")
+                    // No spec_file: the spec came from standard input, or the document was printed by
+                    // `plan --format json`, whose destination (and so a path relative to it) is unknown.
+                    context.standardError.line("error: the plan '\(planFile)' does not say where its spec is (it was printed by 'plan --format json', or the spec came from standard input); name the spec: hookapply apply -f SPEC \(CommandHint.quoted(planFile)), or hookapply apply -f - \(CommandHint.quoted(planFile)) < SPEC")
                     return .usage
                 }
                 specFile = path

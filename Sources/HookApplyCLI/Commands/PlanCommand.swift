@@ -34,8 +34,8 @@ enum PlanCommand {
             let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts")))
             if let out = arguments.value("out") {
                 let planPath = context.absolutePath(out)
-                let saved = SavedPlan(format_version: SavedPlan.currentFormatVersion, hookapply_version: VersionCommand.version,
-                                      spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: planPath) }, plan: plan)
+                let saved = SavedPlan(
+                    spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: planPath) }, plan: plan)
                 do {
                     // Atomic, and never over something that is not a regular file (`--out /dev/null` as root).
                     try AtomicFile.write(Array(JSONOutput.encode(saved).utf8), to: context.absolutePath(out), permissions: 0o644)

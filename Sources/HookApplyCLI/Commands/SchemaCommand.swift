@@ -26,8 +26,10 @@ enum VersionCommand {
             struct Version: Encodable {
                 var version: String
                 var spec_version: Int
+                var plan_format_version: Int
             }
-            context.standardOutput.write(JSONOutput.encode(Version(version: version, spec_version: Spec.currentVersion)))
+            context.standardOutput.write(JSONOutput.encode(Version(version: version, spec_version: Spec.currentVersion,
+                                                                   plan_format_version: SavedPlan.currentFormatVersion)))
             return .success
         }
         context.standardOutput.line("hookapply \(version) (spec version \(Spec.currentVersion))")

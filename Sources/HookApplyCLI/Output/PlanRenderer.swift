@@ -70,18 +70,18 @@ enum PlanRenderer {
             var text: String
             switch (field.old, field.new) {
             case (nil, let new?):
-                (fieldKind, marker, text) = (.create, "+", "\(padded) = \(new)")
+                (fieldKind, marker, text) = (.create, "+", "\(padded) = \(new.display)")
             case (let old?, nil):
-                (fieldKind, marker, text) = (.delete, "-", "\(padded) = \(old)")
+                (fieldKind, marker, text) = (.delete, "-", "\(padded) = \(old.display)")
             case (let old?, let new?):
                 fieldKind = .update
                 marker = "~"
                 if field.isSensitive && field.field == .customHeaders {
                     text = "\(padded) = (sensitive value changed)"
                 } else if field.isHiddenChange {
-                    text = "\(padded) = \(new) (sensitive value changed)"
+                    text = "\(padded) = \(new.display) (sensitive value changed)"
                 } else {
-                    text = "\(padded) = \(old) -> \(new)"
+                    text = "\(padded) = \(old.display) -> \(new.display)"
                 }
             case (nil, nil):
                 (fieldKind, marker, text) = (.update, "~", "\(padded) = null")
@@ -140,42 +140,10 @@ enum PlanRenderer {
 
     // MARK: - JSON
 
-    struct JSONDocument: Encodable {
-        var format_version: String
-        var owner: String
-        var spec_digest: String
-        var summary: Plan.Summary
-        var registries: [JSONRegistry]
-        var changes: [JSONChange]
-    }
-
-    struct JSONRegistry: Encodable {
-        var name: String
-        var target: String
-        var fingerprint: String
-        var unmanaged: [UnmanagedWebhook]
-    }
-
-    struct JSONChange: Encodable {
-        var registry: String
-        var webhook: String
-        var actions: [String]
-        var reason: String?
-        var before: MaskedWebhook?
-        var after: MaskedWebhook?
-        var fields: [FieldChange]
-    }
-
+    /// The plan document, as `plan --out` saves it but without `spec_file` (the output goes wherever the
+    /// shell sends it, so a path relative to it cannot be known): `apply -f SPEC FILE` applies it.
     static func json(_ plan: Plan) -> String {
-        let document = JSONDocument(
-            format_version: "1.0", owner: plan.owner, spec_digest: plan.specDigest, summary: plan.summary,
-            registries: plan.registries.map { JSONRegistry(name: $0.name, target: $0.target, fingerprint: $0.fingerprint, unmanaged: $0.unmanaged) },
-            changes: plan.changes.map {
-                JSONChange(registry: $0.registry, webhook: $0.webhook, actions: $0.action.steps,
-                           reason: $0.reasons.isEmpty ? nil : $0.reasons.joined(separator: "; "), before: $0.before, after: $0.after,
-                           fields: $0.fields)
-            })
-        return JSONOutput.encode(document)
+        JSONOutput.encode(SavedPlan(spec_file: nil, plan: plan))
     }
 
     // MARK: - Markdown

@@ -1,10 +1,12 @@
 import Foundation
+import HookKit
 import Reconciler
 
-/// A plan saved with `plan --out`: the masked plan plus where its spec is. Holds no secret in clear.
+/// The plan document: what `plan --out` saves and `plan --format json` prints, one schema
+/// (schema/hookapply-plan.schema.json): the masked plan's own keys plus the hookapply that wrote it and,
+/// in a saved plan, where its spec is. Holds no secret in clear.
 struct SavedPlan: Codable {
-    static let currentFormatVersion = 1
-    var format_version: Int
+    static let currentFormatVersion = Plan.currentFormatVersion
     var hookapply_version: String
     /// Where the spec is, relative to the plan file's folder (so the pair can move together, to another
     /// checkout or a CI artifact); nil when the spec came from standard input (`apply` then needs `-f -`).
@@ -28,4 +30,29 @@ struct SavedPlan: Codable {
         return (((planFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent(spec_file) as NSString).standardizingPath
     }
     var plan: Plan
+
+    init(hookapply_version: String = Product.version, spec_file: String?, plan: Plan) {
+        self.hookapply_version = hookapply_version
+        self.spec_file = spec_file
+        self.plan = plan
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hookapply_version, spec_file
+    }
+
+    // The plan's keys and the document's sit side by side in one object.
+    init(from decoder: any Decoder) throws {
+        plan = try Plan(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        hookapply_version = try container.decode(String.self, forKey: .hookapply_version)
+        spec_file = try container.decodeIfPresent(String.self, forKey: .spec_file)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try plan.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(hookapply_version, forKey: .hookapply_version)
+        try container.encodeIfPresent(spec_file, forKey: .spec_file)
+    }
 }

@@ -21,6 +21,9 @@ enum SavedPlanFile {
         if version > SavedPlan.currentFormatVersion {
             return .failure(ReadError(message: "'\(path)' was saved by a newer hookapply (plan format \(version)); use that version, or plan again"))
         }
+        if version < SavedPlan.currentFormatVersion {
+            return .failure(ReadError(message: "'\(path)' was saved by an older hookapply (plan format \(version), this one reads \(SavedPlan.currentFormatVersion)); plan again, nothing was changed"))
+        }
         let saved: SavedPlan
         do {
             saved = try JSONDecoder().decode(SavedPlan.self, from: Data(bytes))
@@ -41,7 +44,12 @@ enum SavedPlanFile {
         switch error as? DecodingError {
         case .keyNotFound(let key, let context)?: return "\(place(context.codingPath)) has no '\(key.stringValue)'"
         case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?: return "\(place(context.codingPath)) has the wrong type"
-        case .dataCorrupted(let context)?: return context.codingPath.isEmpty ? "it is not valid JSON" : "\(place(context.codingPath)) is not valid"
+        case .dataCorrupted(let context)?:
+            if context.codingPath.isEmpty { return "it is not valid JSON" }
+            // Our own decoders explain themselves ("a change names registry 'x', which the plan does not list").
+            let reason = context.underlyingError == nil && !context.debugDescription.isEmpty && !context.debugDescription.hasPrefix("Cannot initialize")
+                ? ": " + context.debugDescription : ""
+            return "\(place(context.codingPath)) is not valid\(reason)"
         default: return "it could not be read"
         }
     }
@@ -61,7 +69,6 @@ enum SavedPlanFile {
             }
             var webhooks: Set<String> = []
             for change in registry.changes {
-                if change.registry != registry.name { return "a change to '\(change.webhook)' is filed under '\(registry.name)' but names '\(change.registry)'" }
                 if change.webhook.isEmpty || !webhooks.insert(change.webhook.lowercased()).inserted {
                     return "webhook '\(change.webhook)' in '\(registry.name)' is changed twice or has no name"
                 }
