@@ -68,6 +68,8 @@ public enum HookApply {
             return VersionCommand.run(ParsedArguments(), context)
         case "help":
             return help(arguments, context)
+        case CompletionCommand.namesCommand:
+            return CompletionCommand.names(arguments, context)
         default:
             break
         }

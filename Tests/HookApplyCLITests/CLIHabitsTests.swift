@@ -48,6 +48,8 @@ import Testing
         #expect(unknown.code == .failure)
         #expect(unknown.stderr.contains("declares no webhook 'deploybto'"), "\(unknown.stderr)")
         #expect(unknown.stderr.contains("did you mean 'deploybot'?"))
+        let unknownJSON = await workspace.run(["events", "deploybto", "-r", "dev", "--format", "json"])
+        #expect(unknownJSON.code == .failure && unknownJSON.stdout.isEmpty, "\(unknownJSON.stdout)")
         let known = await workspace.run(["events", "deploybot", "-r", "dev", "-f", "webhooks.json"])
         #expect(known.code == .success, "\(known.stderr)")
         // The hint keeps the options that found the spec and the registry.

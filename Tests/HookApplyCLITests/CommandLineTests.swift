@@ -163,7 +163,7 @@ import Testing
     static let bashPresent = FileManager.default.isExecutableFile(atPath: "/bin/bash")
 
     /// What `_hookapply` offers for a command line, `cur` being the last word.
-    static func complete(_ script: String, _ words: [String]) throws -> [String] {
+    static func complete(_ script: String, _ words: [String], in folder: String? = nil, binaryFolder: String? = nil) throws -> [String] {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try script.write(toFile: directory + "/c.bash", atomically: true, encoding: .utf8)
@@ -171,6 +171,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", "source \(directory)/c.bash; COMP_WORDS=(\(quotedWords)); COMP_CWORD=\(words.count - 1); _hookapply; printf '%s\\n' \"${COMPREPLY[@]}\""]
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
+        if let binaryFolder { process.environment = ["PATH": binaryFolder + ":/usr/bin:/bin", "HOME": directory] }
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -195,12 +197,33 @@ import Testing
         }
     }
 
+    @Test("bash completes registry and webhook names from the spec, and never runs a hostile name", .enabled(if: bashPresent))
+    func names() async throws {
+        let binary = try #require(BuiltBinary("hookapply"))
+        let binaryFolder = (binary.path as NSString).deletingLastPathComponent
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let spec = #"{"version": 1, "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "deploybot", "serviceUri": "https://a.example.com/", "actions": ["push"]}, {"name": "$(touch pwned)", "serviceUri": "https://a.example.com/", "actions": ["push"]}]}, {"name": "prod", "local": {}, "webhooks": [{"name": "scanner", "serviceUri": "https://a.example.com/", "actions": ["push"]}]}]}"#
+        try spec.write(toFile: folder + "/other.json", atomically: true, encoding: .utf8)
+        let script = await hookapply(["completion", "bash"]).stdout
+        // Names come from the spec named with -f (here not the default webhooks.json, which is absent).
+        #expect(try Self.complete(script, ["hookapply", "plan", "-f", "other.json", "--registry", ""], in: folder, binaryFolder: binaryFolder) == ["dev", "prod"])
+        #expect(try Self.complete(script, ["hookapply", "ping", "-f", "other.json", ""], in: folder, binaryFolder: binaryFolder) == ["deploybot", "scanner"])
+        #expect(try Self.complete(script, ["hookapply", "events", "--file", "other.json", "-r", "prod", "s"], in: folder, binaryFolder: binaryFolder) == ["scanner"])
+        // No spec: nothing offered, nothing printed as an error.
+        #expect(try Self.complete(script, ["hookapply", "get", ""], in: folder, binaryFolder: binaryFolder) == [])
+        #expect(!FileManager.default.fileExists(atPath: folder + "/pwned"), "a webhook name ran as a command")
+        let direct = await hookapply(["__complete", "webhooks", "-f", "other.json"], directory: folder)
+        #expect(direct.stdout == "deploybot\nscanner\n" && direct.stderr.isEmpty)
+    }
+
     @Test("zsh and fish scripts name every command; an unknown shell is a usage error")
     func others() async {
         let zsh = await hookapply(["completion", "zsh"])
         #expect(zsh.stdout.hasPrefix("#compdef hookapply"))
         let fish = await hookapply(["completion", "fish"])
         for command in HookApply.commands.map(\.spec) { #expect(fish.stdout.contains("-a \(command.name) -d")) }
+        #expect(fish.stdout.contains("-l registry -s r -x -a '(__hookapply_names registries)'"))
         let unknown = await hookapply(["completion", "tcsh"])
         #expect(unknown.code == .usage)
     }

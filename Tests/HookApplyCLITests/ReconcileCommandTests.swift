@@ -273,6 +273,15 @@ import Testing
         let failed = await workspace.run(["ping", "badhook"])
         #expect(failed.code == .failure)
         #expect(failed.stderr.contains("did not answer with 2xx"))
+        // JSON: one object with the registry, the outcome and the logged delivery; still exit 1 on non-2xx.
+        let failedJSON = await workspace.run(["ping", "badhook", "--format", "json"])
+        #expect(failedJSON.code == .failure)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(failedJSON.stdout.utf8)) as? [String: Any])
+        #expect(object["registry"] as? String == "dev" && object["success"] as? Bool == false)
+        let delivery = try #require(object["delivery"] as? [String: Any])
+        #expect((delivery["response"] as? [String: Any])?["status"] as? Int == 500)
+        _ = await workspace.run(["ping", "badhook"])  // the JSON ping was logged too: three in all
+        #expect(bad.requests.count == 3)
         let events = await workspace.run(["events", "goodhook", "--format", "json"])
         let records = try JSONDecoder().decode([DeliveryRecord].self, from: Data(events.stdout.utf8))
         #expect(records.count == 1 && records.first?.response?.status == 200)

@@ -61,12 +61,23 @@ enum PingCommand {
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
+            OptionSpec(long: "format", valueName: "format", help: "Output format: json prints the logged delivery as one object.",
+                       allowedValues: OutputFormat.records.names),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         guard let name = arguments.positionals.first else { return .usage }
         return await WebhookLocator.run(name, arguments, context) { registry, provider in
             let record = try await provider.ping(name: name)
+            if OutputFormat.from(arguments) == .json {
+                struct Ping: Encodable {
+                    var registry: String
+                    var success: Bool
+                    var delivery: DeliveryRecord
+                }
+                context.standardOutput.write(JSONOutput.encode(Ping(registry: registry.name, success: record.isSuccess, delivery: record)))
+                return record.isSuccess ? .success : .failure
+            }
             let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
             context.standardOutput.write("Ping \(registry.name)/\(record.webhook) (event \(record.id))\n\n")
             context.standardOutput.write(DeliveryRenderer.detail(record, style: style))
@@ -97,20 +108,21 @@ enum EventsCommand {
         let limit = arguments.integer("limit") ?? 20
         return await WebhookLocator.run(name, arguments, context) { registry, provider in
             let records = try await provider.events(name: name, limit: limit)
+            // A name the spec does not declare, with nothing logged, is most likely a typo: say so, and
+            // fail, in every format (an empty JSON array would hide the typo from a script).
+            if records.isEmpty && !registry.webhooks.contains(where: { $0.name.lowercased() == name.lowercased() }) {
+                var message = "error: registry '\(registry.name)' declares no webhook '\(name)', and none by that name has logged a delivery"
+                let names = registry.webhooks.map(\.name)
+                if let match = Suggestion.closest(to: name, among: names) { message += "; did you mean '\(match)'?" }
+                else if !names.isEmpty { message += "; it declares \(names.prefix(10).map { "'\($0)'" }.joined(separator: ", "))" }
+                context.standardError.line(message)
+                return .failure
+            }
             if OutputFormat.from(arguments) == .json {
                 context.standardOutput.write(JSONOutput.encode(records))
                 return .success
             }
             if records.isEmpty {
-                // A name the spec does not declare, with nothing logged, is most likely a typo: say so, and fail.
-                guard registry.webhooks.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
-                    var message = "error: registry '\(registry.name)' declares no webhook '\(name)', and none by that name has logged a delivery"
-                    let names = registry.webhooks.map(\.name)
-                    if let match = Suggestion.closest(to: name, among: names) { message += "; did you mean '\(match)'?" }
-                    else if !names.isEmpty { message += "; it declares \(names.prefix(10).map { "'\($0)'" }.joined(separator: ", "))" }
-                    context.standardError.line(message)
-                    return .failure
-                }
                 context.standardOutput.line("No deliveries logged for \(registry.name)/\(name) yet. Send one with: hookapply ping \(name)\(CommandHint.options(arguments))")
                 return .success
             }
