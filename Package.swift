@@ -4,7 +4,7 @@
 //
 // Dependencies point one way; `scripts/check-imports.sh` (run by CI) checks this graph and every
 // `import` in Sources against it:
-//   HookKit ← HookSpec ← Reconciler ← Delivery, LocalRegistry, AzureRegistry, Serve ← HookApplyCLI ← hookapply
+//   HookKit ← HookSpec ← Reconciler ← Delivery, LocalRegistry, AzureRegistry, Serve, Controller ← HookApplyCLI ← hookapply
 //   HookKit ← HTTP1 ← Delivery, Serve
 import PackageDescription
 
@@ -35,10 +35,12 @@ let package = Package(
                 exclude: ["README.md"]),
         // `hookapply serve`: Distribution notifications to ACR events, matching, durable queue, delivery engine.
         .target(name: "Serve", dependencies: ["Reconciler", "Delivery", "HTTP1", "HookSpec", "HookKit"], exclude: ["README.md"]),
+        // `hookapply reconcile`: the GitOps loop (cycles, backoff, git pull, metrics, notifications). Knows no provider.
+        .target(name: "Controller", dependencies: ["Reconciler", "Delivery", "HTTP1", "HookSpec", "HookKit"], exclude: ["README.md"]),
         // The commands as a library, so tests run them in process; the provider factory is the one place that knows every provider.
         .target(
             name: "HookApplyCLI",
-            dependencies: ["HookSpec", "HookKit", "Reconciler", "Delivery", "LocalRegistry", "AzureRegistry", "Serve", "HTTP1"],
+            dependencies: ["HookSpec", "HookKit", "Reconciler", "Delivery", "LocalRegistry", "AzureRegistry", "Serve", "Controller", "HTTP1"],
             exclude: ["README.md"]),
         // The thin executable: builds a context from the process and calls HookApplyCLI.
         .executableTarget(name: "hookapply", dependencies: ["HookApplyCLI"]),
@@ -57,10 +59,11 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reconciler", "HookSpec", "HookKit", "TestSupport"]),
         .testTarget(name: "LocalRegistryTests", dependencies: ["LocalRegistry", "Delivery", "Reconciler", "HookSpec", "HookKit", "TestSupport"]),
         .testTarget(name: "AzureRegistryTests", dependencies: ["AzureRegistry", "Reconciler", "HookSpec", "HookKit", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ControllerTests", dependencies: ["Controller", "Reconciler", "Delivery", "HTTP1", "HookSpec", "HookKit", "TestSupport"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Delivery", "LocalRegistry", "Reconciler", "HTTP1", "HookSpec", "HookKit", "TestSupport"]),
         .testTarget(
             name: "HookApplyCLITests",
-            dependencies: ["HookApplyCLI", "HookSpec", "HookKit", "Reconciler", "Delivery", "HTTP1", "LocalRegistry", "Serve", "TestSupport"],
+            dependencies: ["HookApplyCLI", "HookSpec", "HookKit", "Reconciler", "Delivery", "HTTP1", "LocalRegistry", "Serve", "Controller", "TestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -24,7 +24,9 @@ ALLOWED = {
     "LocalRegistry": {"Reconciler", "Delivery", "HookSpec", "HookKit"},
     "AzureRegistry": {"Reconciler", "HookSpec", "HookKit"},
     "Serve": {"Reconciler", "Delivery", "HTTP1", "HookSpec", "HookKit"},
-    "HookApplyCLI": {"HookSpec", "HookKit", "Reconciler", "Delivery", "LocalRegistry", "AzureRegistry", "Serve", "HTTP1"},
+    # The GitOps loop: reconciles what the CLI hands it; never a provider, never serve.
+    "Controller": {"Reconciler", "Delivery", "HTTP1", "HookSpec", "HookKit"},
+    "HookApplyCLI": {"HookSpec", "HookKit", "Reconciler", "Delivery", "LocalRegistry", "AzureRegistry", "Serve", "Controller", "HTTP1"},
     "hookapply": {"HookApplyCLI"},
     # Test doubles fake the seams; they never see a provider, serve or the CLI.
     "TestSupport": {"HookSpec", "HookKit", "Reconciler", "HTTP1"},

@@ -20,6 +20,13 @@ public struct OutgoingDelivery: Sendable {
     public var parsed: ServiceURI?
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+
+    public init(uri: String, parsed: ServiceURI?, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.uri = uri
+        self.parsed = parsed
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// What a transport got back: a response (body cut to what the log keeps), or why there is none.

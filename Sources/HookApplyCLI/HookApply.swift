@@ -18,6 +18,7 @@ public enum HookApply {
         Command(spec: EventsCommand.spec) { await EventsCommand.run($0, $1) },
         Command(spec: ExportCommand.spec) { await ExportCommand.run($0, $1) },
         Command(spec: ServeCommand.spec) { await ServeCommand.run($0, $1) },
+        Command(spec: ReconcileCommand.spec) { await ReconcileCommand.run($0, $1) },
         Command(spec: SchemaCommand.spec) { SchemaCommand.run($0, $1) },
         Command(spec: CompletionCommand.spec) { CompletionCommand.run($0, $1) },
         Command(spec: VersionCommand.spec) { VersionCommand.run($0, $1) },

@@ -36,4 +36,46 @@ public enum Seconds {
         else { return nil }
         return value
     }
+
+    /// A duration as people write one for an interval: one or more `<whole number><unit>` parts, units
+    /// `ms`, `s`, `m`, `h` (`30s`, `5m`, `1h30m`, `1500ms`). A bare number is refused (is `5` seconds or
+    /// minutes?), and so are signs, fractions, spaces, repeated or out-of-order units; nil for those.
+    public static func parseDuration(_ text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= 32 else { return nil }
+        let order = ["h": 0, "m": 1, "s": 2, "ms": 3]
+        let scale = ["h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001]
+        var total = 0.0
+        var last = -1
+        var index = 0
+        while index < bytes.count {
+            var digits = 0
+            var number = 0.0
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                number = number * 10 + Double(bytes[index] - 0x30)
+                digits += 1
+                index += 1
+            }
+            var unit = ""
+            while index < bytes.count, bytes[index] >= 0x61, bytes[index] <= 0x7A {
+                unit.append(Character(Unicode.Scalar(bytes[index])))
+                index += 1
+            }
+            guard digits > 0, digits <= 9, let rank = order[unit], rank > last, let factor = scale[unit] else { return nil }
+            last = rank
+            total += number * factor
+        }
+        return total
+    }
+
+    /// `seconds` the way `parseDuration` reads it back: `5m`, `1h30m`, `1.5s` for fractions.
+    public static func formatDuration(_ seconds: Double) -> String {
+        let value = clamped(seconds)
+        if value < 60 {
+            return value == value.rounded() ? "\(Int(value))s" : "\(Int((value * 1000).rounded()))ms"
+        }
+        let whole = Int(value.rounded())
+        let (hours, minutes, rest) = (whole / 3600, whole % 3600 / 60, whole % 60)
+        return (hours > 0 ? "\(hours)h" : "") + (minutes > 0 ? "\(minutes)m" : "") + (rest > 0 ? "\(rest)s" : "")
+    }
 }

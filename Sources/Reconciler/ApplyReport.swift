@@ -12,6 +12,12 @@ public struct ChangeResult: Hashable, Sendable, Codable {
     /// Attempts made, retries included (0 when skipped).
     public var attempts: Int
 
+    public init(change: Change, outcome: Outcome, attempts: Int) {
+        self.change = change
+        self.outcome = outcome
+        self.attempts = attempts
+    }
+
     public var isSuccess: Bool { outcome == .succeeded }
     public var retries: Int { max(0, attempts - (change.action == .replace ? 2 : 1)) }
 }

@@ -11,7 +11,7 @@ import Testing
 
 /// Honest logs: timestamps, JSON lines, give-ups said and counted, nothing logged for events ACR has
 /// no name for, warnings when there is nobody to deliver to, and a delivery log bounded on disk.
-@Suite struct ServeLogTests {
+@Suite struct LogWriterTests {
     final class Lines: @unchecked Sendable {
         private let lock = NSLock()
         private var values: [LogEntry] = []
@@ -22,20 +22,20 @@ import Testing
     @Test("text lines start with an RFC 3339 timestamp; JSON lines are objects with stable names")
     func formats() throws {
         let entry = LogEntry(.warning, "delivery.gave_up", "gave up on \"x\"\n", [("webhook", "hook1x"), ("attempt", "5")])
-        let text = ServeLog(format: .text, clock: { "2026-11-30T21:00:00.000Z" }) { _ in }.line(entry)
+        let text = LogWriter(format: .text, clock: { "2026-11-30T21:00:00.000Z" }) { _ in }.line(entry)
         #expect(text == #"2026-11-30T21:00:00.000Z warning: gave up on "x"\n"#)
-        let json = ServeLog(format: .json, clock: { "2026-11-30T21:00:00.000Z" }) { _ in }.line(entry)
+        let json = LogWriter(format: .json, clock: { "2026-11-30T21:00:00.000Z" }) { _ in }.line(entry)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String])
         #expect(object == ["time": "2026-11-30T21:00:00.000Z", "level": "warning", "event": "delivery.gave_up", "msg": "gave up on \"x\"\n",
                            "webhook": "hook1x", "attempt": "5"])
         #expect(!json.contains("\n"))
         // Bidirectional and C1 controls from outside stay inert and the line stays valid JSON.
-        let hostile = ServeLog(format: .json, clock: { "t" }) { _ in }.line(LogEntry(.info, "e", "name\u{202E}txt\u{9B}2J"))
+        let hostile = LogWriter(format: .json, clock: { "t" }) { _ in }.line(LogEntry(.info, "e", "name\u{202E}txt\u{9B}2J"))
         #expect(!hostile.unicodeScalars.contains { TerminalText.isUnsafe($0) }, "\(hostile)")
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(hostile.utf8)) as? [String: String])
         #expect(decoded["msg"] == "name\u{202E}txt\u{9B}2J")
         // The real clock writes RFC 3339 with milliseconds.
-        let stamped = ServeLog(format: .text) { _ in }.line(LogEntry(.info, "e", "m"))
+        let stamped = LogWriter(format: .text) { _ in }.line(LogEntry(.info, "e", "m"))
         #expect(stamped.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z m$"#, options: .regularExpression) != nil, "\(stamped)")
     }
 

@@ -46,7 +46,7 @@ enum ServeCommand {
                        help: "Open connections from one address beyond which its new ones get 503 (default 32; raise it behind a proxy).",
                        number: .integer(1...4096)),
             OptionSpec(long: "log-format", valueName: "format", help: "Log lines as text, or as JSON objects (one per line) for log shippers.",
-                       allowedValues: ServeLog.Format.allCases.map(\.rawValue)),
+                       allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -87,7 +87,7 @@ enum ServeCommand {
             defer { queueLock.release() }
             let queue = try DeliveryQueue(path: queuePath)
             let err = context.standardError
-            let log = ServeLog(format: ServeLog.Format(rawValue: arguments.value("log-format") ?? "text") ?? .text) { err.write($0 + "\n") }  // ServeLog has escaped the line
+            let log = LogWriter(format: LogWriter.Format(rawValue: arguments.value("log-format") ?? "text") ?? .text) { err.write($0 + "\n") }  // LogWriter has escaped the line
             let watch = WebhookWatch(declared: registry.webhooks.count) { log($0) }
             var engine = DeliveryEngine(queue: queue, webhooks: {
                 let webhooks = try provider.currentWebhooks()

@@ -1,15 +1,18 @@
 import Foundation
 
-/// Turns SIGINT and SIGTERM into a callback (once), instead of the default immediate exit.
+/// Turns signals (SIGINT and SIGTERM unless told otherwise; `reconcile` adds SIGHUP) into a callback,
+/// instead of the default immediate exit.
 ///
 /// `@unchecked Sendable` because `DispatchSourceSignal` is not marked Sendable on Linux, though dispatch
 /// sources are thread-safe; the list is written once, in `init`, and only read after.
 final class SignalWatcher: @unchecked Sendable {
     private let sources: [DispatchSourceSignal]
+    private let numbers: [Int32]
 
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+    init(signals numbers: [Int32] = [SIGINT, SIGTERM], _ handler: @escaping @Sendable (Int32) -> Void) {
+        self.numbers = numbers
         var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
+        for number in numbers {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { handler(number) }
@@ -21,6 +24,6 @@ final class SignalWatcher: @unchecked Sendable {
 
     func cancel() {
         for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
+        for number in numbers { signal(number, SIG_DFL) }
     }
 }

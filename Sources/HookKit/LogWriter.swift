@@ -1,6 +1,5 @@
-import HookKit
 
-/// One line of `serve`'s log: a level, a stable event name, a sentence, and fields for machines.
+/// One line of a long-running command's log (`serve`, `reconcile`): a level, a stable event name, a sentence, and fields for machines.
 public struct LogEntry: Sendable {
     public enum Level: String, Sendable {
         case info, warning, error
@@ -22,9 +21,9 @@ public struct LogEntry: Sendable {
     }
 }
 
-/// How `serve` writes its log: every line starts with an RFC 3339 timestamp; `json` writes one object
+/// How `serve` and `reconcile` write their logs: every line starts with an RFC 3339 timestamp; `json` writes one object
 /// per line with stable field names (`time`, `level`, `event`, `msg`, then the entry's fields).
-public struct ServeLog: Sendable {
+public struct LogWriter: Sendable {
     public enum Format: String, Sendable, CaseIterable {
         case text, json
     }

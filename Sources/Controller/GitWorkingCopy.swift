@@ -1,0 +1,163 @@
+import Foundation
+import HookKit
+
+/// The git working copy a spec lives in, for `reconcile --git-pull`: fast-forwards it before a cycle and
+/// says which commit the cycle reconciled. Runs the `git` executable (no library), never prompts, and
+/// refuses a working copy it could only update by losing something: local changes, or a history that
+/// has diverged from its upstream.
+public struct GitWorkingCopy: Sendable {
+    /// A folder inside the working copy (the spec's folder).
+    public let directory: String
+    /// How long one git command may run before it is stopped (a hung remote must not stop the loop).
+    public let timeout: Double
+    private let executable: String?
+    private let environment: [String: String]
+
+    /// - Parameter environment: the process environment (for PATH, HOME and git's own variables).
+    public init(directory: String, environment: [String: String], timeout: Double = 120) {
+        self.directory = directory
+        self.timeout = timeout
+        self.executable = Self.find("git", path: environment["PATH"] ?? "/usr/bin:/bin")
+        var environment = environment
+        // Never wait for a password on a terminal nobody watches; fail instead.
+        environment["GIT_TERMINAL_PROMPT"] = "0"
+        environment["GIT_ASKPASS"] = "true"
+        environment["LC_ALL"] = "C"
+        self.environment = environment
+    }
+
+    public struct Failure: Error, Sendable, Equatable {
+        public var message: String
+    }
+
+    /// Checks that `directory` is in a working copy with an upstream, once at start, so a mistake is
+    /// reported before the loop begins.
+    public func check() -> Result<String, Failure> {
+        guard executable != nil else {
+            return .failure(Failure(message: "--git-pull needs the 'git' executable, and there is none on PATH; install git, or drop --git-pull and keep the folder current another way (a git-sync sidecar)"))
+        }
+        guard run(["rev-parse", "--show-toplevel"]).status == 0 else {
+            return .failure(Failure(message: "'\(directory)' is not in a git working copy; --git-pull needs a clone (or drop --git-pull and use a git-sync sidecar)"))
+        }
+        guard run(["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"]).status == 0 else {
+            return .failure(Failure(message: "the working copy at '\(directory)' has no upstream branch to pull from; check out a branch that tracks a remote (git branch --set-upstream-to=origin/main)"))
+        }
+        return revision().map { .success($0) } ?? .failure(Failure(message: "the working copy at '\(directory)' has no commit yet"))
+    }
+
+    /// `git pull --ff-only`, refusing local changes and a diverged history; the commit now checked out.
+    public func pull() -> Result<String, Failure> {
+        if let failure = check().failure { return .failure(failure) }
+        let status = run(["status", "--porcelain", "--untracked-files=no"])
+        guard status.status == 0 else { return .failure(Failure(message: "git status failed: \(Self.firstLine(status.error))")) }
+        let changed = status.output.split(separator: "\n").map { String($0.dropFirst(3)) }
+        if !changed.isEmpty {
+            let names = changed.prefix(5).map { "'\(TerminalText.line($0))'" }.joined(separator: ", ") + (changed.count > 5 ? " and \(changed.count - 5) more" : "")
+            return .failure(Failure(message: "the working copy at '\(directory)' has local changes (\(names)); hookapply will not pull over them. Commit, stash or discard them (git stash, or git checkout -- FILE)"))
+        }
+        let pulled = run(["pull", "--ff-only", "--quiet"])
+        if pulled.status != 0 {
+            let text = pulled.error + pulled.output
+            if text.contains("Not possible to fast-forward") || text.contains("diverg") || text.contains("non-fast-forward") {
+                return .failure(Failure(message: "the working copy at '\(directory)' has diverged from its upstream (it has commits the upstream lacks); hookapply only fast-forwards. Reset it to the upstream (git reset --hard @{u}) or merge by hand"))
+            }
+            if pulled.status == -1 {
+                return .failure(Failure(message: "git pull did not finish within \(Seconds.formatDuration(timeout)) and was stopped; check the remote"))
+            }
+            return .failure(Failure(message: "git pull failed: \(Self.firstLine(text))"))
+        }
+        return revision().map { .success($0) } ?? .failure(Failure(message: "git rev-parse HEAD failed after the pull"))
+    }
+
+    /// The commit checked out (`git rev-parse HEAD`), or nil.
+    public func revision() -> String? {
+        let result = run(["rev-parse", "HEAD"])
+        let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status == 0, text.utf8.count >= 40, text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
+        return text
+    }
+
+    /// The first line of git's message, without credentials: a remote URL may carry a token
+    /// (`https://user:token@host/repo`), and git repeats the URL in its errors.
+    static func firstLine(_ text: String) -> String {
+        let line = text.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? "no message"
+        return TerminalText.line(withoutCredentials(line.trimmingCharacters(in: .whitespaces)))
+    }
+
+    /// `scheme://user:secret@host` becomes `scheme://…@host`, wherever it appears.
+    static func withoutCredentials(_ text: String) -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: "://") {
+            result += rest[..<range.upperBound]
+            rest = rest[range.upperBound...]
+            let authority = rest.prefix { !"/ \t\"'".contains($0) }
+            if let at = authority.lastIndex(of: "@") {
+                result += "…"
+                rest = rest[at...]
+            }
+        }
+        return result + rest
+    }
+
+    private struct Outcome {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    /// Runs git in `directory`; status -1 when it could not start or ran past the timeout.
+    private func run(_ arguments: [String]) -> Outcome {
+        guard let executable else { return Outcome(status: -1, output: "", error: "git not found") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-C", directory] + arguments
+        process.environment = environment
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return Outcome(status: -1, output: "", error: "could not run git: \(error.localizedDescription)")
+        }
+        // Read both pipes while git runs (a full pipe would block it), and stop it at the deadline.
+        let collected = Locked<(out: Data, err: Data)>((Data(), Data()))
+        let group = DispatchGroup()
+        for (handle, isError) in [(output.fileHandleForReading, false), (error.fileHandleForReading, true)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = handle.readDataToEndOfFile()
+                collected.withLock { if isError { $0.err = data } else { $0.out = data } }
+                group.leave()
+            }
+        }
+        var timedOut = false
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            process.terminate()
+            _ = group.wait(timeout: .now() + 5)
+        }
+        process.waitUntilExit()
+        let data = collected.value
+        return Outcome(status: timedOut ? -1 : process.terminationStatus, output: String(decoding: data.out, as: UTF8.self),
+                       error: String(decoding: data.err, as: UTF8.self))
+    }
+
+    static func find(_ name: String, path: String) -> String? {
+        for folder in path.split(separator: ":") where !folder.isEmpty {
+            let candidate = String(folder) + "/" + name
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let failure) = self { return failure }
+        return nil
+    }
+}

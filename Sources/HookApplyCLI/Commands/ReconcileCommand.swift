@@ -1,0 +1,202 @@
+import AzureRegistry
+import Controller
+import Foundation
+import HTTP1
+import HookKit
+import HookSpec
+import Reconciler
+
+/// `hookapply reconcile`: the GitOps loop. The CLI's part is the composition: it reads and resolves the
+/// spec each cycle, builds providers (reused while the spec's bytes are unchanged), and wires signals,
+/// the status listener, notifications and git; `Controller.ReconcileLoop` does the reconciling.
+enum ReconcileCommand {
+    static let spec = CommandSpec(
+        name: "reconcile",
+        abstract: "Reconcile continuously: plan every interval, report drift, and with --apply correct it.",
+        discussion: """
+            Each cycle re-reads the spec (so a git pull or a git-sync sidecar takes effect), resolves ${env:…},
+            plans every registry on its own, and with --apply applies. An invalid spec keeps the last good one.
+            Failures are retried sooner (1s, 2s, 4s … up to the interval). SIGHUP starts a cycle now; SIGTERM
+            and SIGINT let the change in flight finish, then exit 0. Logs go to stderr, one timestamped line
+            each (--log-format json for log shippers).
+            """,
+        options: [
+            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read every cycle. Default: webhooks.json."),
+            OptionSpec(long: "interval", valueName: "duration", help: "Time between cycles, like 30s, 5m, 1h (default 5m; 1s to 24h), ±10% jitter."),
+            OptionSpec(long: "apply", help: "Apply the changes each cycle finds; without it drift is only reported."),
+            OptionSpec(long: "registry", short: "r", valueName: "name", help: "Reconcile only this registry (repeatable).", isRepeatable: true),
+            OptionSpec(long: "listen", valueName: "host:port", help: "Serve GET /healthz, /readyz and /metrics (Prometheus) here."),
+            OptionSpec(long: "notify", valueName: "url",
+                       help: "POST a JSON document here when drift is found, corrected or gone, and when a registry fails or recovers (or set HOOKAPPLY_NOTIFY_URL)."),
+            OptionSpec(long: "git-pull", help: "Run 'git pull --ff-only' in the spec's working copy before each cycle."),
+            OptionSpec(long: "log-format", valueName: "format", help: "Log lines as text, or as JSON objects (one per line).",
+                       allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
+            OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once per registry (default 10).", number: .integer(1...256)),
+            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+        ])
+
+    static let intervalRange: ClosedRange<Double> = 1...86_400
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
+        var interval = 300.0
+        if let text = arguments.value("interval") {
+            guard let parsed = Seconds.parseDuration(text), intervalRange.contains(parsed) else {
+                return HookApply.usageError("--interval '\(TerminalText.line(text))' is not a duration from 1s to 24h; write it like 30s, 5m or 1h30m",
+                                            usage: spec.usage, context, helpFor: "reconcile")
+            }
+            interval = parsed
+        }
+        if arguments.value("file") == "-" {
+            return HookApply.usageError("reconcile reads the spec again every cycle, and standard input can be read only once; pass -f FILE",
+                                        usage: spec.usage, context, helpFor: "reconcile")
+        }
+        var listen: (host: String, port: UInt16)? = nil
+        if let text = arguments.value("listen") {
+            guard let parsed = ListenAddress.parse(text) else {
+                return HookApply.usageError("--listen needs HOST:PORT, for example 127.0.0.1:9090", usage: spec.usage, context, helpFor: "reconcile")
+            }
+            listen = parsed
+        }
+        let err = context.standardError
+        let log = LogWriter(format: LogWriter.Format(rawValue: arguments.value("log-format") ?? "text") ?? .text) { err.write($0 + "\n") }
+        var notifier: DriftNotifier? = nil
+        if let url = arguments.value("notify") ?? context.environment["HOOKAPPLY_NOTIFY_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            do {
+                notifier = try DriftNotifier(url: url, options: notifyOptions(context), log: log)
+            } catch {
+                // The URL is a secret (a Slack webhook's path is its key): name the problem, never the URL.
+                return HookApply.usageError("the notification URL is not a valid http(s) URL (\(error.message))", usage: spec.usage, context, helpFor: "reconcile")
+            }
+        }
+        let azure: AzureSettings
+        do {
+            azure = try Reconciliation.azureSettings(arguments, context)
+        } catch {
+            return error.code
+        }
+        let specFile = context.absolutePath(arguments.value("file") ?? SpecInput.defaultFile)
+        var git: GitWorkingCopy? = nil
+        if arguments.has("git-pull") {
+            let workingCopy = GitWorkingCopy(directory: (specFile as NSString).deletingLastPathComponent, environment: context.environment)
+            if case .failure(let failure) = workingCopy.check() {
+                context.standardError.line("error: \(failure.message)")
+                return .failure
+            }
+            git = workingCopy
+        }
+        let source = CycleSource(arguments: arguments, context: context, azure: azure)
+        let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: interval, apply: arguments.has("apply"), parallelism: arguments.integer("parallelism") ?? 10,
+                                                                firstBackoff: min(1, interval)),
+                                 git: git, notifier: notifier, log: log) { source.load() }
+        var server: HTTPServer? = nil
+        if let listen {
+            do {
+                let started = try HTTPServer(host: listen.host, port: listen.port) { StatusRoutes.respond($0, loop: loop) }
+                started.start()
+                log(LogEntry(.info, "listen.started", "serving http://\(listen.host):\(started.port)/healthz, /readyz and /metrics",
+                             [("listen", "\(listen.host):\(started.port)")]))
+                server = started
+            } catch {
+                context.standardError.line("error: cannot listen on \(listen.host):\(listen.port): \(error)")
+                return .failure
+            }
+        }
+        if let notifier { log(LogEntry(.info, "notify.configured", "notifications go to \(notifier.displayTarget)/…")) }
+        var signals: SignalWatcher? = nil
+        if context.handlesSignals {
+            signals = SignalWatcher(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
+                if number == SIGHUP {
+                    log(LogEntry(.info, "cycle.triggered", "received SIGHUP; starting a cycle now"))
+                    loop.trigger()
+                } else {
+                    log(LogEntry(.info, "reconcile.stopping", "received \(number == SIGTERM ? "SIGTERM" : "SIGINT"); finishing the change in flight, starting no other"))
+                    loop.stop()
+                }
+            }
+        }
+        await loop.run()
+        signals?.cancel()
+        server?.stop(timeout: 2)
+        return .success
+    }
+
+    /// Notification retries: HOOKAPPLY_NOTIFY_BACKOFF_SECONDS shortens the first delay for tests.
+    static func notifyOptions(_ context: Context) -> DriftNotifier.Options {
+        var options = DriftNotifier.Options()
+        if let text = context.environment["HOOKAPPLY_NOTIFY_BACKOFF_SECONDS"], let seconds = Seconds.parsePlain(text), seconds <= 60 {
+            options.firstBackoff = seconds
+        }
+        return options
+    }
+
+    /// Reads the spec for each cycle. Providers are kept while the spec's bytes are the same, so a cycle
+    /// does not sign in to Azure again; a changed spec gets new ones.
+    final class CycleSource: Sendable {
+        let arguments: ParsedArguments
+        let context: Context
+        let azure: AzureSettings
+        let cached = Locked<(digest: String, spec: CycleSpec)?>(nil)
+
+        init(arguments: ParsedArguments, context: Context, azure: AzureSettings) {
+            self.arguments = arguments
+            self.context = context
+            self.azure = azure
+        }
+
+        func load() -> SpecLoad {
+            let loaded: LoadedSpec
+            switch SpecInput.load(arguments.value("file"), context) {
+            case .success(let value): loaded = value
+            case .failure(let error): return .invalid([error.message])
+            }
+            let digest = SHA256.hexDigest(loaded.bytes)
+            let plain = Style(isEnabled: false)
+            func lines(_ diagnostics: [Diagnostic]) -> [String] {
+                DiagnosticRenderer.text(diagnostics, file: loaded.displayName, style: plain).split(separator: "\n").map(String.init)
+            }
+            let resolved = loaded.document.resolve(environment: context.environment)
+            guard let spec = resolved.spec else { return .invalid(lines(resolved.diagnostics)) }
+            context.standardError.hide(spec.environmentValues)
+            context.standardOutput.hide(spec.environmentValues)
+            let warnings = lines(resolved.diagnostics)
+            if let cached = cached.value, cached.digest == digest { return .valid(cached.spec, warnings: []) }
+            var selected: [ResolvedRegistry] = []
+            for name in arguments.allValues("registry") {
+                guard let registry = spec.registries.first(where: { $0.name == name }) else {
+                    return .invalid(["\(loaded.displayName): the spec has no registry '\(name)' (named with --registry); it has \(spec.registries.map { "'\($0.name)'" }.joined(separator: ", "))"])
+                }
+                if !selected.contains(where: { $0.name == name }) { selected.append(registry) }
+            }
+            if selected.isEmpty { selected = spec.registries }
+            let directory = loaded.directory(context)
+            if let shared = ProviderFactory.sharedStateFile(spec.registries, specDirectory: directory) {
+                return .invalid(["\(loaded.displayName): registries '\(shared.first)' and '\(shared.second)' use the same local state file; give each its own 'path'"])
+            }
+            var registries: [CycleRegistry] = []
+            for registry in selected {
+                switch ProviderFactory.make(registry, specDirectory: directory, workingDirectory: (context.currentDirectory as NSString).standardizingPath,
+                                            azure: azure, hiddenValues: spec.environmentValues) {
+                case .success(let provider):
+                    registries.append(CycleRegistry(name: registry.name, spec: ResolvedSpec(owner: spec.owner, registries: [registry]),
+                                                    target: provider.displayName, provider: provider))
+                case .failure(let error):
+                    return .invalid(["\(loaded.displayName): registry '\(registry.name)': \(error.message)"])
+                }
+            }
+            let cycleSpec = CycleSpec(specDigest: digest, registries: registries, hiddenValues: spec.environmentValues)
+            cached.set((digest, cycleSpec))
+            return .valid(cycleSpec, warnings: warnings)
+        }
+    }
+}
+
+/// `HOST:PORT` for a listener: a port of digits only (`:0` picks a free one).
+enum ListenAddress {
+    static func parse(_ text: String) -> (host: String, port: UInt16)? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        let host = String(text[..<colon])
+        let port = text[text.index(after: colon)...]
+        guard !host.isEmpty, !port.isEmpty, port.utf8.count <= 5, port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = UInt16(port) else { return nil }
+        return (host, number)
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import HookKit
+import HookSpec
+import Reconciler
+import TestSupport
+import Testing
+
+@testable import Controller
+
+/// The loop's decisions, with in-memory registries: what each cycle does, when it notifies, how it
+/// backs off, and what it exposes. End-to-end runs of the real binary are in HookApplyCLITests.
+@Suite struct ReconcileLoopTests {
+    /// Log lines, kept for assertions.
+    final class Lines: Sendable {
+        let lines = Locked<[String]>([])
+        var writer: LogWriter { LogWriter(format: .text, clock: { "T" }) { line in self.lines.withLock { $0.append(line) } } }
+        var text: String { lines.value.joined(separator: "\n") }
+    }
+
+    static func registry(_ name: String, _ provider: InMemoryProvider, _ webhooks: [WebhookState]) -> CycleRegistry {
+        CycleRegistry(name: name, spec: ResolvedSpec(owner: "team", registries: [ResolvedRegistry(name: name, target: .local(path: "\(name).json"), prune: .owned, webhooks: webhooks)]),
+                      target: "memory", provider: provider)
+    }
+
+    /// A create as the planner makes one (masked), through the public plan.
+    static func create(_ webhook: WebhookState) -> Change {
+        let spec = ResolvedSpec(owner: "team", registries: [ResolvedRegistry(name: "dev", target: .local(path: "dev.json"), prune: .owned, webhooks: [webhook])])
+        let result = Planner.plan(spec, specDigest: String(repeating: "0", count: 64), observed: ["dev": ObservedRegistry(webhooks: [])], targets: ["dev": "t"])
+        return result.plan?.changes.first ?? Change(registry: "dev", webhook: webhook.name, action: .create, reasons: [], fields: [], unchangedCount: 0,
+                                                     before: nil, after: nil, secretDigest: nil)
+    }
+
+    static func loop(apply: Bool, lines: Lines, interval: Double = 60, load: @escaping @Sendable () async -> SpecLoad) -> ReconcileLoop {
+        ReconcileLoop(options: ReconcileLoop.Options(interval: interval, apply: apply), git: nil, notifier: nil, log: lines.writer, load: load)
+    }
+
+    @Test("without --apply drift is reported and left alone; with it, corrected; the gauge shows what is left")
+    func reportThenCorrect() async throws {
+        let provider = InMemoryProvider()
+        let desired = [Fixture.webhook("alpha1"), Fixture.webhook("bravo2")]
+        let spec = CycleSpec(specDigest: String(repeating: "a", count: 64), registries: [Self.registry("dev", provider, desired)], hiddenValues: [])
+        let lines = Lines()
+        let report = Self.loop(apply: false, lines: lines) { .valid(spec, warnings: []) }
+        let first = await report.runCycle()
+        #expect(first.result == "success" && first.outcomes.first?.drift.count == 2)
+        #expect(await provider.webhooks.isEmpty)
+        #expect(report.metrics.render().contains("hookapply_drift_changes{registry=\"dev\",action=\"create\"} 2"))
+        let apply = Self.loop(apply: true, lines: lines) { .valid(spec, warnings: []) }
+        let second = await apply.runCycle()
+        #expect(second.outcomes.first?.applied.count == 2)
+        #expect(await provider.webhooks.count == 2)
+        let metrics = apply.metrics.render()
+        #expect(metrics.contains("hookapply_drift_changes{registry=\"dev\",action=\"create\"} 0"))
+        #expect(metrics.contains("hookapply_applied_changes_total{registry=\"dev\",action=\"create\",result=\"success\"} 2"))
+        let third = await apply.runCycle()
+        #expect(third.outcomes.first?.drift.isEmpty == true)
+    }
+
+    @Test("one failing registry does not stop another, and the cycle is partial")
+    func failingRegistryIsolated() async throws {
+        let broken = InMemoryProvider(fault: { operation, _, _ in operation == .observe ? ProviderError.fatal(.transport, "connection refused") : nil })
+        let healthy = InMemoryProvider()
+        let spec = CycleSpec(specDigest: String(repeating: "b", count: 64),
+                             registries: [Self.registry("broken", broken, [Fixture.webhook("alpha1")]), Self.registry("healthy", healthy, [Fixture.webhook("alpha1")])],
+                             hiddenValues: [])
+        let lines = Lines()
+        let loop = Self.loop(apply: true, lines: lines) { .valid(spec, warnings: []) }
+        let summary = await loop.runCycle()
+        #expect(summary.result == "partial")
+        #expect(await healthy.webhooks.count == 1)
+        let metrics = loop.metrics.render()
+        #expect(metrics.contains("hookapply_registry_up{registry=\"broken\"} 0"))
+        #expect(metrics.contains("hookapply_registry_up{registry=\"healthy\"} 1"))
+        #expect(metrics.contains("hookapply_reconcile_cycles_total{result=\"partial\"} 1"))
+        #expect(lines.text.contains("registry 'broken': could not read the registry: connection refused"), "\(lines.text)")
+        #expect(!loop.readiness.ready && loop.readiness.reason.contains("'broken'"))
+    }
+
+    @Test("an invalid spec keeps the last good one: it is still reconciled, and spec_valid is 0")
+    func invalidKeepsLastGood() async throws {
+        let provider = InMemoryProvider()
+        let spec = CycleSpec(specDigest: String(repeating: "c", count: 64), registries: [Self.registry("dev", provider, [Fixture.webhook("alpha1")])], hiddenValues: [])
+        let valid = Locked(true)
+        let lines = Lines()
+        let loop = Self.loop(apply: true, lines: lines) { valid.value ? .valid(spec, warnings: []) : .invalid(["webhooks.json:3:4: error: [invalid-json] expected a value"]) }
+        #expect(loop.readiness.ready == false)
+        _ = await loop.runCycle()
+        #expect(loop.readiness.ready)
+        valid.set(false)
+        await provider.set([])  // drift made by hand
+        let summary = await loop.runCycle()
+        #expect(summary.specValid == false && summary.result == "success")
+        #expect(await provider.webhooks.count == 1, "the last good spec was not reconciled")
+        #expect(loop.metrics.render().contains("hookapply_spec_valid 0"))
+        #expect(lines.text.contains("webhooks.json:3:4: error: [invalid-json] expected a value"))
+        #expect(lines.text.contains("reconciling the last good spec until it is fixed"))
+    }
+
+    @Test("with no good spec yet, a cycle fails and nothing is touched")
+    func noGoodSpec() async {
+        let lines = Lines()
+        let loop = Self.loop(apply: true, lines: lines) { .invalid(["cannot read 'webhooks.json': no such file"]) }
+        let summary = await loop.runCycle()
+        #expect(summary.result == "failure" && summary.outcomes.isEmpty)
+        #expect(lines.text.contains("nothing to reconcile until it is fixed"))
+    }
+
+    @Test("notifications: once per transition, never per cycle")
+    func transitions() async {
+        let lines = Lines()
+        let report = Self.loop(apply: false, lines: lines) { .invalid([]) }
+        func outcome(_ names: [String], error: String? = nil) -> RegistryOutcome {
+            let changes = names.map { Self.create(Fixture.webhook($0)) }
+            return RegistryOutcome(registry: "dev", plan: error == nil ? RegistryPlan(name: "dev", target: "t", fingerprint: "", changes: changes, unmanaged: []) : nil,
+                                   error: error)
+        }
+        let sequence: [(RegistryOutcome, DriftNotification.Kind?)] = [
+            (outcome([]), nil),
+            (outcome(["alpha1"]), .driftDetected),
+            (outcome(["alpha1"]), nil),
+            (outcome(["alpha1", "bravo2"]), .driftDetected),
+            (outcome(["alpha1", "bravo2"]), nil),
+            (outcome([]), .driftResolved),
+            (outcome([]), nil),
+            (outcome([], error: "down"), .failed),
+            (outcome([], error: "down"), nil),
+            (outcome(["alpha1"]), .recovered),
+            (outcome(["alpha1"]), nil),
+        ]
+        for (index, (value, expected)) in sequence.enumerated() {
+            #expect(report.transition(value) == expected, "step \(index)")
+        }
+        let apply = Self.loop(apply: true, lines: lines) { .invalid([]) }
+        var corrected = outcome(["alpha1"])
+        corrected.applied = corrected.drift.map { ChangeResult(change: $0, outcome: .succeeded, attempts: 1) }
+        #expect(apply.transition(corrected) == .driftCorrected)
+        #expect(apply.transition(outcome([])) == nil)
+        var failedApply = outcome(["alpha1"])
+        failedApply.applied = failedApply.drift.map { ChangeResult(change: $0, outcome: .failed(code: "x", message: "refused"), attempts: 3) }
+        #expect(apply.transition(failedApply) == .failed)
+        #expect(apply.transition(failedApply) == nil)
+        #expect(apply.transition(corrected) == .recovered)
+    }
+
+    @Test("a notification's text and messages never carry a secret the spec resolved")
+    func notificationScrubbed() {
+        let lines = Lines()
+        let loop = Self.loop(apply: true, lines: lines) { .invalid([]) }
+        let secret = "planted-secret-\(UUID().uuidString)"
+        let change = ReconcileLoopTests.create(Fixture.webhook("alpha1", uri: "https://h.example.com/x?sig=\(secret)", headers: [("Authorization", secret)]))
+        var outcome = RegistryOutcome(registry: "dev", plan: RegistryPlan(name: "dev", target: "t", fingerprint: "", changes: [change], unmanaged: []))
+        outcome.applied = [ChangeResult(change: change, outcome: .failed(code: "x", message: "the server said \(secret)"), attempts: 1)]
+        let notification = loop.notification(.failed, outcome, revision: "abc", scrubber: SecretScrubber(secrets: [secret]))
+        let encoder = JSONEncoder()
+        let body = String(decoding: (try? encoder.encode(notification)) ?? Data(), as: UTF8.self)
+        #expect(!body.isEmpty && !body.contains(secret), "\(body)")
+        #expect(notification.text.contains("reconciling registry 'dev' failed at revision abc"))
+    }
+
+    @Test("backoff after failures: 1 s, 2 s, 4 s … never above the interval, always within the jitter")
+    func backoff() {
+        let lines = Lines()
+        let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: 10, jitter: 0.1, apply: false), git: nil, notifier: nil, log: lines.writer) { .invalid([]) }
+        func summary(_ result: String) -> ReconcileLoop.CycleSummary {
+            ReconcileLoop.CycleSummary(number: 1, result: result, outcomes: [], specValid: true, revision: nil, seconds: 0)
+        }
+        for expected in [1.0, 2, 4, 8, 10, 10] {
+            let delay = loop.nextDelay(after: summary("failure"))
+            #expect(delay >= expected * 0.9 - 1e-9 && delay <= expected * 1.1 + 1e-9, "\(delay) for \(expected)")
+        }
+        let delay = loop.nextDelay(after: summary("success"))
+        #expect(delay >= 9 && delay <= 11)
+        #expect(loop.nextDelay(after: summary("partial")) <= 1.1)
+        // Jitter spreads: 200 draws are not all alike.
+        let draws = Set((0..<200).map { _ in loop.nextDelay(after: summary("success")) })
+        #expect(draws.count > 100)
+    }
+
+    @Test("metrics: every family, label values escaped, histogram cumulative")
+    func metricsText() {
+        let metrics = ReconcileMetrics(version: "0.1.0")
+        metrics.revision("abc\"def\\\n")
+        metrics.cycleFinished(result: "success", seconds: 0.2)
+        metrics.cycleFinished(result: "failure", seconds: 7)
+        let text = metrics.render()
+        #expect(text.contains(#"hookapply_info{version="0.1.0",revision="abc\"def\\\n"} 1"#), "\(text)")
+        for family in ["hookapply_info", "hookapply_spec_valid", "hookapply_reconcile_cycles_total", "hookapply_drift_changes", "hookapply_applied_changes_total",
+                       "hookapply_last_success_timestamp_seconds", "hookapply_reconcile_cycle_duration_seconds"] {
+            #expect(text.contains("# TYPE \(family) "), "\(family)")
+        }
+        #expect(text.contains("hookapply_reconcile_cycle_duration_seconds_bucket{le=\"0.1\"} 0"))
+        #expect(text.contains("hookapply_reconcile_cycle_duration_seconds_bucket{le=\"0.25\"} 1"))
+        #expect(text.contains("hookapply_reconcile_cycle_duration_seconds_bucket{le=\"10\"} 2"))
+        #expect(text.contains("hookapply_reconcile_cycle_duration_seconds_bucket{le=\"+Inf\"} 2"))
+        #expect(text.contains("hookapply_reconcile_cycle_duration_seconds_count 2"))
+        #expect(text.contains("hookapply_reconcile_cycles_total{result=\"partial\"} 0"))
+        // Every sample line is `name{labels} value` or `name value`.
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            #expect(line.split(separator: " ").last.flatMap { Double($0) } != nil, "\(line)")
+        }
+    }
+}
+
+@Suite struct GitWorkingCopyTests {
+    @Test("credentials in URLs are cut from git's messages", arguments: [
+        ("fatal: unable to access 'https://user:ghp_token123@github.com/o/r.git/': 403", "fatal: unable to access 'https://…@github.com/o/r.git/': 403"),
+        ("https://x-access-token:abc@host/a and ssh://git:pw@other/b", "https://…@host/a and ssh://…@other/b"),
+        ("fatal: repository 'https://github.com/o/r.git/' not found", "fatal: repository 'https://github.com/o/r.git/' not found"),
+        ("no url here", "no url here"),
+    ])
+    func credentials(input: String, expected: String) {
+        #expect(GitWorkingCopy.withoutCredentials(input) == expected)
+    }
+
+    @Test("a folder that is not a working copy is refused at the start, with what to do")
+    func notAWorkingCopy() throws {
+        let folder = NSTemporaryDirectory() + "hookapply-git-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let copy = GitWorkingCopy(directory: folder, environment: ProcessInfo.processInfo.environment.merging(["GIT_CEILING_DIRECTORIES": NSTemporaryDirectory()]) { $1 })
+        guard case .failure(let failure) = copy.check() else {
+            Issue.record("a plain folder passed the check")
+            return
+        }
+        #expect(failure.message.contains("is not in a git working copy") || failure.message.contains("needs the 'git' executable"), "\(failure.message)")
+    }
+}
