@@ -152,7 +152,10 @@ enum ReconcileCommand {
             let digest = SHA256.hexDigest(loaded.bytes)
             let plain = Style(isEnabled: false)
             func lines(_ diagnostics: [Diagnostic]) -> [String] {
-                DiagnosticRenderer.text(diagnostics, file: loaded.displayName, style: plain).split(separator: "\n").map(String.init)
+                // The log line carries the level already: `error: webhooks.json:3:4: [code] …`, not "error: … error:".
+                DiagnosticRenderer.text(diagnostics, file: loaded.displayName, style: plain).split(separator: "\n").map {
+                    $0.replacingOccurrences(of: ": error: ", with: ": ").replacingOccurrences(of: ": warning: ", with: ": ")
+                }
             }
             let resolved = loaded.document.resolve(environment: context.environment)
             guard let spec = resolved.spec else { return .invalid(lines(resolved.diagnostics)) }

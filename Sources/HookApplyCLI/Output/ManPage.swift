@@ -70,9 +70,21 @@ enum ManPage {
         [".TP", ".B " + left, text(help)]
     }
 
-    /// Backslashes and hyphens as roff wants them.
+    /// Backslashes and hyphens as roff wants them, and anything beyond ASCII as a groff Unicode escape
+    /// (`…` is `\[u2026]`): roff reads its input as Latin-1 and warns on UTF-8 bytes.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": result += "\\e"
+            case "-": result += "\\-"
+            case _ where scalar.value > 127:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\[u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "]"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     /// A line of running text: escaped, and never starting with a control character ('.' or "'").

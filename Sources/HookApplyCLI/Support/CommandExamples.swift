@@ -19,7 +19,8 @@ enum CommandExamples {
         "show": [("hookapply show plan.json", "render a saved plan"), ("hookapply show plan.json --format json", "the same as JSON")],
         "list": [("hookapply list", "every live webhook of the spec's registries"), ("hookapply list -r prod --format json", "one registry, as JSON")],
         "get": [("hookapply get deploybot", "one live webhook"), ("hookapply get deploybot -r prod --format json", "as JSON")],
-        "ping": [("hookapply ping deploybot", "send a ping and show the request and the answer")],
+        "ping": [("hookapply ping deploybot", "send a ping and show the request and the answer"),
+                 ("hookapply ping deploybot --format json", "the logged delivery as JSON (exit 1 unless 2xx)")],
         "events": [("hookapply events deploybot", "the delivery log, newest first"), ("hookapply events deploybot --limit 5 --format json", "the last five, as JSON")],
         "export": [
             ("hookapply export -r prod > prod.json", "a spec for what a registry holds, secrets as ${env:...}"),
@@ -27,6 +28,11 @@ enum CommandExamples {
         "serve": [
             ("hookapply serve -r selfhosted --listen 127.0.0.1:5080 --token-env REGISTRY_TOKEN", "receive a Distribution registry's notifications"),
             ("hookapply serve -r selfhosted --log-format json", "JSON log lines, for a log shipper"),
+        ],
+        "reconcile": [
+            ("hookapply reconcile --interval 5m --listen 0.0.0.0:9090", "report drift every 5 minutes; metrics on :9090"),
+            ("hookapply reconcile --apply --git-pull --notify \"$SLACK_WEBHOOK_URL\"", "pull, correct drift, and tell Slack when something changed"),
+            ("kill -HUP $(pidof hookapply)", "start a cycle now"),
         ],
         "schema": [("hookapply schema > hookapply.schema.json", "the JSON Schema of the spec, for editors")],
         "version": [("hookapply version", "the version")],
