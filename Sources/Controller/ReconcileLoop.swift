@@ -236,8 +236,15 @@ public final class ReconcileLoop: Sendable {
         } catch {
             return failed(error, "could not read the registry")
         }
-        let result = Planner.plan(registry.spec, specDigest: specDigest, observed: [registry.name: observed], targets: [registry.name: registry.target],
-                                  options: PlanOptions())
+        for note in observed.notes { log(LogEntry(.warning, "registry.note", "registry '\(registry.name)': \(note)", [("registry", registry.name)])) }
+        let result: (plan: Plan?, diagnostics: [Diagnostic], observed: [String: ObservedRegistry])
+        do {
+            // Webhooks an observation cache knew unchanged come sealed; the planner reads the few it needs.
+            result = try await Planner.planHydrating(registry.spec, specDigest: specDigest, observed: [registry.name: observed],
+                                                     providers: [registry.name: registry.provider], targets: [registry.name: registry.target])
+        } catch {
+            return failed(error, "could not read the registry")
+        }
         guard let plan = result.plan, let registryPlan = plan.registries.first(where: { $0.name == registry.name }) else {
             let problems = result.diagnostics.filter { $0.severity == .error }.map { "[\($0.code)] \($0.message)" }
             return RegistryOutcome(registry: registry.name, plan: nil, error: scrubber.scrub("cannot plan: " + problems.joined(separator: "; ")))

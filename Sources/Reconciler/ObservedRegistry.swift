@@ -49,11 +49,23 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
     public var facts: RegistryFacts
     /// Webhooks whose provisioning has not succeeded, by lowercased name (absent: settled).
     public var provisioning: [String: ProvisioningState]
+    /// Webhooks whose secrets were not read, by lowercased name: a provider's observation cache knew
+    /// they had not changed since it read them, and holds only their digests. Their `serviceUri` and
+    /// header values in `webhooks` are empty until ``SealedSecrets/unseal(_:declared:)`` fills them
+    /// from the spec (where the digests match) or the provider reads them (``SecretHydrating``).
+    public var sealed: [String: SealedSecrets]
+    /// What the provider wants the user to know about how it observed (a cache it could not use).
+    public var notes: [String]
 
-    public init(webhooks: [WebhookState], facts: RegistryFacts = RegistryFacts(), provisioning: [String: ProvisioningState] = [:]) {
+    public init(
+        webhooks: [WebhookState], facts: RegistryFacts = RegistryFacts(), provisioning: [String: ProvisioningState] = [:],
+        sealed: [String: SealedSecrets] = [:], notes: [String] = []
+    ) {
         self.webhooks = webhooks
         self.facts = facts
         self.provisioning = provisioning
+        self.sealed = sealed
+        self.notes = notes
     }
 
     /// SHA-256 of a canonical form of everything observed (secrets included, so a rotated secret makes
@@ -74,10 +86,20 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
         for (key, webhook) in webhooks.map({ ($0.name.lowercased(), $0) }).sorted(by: { $0.0 < $1.0 }) {
             add("webhook")
             add(key)
-            add(webhook.serviceUri)
-            for (name, value) in webhook.customHeaders.map({ ($0.name.lowercased(), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
-                add(name)
-                add(value)
+            if let secrets = sealed[key] {
+                // Known by digest only (an unchanged webhook another team owns): its digests stand in.
+                add("sealed")
+                add(secrets.serviceUri)
+                for (name, digest) in secrets.headers.sorted(by: { $0.key < $1.key }) {
+                    add(name)
+                    add(digest)
+                }
+            } else {
+                add(webhook.serviceUri)
+                for (name, value) in webhook.customHeaders.map({ ($0.name.lowercased(), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
+                    add(name)
+                    add(value)
+                }
             }
             for action in webhook.normalisedActions { add(action.rawValue) }
             add(webhook.status.rawValue)

@@ -58,3 +58,10 @@ public protocol DeliveryHosting: WebhookProvider {
     /// Where every delivery attempt is logged (what `events` reads).
     var eventLogPath: String { get }
 }
+
+/// Can observe with secrets sealed (known by digest from a cache) and read them on demand: the planner
+/// asks for exactly the sealed webhooks a plan touches, so a warm plan reads no unchanged secret.
+public protocol SecretHydrating: WebhookProvider {
+    /// `observed` with the secrets of `names` (lowercased) read from the registry and unsealed.
+    func hydrate(_ observed: ObservedRegistry, names: Set<String>) async throws -> ObservedRegistry
+}

@@ -210,8 +210,10 @@ import Testing
             func counts() -> [Int] {
                 (0..<5).map { (try? LocalRegistryProvider(path: workspace.directory + "/.hookapply/reg\($0).json").currentWebhooks().count) ?? -1 }
             }
-            // A missing file reads as empty; a state file is written whole or not at all.
-            #expect(counts().allSatisfy { $0 == 0 || $0 == 500 }, "\(counts())")
+            // Every state file reads (a missing one as empty): the changes done before the signal were
+            // committed, none after it started, and nothing that existed was lost.
+            #expect(counts().allSatisfy { (0...500).contains($0) }, "\(counts())")
+            if round == 2 { #expect(counts() == [500, 500, 500, 500, 500], "webhooks were lost") }
             let reapplied = await workspace.run(["apply", "--auto-approve"])
             #expect(reapplied.code == .success, "\(reapplied.stderr)")
             #expect(counts() == [500, 500, 500, 500, 500])
@@ -236,7 +238,12 @@ import Testing
             .first { $0.name == "hook1x" }?.serviceUri == "https://attacker.example.com/steal")
         let apply = try Daemon.start(["--interval", "1s", "--apply"], environment: setup.environment, directory: setup.directory)
         #expect(apply.wait { apply.metric(#"hookapply_applied_changes_total{registry="prod",action="update",result="success"}"#) == 1 }, "\(apply.running.stderr)")
+        // Drift made while the loop runs (its providers are reused between cycles) is seen and corrected too.
+        try Self.armPatch(setup, webhook: "hook0x", serviceUri: "https://attacker.example.com/again")
+        #expect(apply.wait { apply.metric(#"hookapply_applied_changes_total{registry="prod",action="update",result="success"}"#) == 2 }, "\(apply.running.stderr)")
         #expect(apply.stop() == 0)
+        #expect(setup.emulator.hooks(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod")
+            .first { $0.name == "hook0x" }?.serviceUri == "https://hooks.example.com/0?code=c0de-secret")
         #expect(setup.emulator.hooks(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod")
             .first { $0.name == "hook1x" }?.serviceUri == "https://hooks.example.com/1?code=c0de-secret")
         #expect(!apply.running.stderr.contains("c0de-secret") && !apply.running.stderr.contains("t0ken-secret"))

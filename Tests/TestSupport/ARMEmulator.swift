@@ -14,6 +14,9 @@ public final class ARMEmulator: @unchecked Sendable {
         public var actions: [String]
         public var serviceUri: String
         public var customHeaders: [String: String]
+        /// Which change this is (ARM's `systemData.lastModifiedAt` is derived from it): every PUT, PATCH
+        /// and seed moves it, as ARM moves lastModifiedAt on any change made through it.
+        public var modified = 0
 
         public init(
             name: String, location: String, tags: [String: String], status: String, scope: String, actions: [String], serviceUri: String,
@@ -88,12 +91,30 @@ public final class ARMEmulator: @unchecked Sendable {
     public var clientSecret = "s3cret"
     public var federatedAssertion = "federated-assertion"
 
+    /// Webhooks carry no `systemData` (as Microsoft's examples show them): a client cannot tell whether
+    /// one changed, and must read every webhook's secrets.
+    public var omitsSystemData = false
+    private var modifications = 0
+
     /// Seeds many webhooks at once (benchmarks).
     public func seed(subscription: String, group: String, name: String, hooks: [Hook]) {
         lock.withLock {
-            for hook in hooks { registries[Self.key(subscription, group, name)]?.hooks[hook.name.lowercased()] = hook }
+            for var hook in hooks {
+                modifications += 1
+                hook.modified = modifications
+                registries[Self.key(subscription, group, name)]?.hooks[hook.name.lowercased()] = hook
+            }
         }
     }
+
+    /// Changes a webhook's service URI *without* moving its lastModifiedAt: what no change through ARM
+    /// does, for showing what an observation cache trusts (and that `--refresh=full` sees past it).
+    public func tamper(subscription: String, group: String, name: String, webhook: String, serviceUri: String) {
+        lock.withLock { registries[Self.key(subscription, group, name)]?.hooks[webhook.lowercased()]?.serviceUri = serviceUri }
+    }
+
+    /// How many getCallbackConfig POSTs were answered (the calls an observation cache saves).
+    public var callbackConfigReads: Int { lock.withLock { log.filter { $0.hasPrefix("POST ") && $0.hasSuffix("/getCallbackConfig") }.count } }
 
     public init(token: String = "test-token") throws {
         self.token = token
@@ -128,7 +149,12 @@ public final class ARMEmulator: @unchecked Sendable {
     }
 
     public func seed(subscription: String, group: String, name: String, hook: Hook) {
-        lock.withLock { registries[Self.key(subscription, group, name)]?.hooks[hook.name.lowercased()] = hook }
+        lock.withLock {
+            modifications += 1
+            var hook = hook
+            hook.modified = modifications
+            registries[Self.key(subscription, group, name)]?.hooks[hook.name.lowercased()] = hook
+        }
     }
 
     /// "METHOD /path" of every request, in order.
@@ -255,10 +281,12 @@ public final class ARMEmulator: @unchecked Sendable {
                 if registry.hooks[key] == nil, registry.hooks.count >= quotaOverride ?? limits[registry.sku.lowercased()] ?? 500 {
                     return armError(409, "QuotaExceeded", "Quota exceeded for resource type webhooks for the registry SKU \(registry.sku).")
                 }
-                let hook = Hook(name: registry.hooks[key]?.name ?? name, location: location, tags: body["tags"] as? [String: String] ?? [:],
+                var hook = Hook(name: registry.hooks[key]?.name ?? name, location: location, tags: body["tags"] as? [String: String] ?? [:],
                                 status: properties["status"] as? String ?? "enabled", scope: properties["scope"] as? String ?? "",
                                 actions: properties["actions"] as? [String] ?? [], serviceUri: properties["serviceUri"] as? String ?? "",
                                 customHeaders: properties["customHeaders"] as? [String: String] ?? [:])
+                modifications += 1
+                hook.modified = modifications
                 registry.hooks[key] = hook
                 if slowFirstPut > 0, !slowed.contains(key) {
                     slowed.insert(key)
@@ -284,6 +312,8 @@ public final class ARMEmulator: @unchecked Sendable {
                 if let value = properties["actions"] as? [String] { hook.actions = value }
                 if let value = properties["status"] as? String { hook.status = value }
                 if let value = properties["scope"] as? String { hook.scope = value }
+                modifications += 1
+                hook.modified = modifications
                 registry.hooks[key] = hook
                 return finish(200, listed(hook, path: path), created: true)
             case "DELETE":
@@ -347,8 +377,18 @@ public final class ARMEmulator: @unchecked Sendable {
 
     /// GET/LIST shape: no serviceUri, no customHeaders (they are secrets).
     private func listed(_ hook: Hook, path: String) -> [String: Any] {
-        ["id": path, "name": hook.name, "type": "Microsoft.ContainerRegistry/registries/webhooks", "location": hook.location, "tags": hook.tags,
-         "properties": ["status": hook.status, "scope": hook.scope, "actions": hook.actions, "provisioningState": "Succeeded"]]
+        let id = path.lowercased().hasSuffix("/webhooks") ? path + "/" + hook.name : path
+        var item: [String: Any] = ["id": id, "name": hook.name, "type": "Microsoft.ContainerRegistry/registries/webhooks", "location": hook.location,
+                                   "tags": hook.tags,
+                                   "properties": ["status": hook.status, "scope": hook.scope, "actions": hook.actions, "provisioningState": "Succeeded"]]
+        if !omitsSystemData {
+            // ARM's form: an RFC 3339 time with fractional seconds; each change a distinct instant.
+            let seconds = hook.modified
+            item["systemData"] = ["createdBy": "tester@example.com", "createdByType": "User",
+                                  "lastModifiedBy": "tester@example.com", "lastModifiedByType": "User",
+                                  "lastModifiedAt": String(format: "2026-11-30T%02d:%02d:%02d.%07dZ", seconds / 3600 % 24, seconds / 60 % 60, seconds % 60, seconds)]
+        }
+        return item
     }
 
     private func finish(_ status: Int, _ body: [String: Any], created: Bool) -> LoopbackReceiver.Response {

@@ -20,6 +20,7 @@ enum ApplyCommand {
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
             OptionSpec(long: "auto-approve", help: "Apply without asking."),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10).", number: .integer(1...256)),
+            Reconciliation.refreshOption,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
@@ -69,7 +70,7 @@ enum ApplyCommand {
             }
             var effective = arguments
             if let saved { effective.values["registry"] = saved.plan.registries.map(\.name) }
-            let reconciliation = try Reconciliation.prepare(effective, context, file: specFile)
+            let reconciliation = try Reconciliation.prepare(effective, context, file: specFile, observationCache: true)
             if let saved, reconciliation.specDigest != saved.plan.specDigest {
                 context.standardError.line("error: saved plan is stale: the spec \(reconciliation.loaded.displayName) changed since the plan was made; run plan again. Nothing was changed")
                 return .failure

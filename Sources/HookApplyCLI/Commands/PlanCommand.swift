@@ -22,6 +22,7 @@ enum PlanCommand {
             OptionSpec(long: "strict", help: "With --detailed-exitcode, webhooks the spec does not manage (made by hand, or another owner's) count as drift too."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
+            Reconciliation.refreshOption,
             OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once across all registries (default 10).", number: .integer(1...256)),
         ])
 
@@ -30,7 +31,7 @@ enum PlanCommand {
         let interruption = Interruption(context, command: "plan")
         defer { interruption.end() }
         do {
-            let reconciliation = try Reconciliation.prepare(arguments, context)
+            let reconciliation = try Reconciliation.prepare(arguments, context, observationCache: true)
             let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts")))
             if let out = arguments.value("out") {
                 let planPath = context.absolutePath(out)

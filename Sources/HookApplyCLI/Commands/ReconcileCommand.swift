@@ -32,6 +32,7 @@ enum ReconcileCommand {
             OptionSpec(long: "log-format", valueName: "format", help: "Log lines as text, or as JSON objects (one per line).",
                        allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once per registry (default 10).", number: .integer(1...256)),
+            Reconciliation.refreshOption,
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
         ])
 
@@ -70,7 +71,7 @@ enum ReconcileCommand {
         }
         let azure: AzureSettings
         do {
-            azure = try Reconciliation.azureSettings(arguments, context)
+            azure = try Reconciliation.azureSettings(arguments, context, observationCache: true)
         } catch {
             return error.code
         }

@@ -25,7 +25,7 @@ struct Reconciliation {
     ///   the spec's `${env:…}` values are not hidden from its output.
     static func prepare(
         _ arguments: ParsedArguments, _ context: Context, file: String? = nil, requireSelection: Bool = false, showsSecrets: Bool = false,
-        readOnly: Bool = false
+        readOnly: Bool = false, observationCache: Bool = false
     ) throws(Failure) -> Reconciliation {
         let loaded: LoadedSpec
         switch SpecInput.load(file ?? arguments.value("file"), context) {
@@ -72,7 +72,7 @@ struct Reconciliation {
             throw Failure(code: .failure)
         }
         var providers: [String: any WebhookProvider] = [:]
-        let azure = try azureSettings(arguments, context)
+        let azure = try azureSettings(arguments, context, observationCache: observationCache)
         for registry in selected {
             switch ProviderFactory.make(registry, specDirectory: loaded.directory(context), workingDirectory: (context.currentDirectory as NSString).standardizingPath,
                                         azure: azure, hiddenValues: spec.environmentValues) {
@@ -85,9 +85,17 @@ struct Reconciliation {
         return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
     }
 
+    /// The option of plan, apply and reconcile that bypasses the observation cache.
+    static let refreshOption = OptionSpec(
+        long: "refresh", valueName: "mode",
+        help: "cached (default): read only the secrets of Azure webhooks changed since the observation cache saw them; full: read every webhook's.",
+        allowedValues: ["cached", "full"])
+
     /// What every Azure registry of the run shares, from the options and the environment; a bad timing
     /// variable is explained and exits 64.
-    static func azureSettings(_ arguments: ParsedArguments, _ context: Context) throws(Failure) -> AzureSettings {
+    /// - Parameter observationCache: the command may use the observation cache (plan, apply, reconcile),
+    ///   unless `--refresh full` says not to.
+    static func azureSettings(_ arguments: ParsedArguments, _ context: Context, observationCache: Bool = false) throws(Failure) -> AzureSettings {
         var azure: AzureSettings
         do {
             azure = try AzureSettings(environment: context.environment, parallelism: arguments.integer("parallelism") ?? 10,
@@ -99,6 +107,9 @@ struct Reconciliation {
         if arguments.has("verbose") {
             let err = context.standardError
             azure.trace = { err.line($0) }
+        }
+        if observationCache && arguments.value("refresh") != "full" {
+            azure.observationCacheDirectory = ObservationCache.directory(environment: context.environment)
         }
         return azure
     }
@@ -136,6 +147,9 @@ struct Reconciliation {
             }
         }
         let observed = found.value
+        for (name, state) in observed.sorted(by: { $0.key < $1.key }) {
+            for note in state.notes { context.standardError.line("note: registry '\(name)': \(note)") }
+        }
         var failed = false
         for (name, error) in failures.value.sorted(by: { $0.key < $1.key }) {
             context.standardError.line("error: registry '\(name)': \(error.message)")
@@ -150,8 +164,17 @@ struct Reconciliation {
         // Hashing a large spec takes tens of milliseconds: do it on another core while the registries are read.
         let bytes = loaded.bytes
         let digest = Task.detached { SHA256.hexDigest(bytes) }
-        let observed = try await observe(context)
-        let result = Planner.plan(selectedSpec, specDigest: await digest.value, observed: observed, targets: targets, options: options)
+        let sealedObservation = try await observe(context)
+        // Webhooks the observation cache knew unchanged come sealed; the planner reads the few it needs.
+        let result: (plan: Plan?, diagnostics: [Diagnostic], observed: [String: ObservedRegistry])
+        do {
+            result = try await Planner.planHydrating(selectedSpec, specDigest: await digest.value, observed: sealedObservation, providers: providers,
+                                                     targets: targets, options: options)
+        } catch {
+            context.standardError.line("error: \(ProviderError.from(error).message)")
+            throw Failure(code: .failure)
+        }
+        let observed = result.observed
         let diagnostics = loaded.document.locate(result.diagnostics)
         if !diagnostics.isEmpty {
             let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))

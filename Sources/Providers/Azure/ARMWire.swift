@@ -34,10 +34,17 @@ enum ARMWire {
             /// `Creating`, `Updating`, `Deleting`, `Succeeded`, `Failed`, `Canceled`; absent means succeeded.
             var provisioningState: String?
         }
+        /// ARM's metadata of the resource: `lastModifiedAt` moves on any change made through ARM (the
+        /// portal, the CLI, Terraform, hookapply). Microsoft's examples omit it; absent means unknown.
+        struct SystemData: Decodable {
+            var lastModifiedAt: String?
+        }
+        var id: String?
         var name: String?
         var location: String?
         var tags: [String: String]?
         var properties: Properties?
+        var systemData: SystemData?
     }
 
     /// `POST …/webhooks/{name}/getCallbackConfig`: where the secrets are.

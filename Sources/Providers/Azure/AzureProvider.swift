@@ -9,7 +9,11 @@ import Reconciler
 /// GET per page of webhooks and one `getCallbackConfig` per webhook: `serviceUri` and `customHeaders` are
 /// secrets that GET and LIST never return. Webhooks still `Creating`, `Updating` or `Deleting` are waited
 /// for (``settleAttempts``) before the observation is returned.
-public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
+///
+/// With an ``ObservationCache``, a webhook whose ARM id and `systemData.lastModifiedAt` are those the cache
+/// recorded is not read: it comes back sealed (``SealedSecrets``), and the planner asks for the few it
+/// needs (``hydrate(_:names:)``). A warm plan without drift makes no `getCallbackConfig` call at all.
+public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating, Sendable {
     /// The most webhooks each tier allows.
     public static let tierLimits = ["basic": 2, "standard": 10, "premium": 500]
 
@@ -19,14 +23,25 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
     private let resourceID: String
     /// What the last observation learnt (region, tier), for create bodies and quota messages.
     private let facts = Locked(RegistryFacts())
+    private let cache: ObservationCache?
+    /// The cache's entries as last loaded or written (nil: not loaded yet), and each webhook's id and
+    /// lastModifiedAt from the last listing (for entries made when a sealed webhook is read).
+    private let entries = Locked<[String: ObservationCache.Entry]?>(nil)
+    private let listed = Locked<[String: (id: String, modified: String)]>([:])
 
-    public init(client: ARMClient, subscriptionId: String, resourceGroup: String, registry: String) {
+    /// - Parameter cacheDirectory: where the observation cache lives; nil reads every webhook's secrets.
+    public init(client: ARMClient, subscriptionId: String, resourceGroup: String, registry: String, cacheDirectory: String? = nil) {
         self.client = client
         let path = "/subscriptions/\(AzureProvider.escape(subscriptionId))/resourceGroups/\(AzureProvider.escape(resourceGroup))/providers/Microsoft.ContainerRegistry/registries/\(AzureProvider.escape(registry))"
         self.base = path
         self.resourceID = "/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)/providers/Microsoft.ContainerRegistry/registries/\(registry)"
         self.displayName = "azure: \(registry) in \(resourceGroup)"
+        let resourceID = self.resourceID
+        self.cache = cacheDirectory.map { ObservationCache(directory: $0, resourceID: resourceID) }
     }
+
+    /// Where this registry's observation cache is, when one is used.
+    public var cachePath: String? { cache?.path }
 
     static func escape(_ component: String) -> String {
         var allowed = CharacterSet.alphanumerics
@@ -106,12 +121,82 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
             page = try await client.send("GET", link, what: "listing webhooks of \(resourceID)")
         }
 
-        // Secrets come only from getCallbackConfig, one call per webhook, concurrently within the shared budget.
-        let uris = Locked<[String]>(Array(repeating: "", count: items.count))
-        let headers = Locked<[[String: String]]>(Array(repeating: [:], count: items.count))
+        // Secrets come only from getCallbackConfig: one call per webhook, concurrently within the shared
+        // budget, except for webhooks the cache knows unchanged (same id, same lastModifiedAt).
+        var notes: [String] = []
+        var known: [String: ObservationCache.Entry] = [:]
+        if let cache {
+            if let loaded = entries.value {
+                known = loaded
+            } else {
+                let (loaded, note) = cache.load()
+                known = loaded
+                if let note { notes.append(note) }
+            }
+        }
+        var seen: [String: (id: String, modified: String)] = [:]
+        var sealed: [String: SealedSecrets] = [:]
+        var toRead: [Int] = []
+        for (index, item) in items.enumerated() {
+            let key = (item.name ?? "").lowercased()
+            guard cache != nil, let id = item.id, let modified = item.systemData?.lastModifiedAt, !modified.isEmpty else {
+                toRead.append(index)
+                continue
+            }
+            seen[key] = (id, modified)
+            if let entry = known[key], entry.id.lowercased() == id.lowercased(), entry.lastModifiedAt == modified {
+                sealed[key] = entry.secrets
+            } else {
+                toRead.append(index)
+            }
+        }
+        listed.set(seen)
+        let read = try await readSecrets(toRead.map { items[$0].name ?? "" })
+        let webhooks = items.map { item -> WebhookState in
+            let key = (item.name ?? "").lowercased()
+            if let secrets = read[key] { return AzureProvider.webhookState(item, serviceUri: secrets.serviceUri, customHeaders: secrets.headers) }
+            // Sealed: the header names are known, the values are not (see SealedSecrets).
+            let names = sealed[key].map { Dictionary(uniqueKeysWithValues: $0.headerNames.values.map { ($0, "") }) } ?? [:]
+            return AzureProvider.webhookState(item, serviceUri: "", customHeaders: names)
+        }
+        var provisioning: [String: ProvisioningState] = [:]
+        for item in items {
+            if let state = ProvisioningState(service: item.properties?.provisioningState) { provisioning[(item.name ?? "").lowercased()] = state }
+        }
+        if cache != nil {
+            // The cache now holds exactly what was listed with a lastModifiedAt: kept entries and fresh reads.
+            var fresh: [String: ObservationCache.Entry] = [:]
+            for webhook in webhooks {
+                let key = webhook.name.lowercased()
+                guard let (id, modified) = seen[key] else { continue }
+                if let secrets = sealed[key] {
+                    fresh[key] = ObservationCache.Entry(id: id, lastModifiedAt: modified, secrets: secrets)
+                } else if read[key] != nil {
+                    fresh[key] = ObservationCache.Entry(id: id, lastModifiedAt: modified, secrets: SealedSecrets(of: webhook))
+                }
+            }
+            if let note = store(fresh, previous: known) { notes.append(note) }
+        }
+        return ObservedRegistry(webhooks: webhooks, facts: found, provisioning: provisioning, sealed: sealed, notes: notes)
+    }
+
+    /// Writes the cache when its entries changed (a warm plan without drift writes nothing).
+    private func store(_ fresh: [String: ObservationCache.Entry], previous: [String: ObservationCache.Entry]) -> String? {
+        let changed = entries.withLock { current -> Bool in
+            defer { current = fresh }
+            return current != fresh || fresh != previous
+        }
+        guard changed, let cache else { return nil }
+        return cache.save(fresh)
+    }
+
+    /// Reads the secrets of `names` with getCallbackConfig, concurrently within the shared budget.
+    private func readSecrets(_ names: [String]) async throws -> [String: (serviceUri: String, headers: [String: String])] {
+        let found = Locked<[String: (serviceUri: String, headers: [String: String])]>([:])
         let configError = Locked<ProviderError?>(nil)
-        let paths = items.map { webhookPath($0.name ?? "") + "/getCallbackConfig" }
-        await concurrentForEach(items.count) { index in
+        let client = self.client
+        let paths = names.map { webhookPath($0) + "/getCallbackConfig" }
+        await concurrentForEach(names.count) { index in
             do {
                 let response = try await client.send("POST", paths[index], what: "reading the callback config of a webhook")
                 guard response.status == 200, let config = response.decode(ARMWire.CallbackConfig.self) else {
@@ -119,23 +204,29 @@ public final class AzureProvider: WebhookProvider, CallCounting, Sendable {
                     configError.withLock { if $0 == nil { $0 = error } }
                     return
                 }
-                uris.withLock { $0[index] = config.serviceUri ?? "" }
-                headers.withLock { $0[index] = config.customHeaders ?? [:] }
+                found.withLock { $0[names[index].lowercased()] = (config.serviceUri ?? "", config.customHeaders ?? [:]) }
             } catch {
                 configError.withLock { if $0 == nil { $0 = ProviderError.from(error) } }
             }
         }
         if let error = configError.value { throw error }
-        let foundURIs = uris.value
-        let foundHeaders = headers.value
-        let webhooks = items.indices.map { index in
-            AzureProvider.webhookState(items[index], serviceUri: foundURIs[index], customHeaders: foundHeaders[index])
+        return found.value
+    }
+
+    /// Reads the secrets of sealed webhooks the planner needs (lowercased `names`) and unseals them; the
+    /// cache learns them too.
+    public func hydrate(_ observed: ObservedRegistry, names: Set<String>) async throws -> ObservedRegistry {
+        let wanted = observed.webhooks.filter { names.contains($0.name.lowercased()) && observed.sealed[$0.name.lowercased()] != nil }
+        let read = try await readSecrets(wanted.map(\.name))
+        var result = observed
+        for index in result.webhooks.indices {
+            let key = result.webhooks[index].name.lowercased()
+            guard let secrets = read[key] else { continue }
+            result.webhooks[index].serviceUri = secrets.serviceUri
+            result.webhooks[index].customHeaders = secrets.headers.sorted { $0.key < $1.key }.map { ResolvedHeader(name: $0.key, value: $0.value) }
+            result.sealed[key] = nil
         }
-        var provisioning: [String: ProvisioningState] = [:]
-        for item in items {
-            if let state = ProvisioningState(service: item.properties?.provisioningState) { provisioning[(item.name ?? "").lowercased()] = state }
-        }
-        return ObservedRegistry(webhooks: webhooks, facts: found, provisioning: provisioning)
+        return result
     }
 
     /// The regions a webhook may be placed in: the registry's own and every replica's (Replications - List),

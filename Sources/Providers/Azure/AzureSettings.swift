@@ -20,6 +20,9 @@ public struct AzureSettings: Sendable {
     public var requestTimeout: Double
     /// `--verbose`: where each ARM call and retry is reported.
     public var trace: (@Sendable (String) -> Void)? = nil
+    /// Where observation caches live (``ObservationCache``); nil reads every webhook's secrets each time
+    /// (`--refresh=full`, and the commands that show or export secrets).
+    public var observationCacheDirectory: String? = nil
 
     /// - Parameters:
     ///   - parallelism: how many ARM calls may be in flight at once across every registry.
@@ -55,6 +58,7 @@ public struct AzureSettings: Sendable {
         let client = ARMClient(endpoint: endpoint, credential: credential, budget: budget,
                                retry: RetryPolicy(maxAttempts: 8, baseDelay: retryBase), defaultPollInterval: pollInterval,
                                pacer: pacer, requestTimeout: requestTimeout, trace: trace)
-        return AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: registry)
+        return AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: registry,
+                             cacheDirectory: observationCacheDirectory)
     }
 }

@@ -1,0 +1,185 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import HookApplyCLI
+
+/// The Azure observation cache: a warm plan reads no secret it already knows unchanged (same ARM id,
+/// same systemData.lastModifiedAt), and still sees every change made through ARM; what it cannot see (a
+/// change that did not move lastModifiedAt) `--refresh full` does.
+@Suite struct ObservationCacheTests {
+    typealias Setup = AzureCommandTests.Setup
+
+    /// A setup whose commands use a cache folder of their own.
+    static func cached(_ setup: Setup) -> [String: String] { ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cache"] }
+
+    static func cacheFiles(_ setup: Setup) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: setup.directory + "/cache")) ?? []).map { setup.directory + "/cache/" + $0 }
+    }
+
+    /// A PATCH through ARM, as the portal or `az acr webhook update` would make one.
+    static func patch(_ setup: Setup, webhook: String, properties: [String: Any]) throws {
+        let port = try #require(UInt16(setup.emulator.endpoint.split(separator: ":").last ?? ""))
+        let path = "/subscriptions/\(AzureCommandTests.subscription)/resourceGroups/rg-prod/providers/Microsoft.ContainerRegistry/registries/contosoprod/webhooks/\(webhook)?api-version=2025-11-01"
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["properties": properties]), as: UTF8.self)
+        let connection = try RawConnection(port: port)
+        defer { connection.close() }
+        connection.send(Array("PATCH \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(setup.emulator.token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8))
+        let answer = connection.readAll().text
+        try #require(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+    }
+
+    @Test("a warm plan reads no secret: same plan, zero getCallbackConfig calls; the cache is 0600 and holds no secret")
+    func warmPlan() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 12))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        let cold = setup.emulator.callbackConfigReads
+        let first = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
+        #expect(first.code == .success, "\(first.stdout)\(first.stderr)")
+        let afterFirst = setup.emulator.callbackConfigReads
+        #expect(afterFirst - cold == 12, "the apply's observation read nothing into the cache, so the first plan reads all 12")
+        let warm = await setup.run(["plan", "--detailed-exitcode", "--format", "json"], environment: Self.cached(setup))
+        #expect(warm.code == .success)
+        #expect(setup.emulator.callbackConfigReads == afterFirst, "a warm plan without drift read secrets")
+        let full = await setup.run(["plan", "--detailed-exitcode", "--format", "json", "--refresh", "full"], environment: Self.cached(setup))
+        #expect(full.stdout == warm.stdout)
+        #expect(setup.emulator.callbackConfigReads == afterFirst + 12)
+        let files = Self.cacheFiles(setup)
+        #expect(files.count == 1)
+        for file in files {
+            let attributes = try FileManager.default.attributesOfItem(atPath: file)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(!text.contains("c0de-secret") && !text.contains("t0ken-secret") && !text.contains("hooks.example.com"), "a secret in the cache")
+        }
+        let folder = try FileManager.default.attributesOfItem(atPath: setup.directory + "/cache")
+        #expect((folder[.posixPermissions] as? NSNumber)?.intValue == 0o700)
+    }
+
+    @Test("property: changes made through ARM between plans are always seen, and only they are read", arguments: [3, 17, 29])
+    func changesAreSeen(seed: UInt64) async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 10))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        _ = await setup.run(["plan"], environment: Self.cached(setup))  // warms the cache
+        var random = SeededRandom(state: seed)
+        for round in 0..<4 {
+            var touched: Set<Int> = []
+            for _ in 0..<(1 + random.below(3)) {
+                let index = random.below(10)
+                touched.insert(index)
+                switch random.below(3) {
+                case 0: try Self.patch(setup, webhook: "hook\(index)x", properties: ["serviceUri": "https://other.example.com/\(round)?code=x\(random.below(1000))"])
+                case 1: try Self.patch(setup, webhook: "hook\(index)x", properties: ["customHeaders": ["Authorization": "Bearer rotated-\(random.below(1000))"]])
+                default: try Self.patch(setup, webhook: "hook\(index)x", properties: ["actions": ["push", "delete"]])
+                }
+            }
+            let before = setup.emulator.callbackConfigReads
+            let warm = await setup.run(["plan", "--format", "json"], environment: Self.cached(setup))
+            let reads = setup.emulator.callbackConfigReads - before
+            let full = await setup.run(["plan", "--format", "json", "--refresh", "full"], environment: Self.cached(setup))
+            #expect(warm.stdout == full.stdout, "round \(round): the warm plan differs from a full observation")
+            #expect(reads == touched.count, "round \(round): read \(reads) secrets for \(touched.count) changed webhooks")
+            for index in touched { #expect(warm.stdout.contains("\"webhook\" : \"hook\(index)x\""), "round \(round): hook\(index)x's change was missed") }
+            #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+            #expect(await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup)).code == .success)
+        }
+    }
+
+    @Test("without systemData (as Microsoft's examples show webhooks) every secret is read, every time")
+    func withoutSystemData() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.omitsSystemData = true
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 4))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        let before = setup.emulator.callbackConfigReads
+        #expect(await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup)).code == .success)
+        #expect(await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup)).code == .success)
+        #expect(setup.emulator.callbackConfigReads - before == 8)
+    }
+
+    @Test("a damaged, foreign or newer cache is a note, never an error: the plan is right and the cache is written anew", arguments: [
+        ("{not json", "is not one hookapply wrote"),
+        (#"{"format_version": 99, "resource_id": "x", "webhooks": {}}"#, "has format 99"),
+        (#"{"format_version": 1, "resource_id": "/subscriptions/other", "webhooks": {}}"#, "belongs to another registry"),
+        (#"{"format_version": 1, "resource_id": 5}"#, "is damaged"),
+    ])
+    func damagedCache(content: String, note: String) async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 3))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        _ = await setup.run(["plan"], environment: Self.cached(setup))
+        let file = try #require(Self.cacheFiles(setup).first)
+        try content.write(toFile: file, atomically: true, encoding: .utf8)
+        let planned = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
+        #expect(planned.code == .success, "\(planned.stderr)")
+        #expect(planned.stderr.contains("note: registry 'prod': the observation cache") && planned.stderr.contains(note), "\(planned.stderr)")
+        let before = setup.emulator.callbackConfigReads
+        let again = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
+        #expect(again.code == .success && !again.stderr.contains("note:"), "\(again.stderr)")
+        #expect(setup.emulator.callbackConfigReads == before, "the cache was not written anew")
+    }
+
+    @Test("what the cache trusts: a change that did not move lastModifiedAt is missed by a warm plan and seen with --refresh full")
+    func trustBoundary() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        _ = await setup.run(["plan"], environment: Self.cached(setup))
+        setup.emulator.tamper(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod", webhook: "hook0x",
+                              serviceUri: "https://tampered.example.com/")
+        #expect(await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup)).code == .success)
+        let full = await setup.run(["plan", "--detailed-exitcode", "--refresh", "full"], environment: Self.cached(setup))
+        #expect(full.code == .changes, "\(full.stdout)")
+        #expect(full.stdout.contains("hook0x"))
+    }
+
+    @Test("a sealed webhook that is replaced is read first: a failed create puts back its real secrets")
+    func replacementRestoresRealSecrets() async throws {
+        let setup = try Setup(replicas: ["westeurope"])
+        defer { setup.finish() }
+        func spec(location: String, code: String) -> String {
+            AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 1, extra: #", "location": "\#(location)""#)
+                .replacingOccurrences(of: "${env:CODE}", with: code)
+        }
+        try setup.write(spec(location: "westus", code: "original-code"))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        _ = await setup.run(["plan"], environment: Self.cached(setup))  // the cache now knows hook0x
+        let before = try #require(setup.emulator.hooks(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod").first)
+        // Both the location (a replacement) and the secret (so the digests do not match) change.
+        try setup.write(spec(location: "westeurope", code: "new-code"))
+        setup.emulator.failNextCreates = 1
+        let applied = await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup))
+        #expect(applied.code == .failure)
+        #expect(applied.stdout.contains("the old webhook was put back as it was"), "\(applied.stdout)")
+        let after = try #require(setup.emulator.hooks(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod").first)
+        #expect(after.serviceUri == before.serviceUri && after.serviceUri.contains("original-code"), "restored with \(after.serviceUri)")
+        #expect(after.customHeaders == before.customHeaders && after.location == "westus")
+    }
+
+    @Test("another owner's unchanged webhooks stay sealed: a warm plan reads none of them")
+    func othersStaySealed() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        for index in 0..<5 {
+            setup.emulator.seed(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod", hook: ARMEmulator.Hook(
+                name: "theirs\(index)x", location: "westus", tags: ["hookapply-owner": "other-team"], status: "enabled", scope: "",
+                actions: ["push"], serviceUri: "https://theirs.example.com/\(index)?key=their-secret", customHeaders: ["X-Key": "their-secret"]))
+        }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        _ = await setup.run(["plan"], environment: Self.cached(setup))
+        let before = setup.emulator.callbackConfigReads
+        let warm = await setup.run(["plan", "--detailed-exitcode", "--strict"], environment: Self.cached(setup))
+        #expect(warm.code == .changes, "strict: the unmanaged webhooks count as drift")
+        #expect(warm.stdout.contains("theirs0x"))
+        #expect(setup.emulator.callbackConfigReads == before)
+        #expect(!warm.stdout.contains("their-secret"))
+    }
+}
