@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HookApplyCLI
 import HookKit
 import HookSpec
@@ -39,7 +42,7 @@ enum AzureBenchmark {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let environment = ["AZURE_ACCESS_TOKEN": emulator.token, "HOOKAPPLY_ARM_POLL_INTERVAL": "0", "HOOKAPPLY_ARM_RETRY_BASE": "0.05"]
+        var environment = ["AZURE_ACCESS_TOKEN": emulator.token, "HOOKAPPLY_ARM_POLL_INTERVAL": "0", "HOOKAPPLY_ARM_RETRY_BASE": "0.05"]
         func command(_ arguments: [String], spec: String) async throws -> (ExitCode, Double, String) {
             try spec.write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
             let out = HookApplyCLI.OutputStream()
@@ -71,6 +74,26 @@ enum AzureBenchmark {
         runs.append(Run(name: "plan, 10 registries x 500 webhooks", milliseconds: planned.1, calls: planCalls, ideal: ideal(planNeeded),
                         succeeded: planned.0 == .success))
 
+        // The observation cache: a cold plan (reads every secret, fills the cache), then a warm one.
+        if throttlePercent == 0 {
+            environment["HOOKAPPLY_CACHE_DIR"] = directory + "/cache"
+            let benchSpec = spec(endpoint: emulator.endpoint, registries: 10, webhooks: 500)
+            for (name, needed) in [("plan, cold cache (reads every secret, fills the cache)", planNeeded), ("plan, warm cache (no drift)", 10 + 10 * 5 + 10)] {
+                let start = emulator.requests.count
+                let result = try await command(["plan", "--detailed-exitcode"], spec: benchSpec)
+                runs.append(Run(name: name, milliseconds: result.1, calls: emulator.requests.count - start, ideal: ideal(needed), succeeded: result.0 == .success))
+            }
+            environment["HOOKAPPLY_CACHE_DIR"] = nil
+            // What anyone would write with Microsoft's SDK: webhooks.list per registry, then
+            // get_callback_config for each webhook in a pool of 10 threads (the same ARM calls, in Swift).
+            let start = emulator.requests.count
+            let began = DispatchTime.now().uptimeNanoseconds
+            let observed = await sdkStyleObserve(endpoint: emulator.endpoint, token: emulator.token, registries: 10, workers: parallelism)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
+            runs.append(Run(name: "SDK-style observation (list + get_callback_config each, 10 workers)", milliseconds: elapsed,
+                            calls: emulator.requests.count - start, ideal: ideal(10 * 5 + 5000), succeeded: observed == 5000))
+        }
+
         // apply: 500 creates into an empty registry.
         emulator.addRegistry(subscription: subscription, group: "rg", name: "registry99x")
         let applySpec = spec(endpoint: emulator.endpoint, registries: 1, webhooks: 500).replacing("registry0x", with: "registry99x")
@@ -81,5 +104,44 @@ enum AzureBenchmark {
         runs.append(Run(name: "apply, 500 creates", milliseconds: applied.1, calls: applyCalls, ideal: ideal(applyNeeded),
                         succeeded: applied.0 == .success && emulator.hooks(subscription: subscription, group: "rg", name: "registry99x").count == 500))
         return runs
+    }
+
+    /// The SDK way: page through `webhooks.list`, then one `get_callback_config` per webhook, at most
+    /// `workers` calls at a time. Returns how many callback configs were read.
+    static func sdkStyleObserve(endpoint: String, token: String, registries: Int, workers: Int) async -> Int {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = workers
+        let session = URLSession(configuration: configuration)
+        let gate = AsyncSemaphore(workers)
+        @Sendable func call(_ method: String, _ url: String) async -> Data? {
+            await gate.acquire()
+            guard let target = URL(string: url) else {
+                await gate.release()
+                return nil
+            }
+            var request = URLRequest(url: target)
+            request.httpMethod = method
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            if method == "POST" { request.httpBody = Data() }
+            let data = try? await session.data(for: request).0
+            await gate.release()
+            return data
+        }
+        let read = Locked(0)
+        for registry in 0..<registries {
+            let base = "\(endpoint)/subscriptions/\(subscription)/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/registry\(registry)x"
+            var names: [String] = []
+            var next: String? = "\(base)/webhooks?api-version=2025-11-01"
+            while let url = next, let data = await call("GET", url),
+                  let page = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                names += (page["value"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                next = page["nextLink"] as? String
+            }
+            let paths = names.map { "\(base)/webhooks/\($0)/getCallbackConfig?api-version=2025-11-01" }
+            await concurrentForEach(paths.count) { index in
+                if await call("POST", paths[index]) != nil { read.withLock { $0 += 1 } }
+            }
+        }
+        return read.value
     }
 }

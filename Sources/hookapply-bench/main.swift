@@ -198,6 +198,12 @@ if options.only == nil || options.only == "azure" {
         for run in runs {
             print("| \(run.name) | \(format(run.milliseconds)) | \(run.calls) | \(format(run.ideal)) | \(String(format: "%.2f", run.milliseconds / run.ideal)) | \(run.succeeded ? "yes" : "NO") |")
         }
+        if let warm = runs.first(where: { $0.name.hasPrefix("plan, warm") }), let sdk = runs.first(where: { $0.name.hasPrefix("SDK-style") }) {
+            let ratio = sdk.milliseconds / warm.milliseconds
+            print("")
+            print("goal: a warm plan of 10 x 500 makes about R + R x pages calls (10 registry GETs + 50 pages + 10 replication lists = 70), not 5,000 more: \(warm.calls <= 80 ? "met" : "NOT met") (\(warm.calls) calls)")
+            print("goal: a warm plan at least 10x faster than the SDK-style observation: \(ratio >= 10 ? "met" : "NOT met") (\(String(format: "%.1f", ratio))x: \(format(warm.milliseconds)) ms against \(format(sdk.milliseconds)) ms)")
+        }
     }
 }
 
