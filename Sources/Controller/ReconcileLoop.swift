@@ -241,7 +241,8 @@ public final class ReconcileLoop: Sendable {
         do {
             // Webhooks an observation cache knew unchanged come sealed; the planner reads the few it needs.
             result = try await Planner.planHydrating(registry.spec, specDigest: specDigest, observed: [registry.name: observed],
-                                                     providers: [registry.name: registry.provider], targets: [registry.name: registry.target])
+                                                     providers: [registry.name: registry.provider], targets: [registry.name: registry.target],
+                                                     options: PlanOptions(recordsEvidence: false))
         } catch {
             return failed(error, "could not read the registry")
         }

@@ -6,9 +6,15 @@ import HookSpec
 public struct PlanOptions: Hashable, Sendable {
     /// Take over declared webhooks that carry another owner's tag instead of failing.
     public var adoptConflicts: Bool
+    /// Record what a saved plan is checked against: each registry's fingerprint, facts digest and
+    /// per-webhook dependencies (three SHA-256 digests per webhook). A plan only rendered for people,
+    /// applied at once, or reconciled in a loop needs none of it, and at 50,000 webhooks it is a third
+    /// of the planning time.
+    public var recordsEvidence: Bool
 
-    public init(adoptConflicts: Bool = false) {
+    public init(adoptConflicts: Bool = false, recordsEvidence: Bool = true) {
         self.adoptConflicts = adoptConflicts
+        self.recordsEvidence = recordsEvidence
     }
 }
 
@@ -153,6 +159,9 @@ public enum Planner {
         changes.sort { ($0.action.order, $0.webhook.lowercased()) < ($1.action.order, $1.webhook.lowercased()) }
         // What this plan relies on: declared webhooks (present or absent) and live ones it manages or may
         // prune; other owners' webhooks it leaves alone are not among them, so their changes do not make it stale.
+        guard options.recordsEvidence else {
+            return (RegistryPlan(name: registry.name, target: target, fingerprint: "", changes: changes, unmanaged: unmanaged), diagnostics)
+        }
         let leftAlone = Set(unmanaged.map { $0.name.lowercased() })
         var dependencies: [String: WebhookDependency] = [:]
         for key in declared { dependencies[key] = .absent }

@@ -11,6 +11,10 @@ enum PlanBenchmark {
     struct Result {
         var validate: [Double]
         var plan: [Double]
+        /// `plan --out`: the same, plus the evidence a saved plan records and writing the plan file.
+        var planSaved: [Double] = []
+        /// Peak memory (MiB) after the text plans, before any `plan --out`.
+        var textPeakMiB: Double = 0
         /// Phase name → times, measured separately with the library APIs.
         var phases: [(String, [Double])] = []
         var changes: Int
@@ -65,6 +69,7 @@ enum PlanBenchmark {
 
         var validateTimes: [Double] = []
         var planTimes: [Double] = []
+        var savedTimes: [Double] = []
         var changes = 0
         for _ in 0..<runs {
             validateTimes.append(measure {
@@ -80,6 +85,16 @@ enum PlanBenchmark {
             planTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             precondition(code == .success, "plan failed: \(err.text.prefix(500))")
             changes = out.text.components(separatedBy: " will be updated in place").count - 1
+        }
+        // The peak memory of the text plans, before plan --out (whose JSON document takes more) runs.
+        let textPeak = peakMemoryMiB()
+        for _ in 0..<runs {
+                let saving = Context(arguments: ["plan", "--out", "saved-plan.json"], environment: [:], currentDirectory: directory,
+                                         standardOutput: HookApplyCLI.OutputStream(), standardError: HookApplyCLI.OutputStream())
+                let savingStart = DispatchTime.now().uptimeNanoseconds
+                let saved = await HookApply.run(saving)
+                precondition(saved == .success, "plan --out failed")
+                savedTimes.append(Double(DispatchTime.now().uptimeNanoseconds - savingStart) / 1e6)
         }
         // The same work phase by phase, to show where the time goes.
         var phaseTimes: [String: [Double]] = [:]
@@ -103,12 +118,12 @@ enum PlanBenchmark {
             phaseTimes["observe 100 state files", default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             var plan: Plan? = nil
             let observed = observations.all
-            phaseTimes["plan", default: []].append(measure { plan = Planner.plan(spec, specDigest: "d", observed: observed).plan })
+            phaseTimes["plan", default: []].append(measure { plan = Planner.plan(spec, specDigest: "d", observed: observed, options: PlanOptions(recordsEvidence: false)).plan })
             phaseTimes["render text", default: []].append(measure {
                 if let plan { _ = renderPlanText(plan) }
             })
         }
-        return Result(validate: validateTimes, plan: planTimes, phases: order.map { ($0, phaseTimes[$0] ?? []) },
+        return Result(validate: validateTimes, plan: planTimes, planSaved: savedTimes, textPeakMiB: textPeak, phases: order.map { ($0, phaseTimes[$0] ?? []) },
                       changes: changes, specBytes: bytes.count)
     }
 }

@@ -161,14 +161,15 @@ if options.only == nil || options.only == "plan" {
     print("|---|---:|---:|")
     print("| validate (read + decode + validate the spec) | \(format(median(result.validate))) | \(format(result.validate.min() ?? 0)) |")
     print("| plan end to end (validate, resolve, read 100 state files, plan, render the text plan) | \(format(median(result.plan))) | \(format(result.plan.min() ?? 0)) |")
+    print("| plan --out end to end (the same, plus the saved plan's evidence and writing the plan file) | \(format(median(result.planSaved))) | \(format(result.planSaved.min() ?? 0)) |")
     for (phase, times) in result.phases {
         print("| - phase: \(phase) | \(format(median(times))) | \(format(times.min() ?? 0)) |")
     }
     print("")
     print("changes planned: \(result.changes) (of 50,000 webhooks)")
-    print("peak memory: \(format(peakMemoryMiB())) MiB")
+    print("peak memory: \(format(result.textPeakMiB)) MiB after the text plans, \(format(peakMemoryMiB())) MiB after plan --out")
     let planMedian = median(result.plan)
-    print("goal, plan end to end under 500 ms: \(planMedian < 500 ? "met" : "NOT met") (\(format(planMedian)) ms); peak memory under 300 MiB: \(peakMemoryMiB() < 300 ? "met" : "NOT met")")
+    print("goal, plan end to end under 500 ms: \(planMedian < 500 ? "met" : "NOT met") (\(format(planMedian)) ms); peak memory under 300 MiB: \(result.textPeakMiB < 300 ? "met" : "NOT met")")
 }
 
 if options.only == nil || options.only == "apply" {

@@ -71,6 +71,17 @@ import Testing
         #expect(registry.unmanaged.map(\.name).sorted() == testCase.unmanaged)
     }
 
+    @Test("without evidence (a plan only shown, or applied at once) the changes are the same; only the saved-plan evidence is left out", arguments: cases)
+    func withoutEvidence(_ testCase: Case) throws {
+        let observed = ["dev": ObservedRegistry(webhooks: testCase.observed, facts: testCase.facts)]
+        let full = try #require(Planner.plan(testCase.spec, specDigest: "d", observed: observed).plan)
+        let light = try #require(Planner.plan(testCase.spec, specDigest: "d", observed: observed, options: PlanOptions(recordsEvidence: false)).plan)
+        #expect(light.changes == full.changes)
+        #expect(light.registries.map(\.unmanaged) == full.registries.map(\.unmanaged))
+        #expect(light.registries.allSatisfy { $0.dependencies == nil && $0.factsDigest == nil && $0.fingerprint.isEmpty })
+        #expect(full.registries.allSatisfy { $0.dependencies != nil && $0.fingerprint.count == 64 })
+    }
+
     @Test("a declared webhook with another owner's tag is a conflict naming both owners, unless adopting")
     func conflicts() throws {
         let spec = Fixture.spec(owner: "team", [Fixture.webhook("alpha")])

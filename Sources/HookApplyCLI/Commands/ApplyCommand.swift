@@ -88,7 +88,8 @@ enum ApplyCommand {
                     }
                 }
             }
-            let options = PlanOptions(adoptConflicts: arguments.has("adopt-conflicts"))
+            // A saved plan is checked against the fresh plan's evidence; a plan applied at once needs none.
+            let options = PlanOptions(adoptConflicts: arguments.has("adopt-conflicts"), recordsEvidence: saved != nil)
             let (plan, _) = try await reconciliation.plan(context, options: options)
             if let saved {
                 if let problem = staleness(saved: saved.plan, fresh: plan) {

@@ -32,7 +32,9 @@ enum PlanCommand {
         defer { interruption.end() }
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context, observationCache: true)
-            let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts")))
+            // The evidence a saved plan is checked against goes into plan files and the JSON document only.
+            let evidence = arguments.value("out") != nil || OutputFormat.from(arguments) == .json
+            let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts"), recordsEvidence: evidence))
             if let out = arguments.value("out") {
                 let planPath = context.absolutePath(out)
                 let saved = SavedPlan(
