@@ -46,7 +46,9 @@ public struct GitWorkingCopy: Sendable {
     }
 
     /// `git pull --ff-only`, refusing local changes and a diverged history; the commit now checked out.
-    public func pull() -> Result<String, Failure> {
+    /// - Parameter shouldStop: polled while git runs; when it says so (SIGTERM), git is stopped, so a
+    ///   hung remote cannot hold up a shutdown.
+    public func pull(shouldStop: @escaping @Sendable () -> Bool = { false }) -> Result<String, Failure> {
         if let failure = check().failure { return .failure(failure) }
         let status = run(["status", "--porcelain", "--untracked-files=no"])
         guard status.status == 0 else { return .failure(Failure(message: "git status failed: \(Self.firstLine(status.error))")) }
@@ -55,13 +57,14 @@ public struct GitWorkingCopy: Sendable {
             let names = changed.prefix(5).map { "'\(TerminalText.line($0))'" }.joined(separator: ", ") + (changed.count > 5 ? " and \(changed.count - 5) more" : "")
             return .failure(Failure(message: "the working copy at '\(directory)' has local changes (\(names)); hookapply will not pull over them. Commit, stash or discard them (git stash, or git checkout -- FILE)"))
         }
-        let pulled = run(["pull", "--ff-only", "--quiet"])
+        let pulled = run(["pull", "--ff-only", "--quiet"], shouldStop: shouldStop)
         if pulled.status != 0 {
             let text = pulled.error + pulled.output
             if text.contains("Not possible to fast-forward") || text.contains("diverg") || text.contains("non-fast-forward") {
                 return .failure(Failure(message: "the working copy at '\(directory)' has diverged from its upstream (it has commits the upstream lacks); hookapply only fast-forwards. Reset it to the upstream (git reset --hard @{u}) or merge by hand"))
             }
             if pulled.status == -1 {
+                if shouldStop() { return .failure(Failure(message: "git pull was stopped for shutdown")) }
                 return .failure(Failure(message: "git pull did not finish within \(Seconds.formatDuration(timeout)) and was stopped; check the remote"))
             }
             return .failure(Failure(message: "git pull failed: \(Self.firstLine(text))"))
@@ -106,8 +109,8 @@ public struct GitWorkingCopy: Sendable {
         var error: String
     }
 
-    /// Runs git in `directory`; status -1 when it could not start or ran past the timeout.
-    private func run(_ arguments: [String]) -> Outcome {
+    /// Runs git in `directory`; status -1 when it could not start, ran past the timeout, or was stopped.
+    private func run(_ arguments: [String], shouldStop: @Sendable () -> Bool = { false }) -> Outcome {
         guard let executable else { return Outcome(status: -1, output: "", error: "git not found") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -135,10 +138,15 @@ public struct GitWorkingCopy: Sendable {
             }
         }
         var timedOut = false
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            process.terminate()
-            _ = group.wait(timeout: .now() + 5)
+        let deadline = DispatchTime.now().uptimeNanoseconds + Seconds.nanoseconds(timeout)
+        while group.wait(timeout: .now() + 0.1) == .timedOut {
+            if shouldStop() || DispatchTime.now().uptimeNanoseconds >= deadline {
+                timedOut = true
+                // SIGKILL, not SIGTERM: a child inherits an ignored SIGTERM (the loop ignores it to handle it).
+                kill(process.processIdentifier, SIGKILL)
+                _ = group.wait(timeout: .now() + 5)
+                break
+            }
         }
         process.waitUntilExit()
         let data = collected.value

@@ -158,7 +158,8 @@ public final class ReconcileLoop: Sendable {
             return CycleSummary(number: number, result: result, outcomes: outcomes, specValid: specValid, revision: state.value.revision, seconds: seconds)
         }
         if let git {
-            let pulled = await Self.blocking { git.pull() }
+            let pulled = await Self.blocking { [self] in git.pull(shouldStop: { self.isStopping }) }
+            if isStopping { return finish("failure", [], specValid: true) }
             switch pulled {
             case .success(let revision):
                 let previous = state.withLock { state -> String? in

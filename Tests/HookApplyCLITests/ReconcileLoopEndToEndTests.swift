@@ -308,6 +308,24 @@ import Testing
         #expect(try LocalRegistryProvider(path: state).currentWebhooks().count == 2)
         #expect(daemon.stop() == 0)
 
+        // A remote that hangs: SIGTERM during the pull stops git and the loop at once, exit 0.
+        _ = try git(["checkout", "--", "webhooks.json"], in: root + "/deployed")
+        let bin = root + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let searchPath = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        let realGit = try #require(searchPath.map { $0 + "/git" }.first { FileManager.default.isExecutableFile(atPath: $0) })
+        let hanging = "#!/bin/sh\nfor argument in \"$@\"; do [ \"$argument\" = pull ] && exec sleep 60; done\nexec \(realGit) \"$@\"\n"
+        try hanging.write(toFile: bin + "/git", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/git")
+        let stuck = try Daemon.start(["--interval", "1s", "--git-pull"],
+                                     environment: environment.merging(["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]) { $1 },
+                                     directory: root + "/deployed")
+        usleep(500_000)  // the first cycle's pull is hanging now
+        let began = Date()
+        #expect(stuck.stop() == 0, "\(stuck.running.stderr)")
+        #expect(Date().timeIntervalSince(began) < 5, "a hung git pull held up the shutdown")
+        #expect(!stuck.running.stderr.contains("local changes") && !stuck.running.stderr.contains("cycle 1 finished"), "\(stuck.running.stderr)")
+
         // Not a working copy at all: refused at the start.
         let plain = root + "/plain"
         try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)

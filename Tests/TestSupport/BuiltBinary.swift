@@ -81,14 +81,14 @@ public struct BuiltBinary: Sendable {
         }
     }
 
-    /// Starts the binary in `directory` with exactly `environment` (plus PATH).
+    /// Starts the binary in `directory` with exactly `environment` (plus this process's PATH, unless it has one).
     public func start(_ arguments: [String], environment: [String: String], directory: String) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = environment
-        env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        if env["PATH"] == nil { env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin" }
         process.environment = env
         let stdout = Pipe()
         let stderr = Pipe()
