@@ -47,6 +47,19 @@ import Testing
             emulator.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
+
+        /// A PATCH through ARM to a webhook of `contosoprod`, as the portal or `az acr webhook update`
+        /// makes one (it moves the webhook's systemData.lastModifiedAt).
+        func armPatch(webhook: String, properties: [String: Any]) throws {
+            let port = try #require(UInt16(emulator.endpoint.split(separator: ":").last ?? ""))
+            let path = "/subscriptions/\(AzureCommandTests.subscription)/resourceGroups/rg-prod/providers/Microsoft.ContainerRegistry/registries/contosoprod/webhooks/\(webhook)?api-version=2025-11-01"
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: ["properties": properties]), as: UTF8.self)
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            connection.send(Array("PATCH \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(emulator.token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8))
+            let answer = connection.readAll().text
+            try #require(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+        }
     }
 
     @Test("apply creates the webhooks in Azure, a second plan is empty, and secrets never show")

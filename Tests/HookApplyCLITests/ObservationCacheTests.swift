@@ -17,18 +17,6 @@ import Testing
         ((try? FileManager.default.contentsOfDirectory(atPath: setup.directory + "/cache")) ?? []).map { setup.directory + "/cache/" + $0 }
     }
 
-    /// A PATCH through ARM, as the portal or `az acr webhook update` would make one.
-    static func patch(_ setup: Setup, webhook: String, properties: [String: Any]) throws {
-        let port = try #require(UInt16(setup.emulator.endpoint.split(separator: ":").last ?? ""))
-        let path = "/subscriptions/\(AzureCommandTests.subscription)/resourceGroups/rg-prod/providers/Microsoft.ContainerRegistry/registries/contosoprod/webhooks/\(webhook)?api-version=2025-11-01"
-        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["properties": properties]), as: UTF8.self)
-        let connection = try RawConnection(port: port)
-        defer { connection.close() }
-        connection.send(Array("PATCH \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(setup.emulator.token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8))
-        let answer = connection.readAll().text
-        try #require(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
-    }
-
     @Test("a warm plan reads no secret: same plan, zero getCallbackConfig calls; the cache is 0600 and holds no secret")
     func warmPlan() async throws {
         let setup = try Setup()
@@ -72,9 +60,9 @@ import Testing
                 let index = random.below(10)
                 touched.insert(index)
                 switch random.below(3) {
-                case 0: try Self.patch(setup, webhook: "hook\(index)x", properties: ["serviceUri": "https://other.example.com/\(round)?code=x\(random.below(1000))"])
-                case 1: try Self.patch(setup, webhook: "hook\(index)x", properties: ["customHeaders": ["Authorization": "Bearer rotated-\(random.below(1000))"]])
-                default: try Self.patch(setup, webhook: "hook\(index)x", properties: ["actions": ["push", "delete"]])
+                case 0: try setup.armPatch(webhook: "hook\(index)x", properties: ["serviceUri": "https://other.example.com/\(round)?code=x\(random.below(1000))"])
+                case 1: try setup.armPatch(webhook: "hook\(index)x", properties: ["customHeaders": ["Authorization": "Bearer rotated-\(random.below(1000))"]])
+                default: try setup.armPatch(webhook: "hook\(index)x", properties: ["actions": ["push", "delete"]])
                 }
             }
             let before = setup.emulator.callbackConfigReads

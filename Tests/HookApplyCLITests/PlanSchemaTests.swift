@@ -12,18 +12,7 @@ import TestSupport
         try SchemaCheck(schemaText: String(contentsOfFile: repositoryRoot + "/schema/hookapply-plan.schema.json", encoding: .utf8))
     }
 
-    /// A registry with an update (a secret header and the actions list), an adoption, a delete and an
-    /// unmanaged webhook, plus a create in another registry.
-    static func busyWorkspace() async throws -> Workspace {
-        let workspace = try Workspace(ReconcileCommandTests.spec)
-        let dev = workspace.provider()
-        try await dev.create(Fixture.state("deploybot", owner: "team", uri: "https://deploy.example.com/hook?code=old",
-                                           headers: [("Authorization", "Bearer old"), ("X-Old", "1")], actions: [.push, .delete], scope: "web:*"))
-        try await dev.create(Fixture.state("scanner", owner: nil, uri: "https://scan.example.com/v1", actions: [.quarantine, .push]))
-        try await dev.create(Fixture.state("retired", owner: "team"))
-        try await dev.create(Fixture.state("manual", owner: nil))
-        return workspace
-    }
+    static func busyWorkspace() async throws -> Workspace { try await ReconcileCommandTests.busyWorkspace() }
 
     @Test("plan --format json and a saved plan both conform to the published schema, with typed values")
     func outputsConform() async throws {

@@ -217,17 +217,23 @@ import Testing
         #expect(ambiguous.stderr.contains("choose one with --registry NAME"))
     }
 
-    @Test("plan output: text, json and markdown (goldens)")
-    func planGoldens() async throws {
+    /// `dev` in a known state: one webhook to update (a secret header and the actions), one to adopt,
+    /// one to delete, one left alone.
+    static func busyWorkspace() async throws -> Workspace {
         let workspace = try Workspace(Self.spec)
-        defer { workspace.remove() }
-        // A registry in a known state: one webhook to update, one to adopt, one to delete, one left alone.
         let dev = workspace.provider()
         try await dev.create(Fixture.state("deploybot", owner: "team", uri: "https://deploy.example.com/hook?code=old",
                                            headers: [("Authorization", "Bearer old"), ("X-Old", "1")], actions: [.push, .delete], scope: "web:*"))
         try await dev.create(Fixture.state("scanner", owner: nil, uri: "https://scan.example.com/v1", actions: [.quarantine, .push]))
         try await dev.create(Fixture.state("retired", owner: "team"))
         try await dev.create(Fixture.state("manual", owner: nil))
+        return workspace
+    }
+
+    @Test("plan output: text, json and markdown (goldens)")
+    func planGoldens() async throws {
+        let workspace = try await Self.busyWorkspace()
+        defer { workspace.remove() }
         try await workspace.provider("prod").create(Fixture.state("strayhook", owner: "other"))
         for format in ["text", "json", "markdown"] {
             let result = await workspace.run(["plan", "--format", format])

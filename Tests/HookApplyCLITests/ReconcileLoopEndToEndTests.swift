@@ -229,7 +229,7 @@ import Testing
         defer { setup.finish() }
         try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
         #expect(await setup.run(["apply", "--auto-approve"]).code == .success)
-        try Self.armPatch(setup, webhook: "hook1x", serviceUri: "https://attacker.example.com/steal")
+        try setup.armPatch(webhook: "hook1x", properties: ["serviceUri": "https://attacker.example.com/steal"])
         let report = try Daemon.start(["--interval", "1s"], environment: setup.environment, directory: setup.directory)
         #expect(report.wait { report.metric(#"hookapply_drift_changes{registry="prod",action="update"}"#) == 1 }, "\(report.running.stderr)")
         #expect(report.running.stderr.contains("hook1x (update: serviceUri)"), "\(report.running.stderr)")
@@ -239,7 +239,7 @@ import Testing
         let apply = try Daemon.start(["--interval", "1s", "--apply"], environment: setup.environment, directory: setup.directory)
         #expect(apply.wait { apply.metric(#"hookapply_applied_changes_total{registry="prod",action="update",result="success"}"#) == 1 }, "\(apply.running.stderr)")
         // Drift made while the loop runs (its providers are reused between cycles) is seen and corrected too.
-        try Self.armPatch(setup, webhook: "hook0x", serviceUri: "https://attacker.example.com/again")
+        try setup.armPatch(webhook: "hook0x", properties: ["serviceUri": "https://attacker.example.com/again"])
         #expect(apply.wait { apply.metric(#"hookapply_applied_changes_total{registry="prod",action="update",result="success"}"#) == 2 }, "\(apply.running.stderr)")
         #expect(apply.stop() == 0)
         #expect(setup.emulator.hooks(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod")
@@ -247,18 +247,6 @@ import Testing
         #expect(setup.emulator.hooks(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod")
             .first { $0.name == "hook1x" }?.serviceUri == "https://hooks.example.com/1?code=c0de-secret")
         #expect(!apply.running.stderr.contains("c0de-secret") && !apply.running.stderr.contains("t0ken-secret"))
-    }
-
-    /// A change made the way the portal or `az` makes one: a PATCH to ARM.
-    static func armPatch(_ setup: AzureCommandTests.Setup, webhook: String, serviceUri: String) throws {
-        let port = try #require(UInt16(setup.emulator.endpoint.split(separator: ":").last ?? ""))
-        let path = "/subscriptions/\(AzureCommandTests.subscription)/resourceGroups/rg-prod/providers/Microsoft.ContainerRegistry/registries/contosoprod/webhooks/\(webhook)?api-version=2025-11-01"
-        let body = #"{"properties": {"serviceUri": "\#(serviceUri)"}}"#
-        let connection = try RawConnection(port: port)
-        defer { connection.close() }
-        connection.send(Array("PATCH \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(setup.emulator.token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8))
-        let answer = connection.readAll().text
-        try #require(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
     }
 
     @Test("--git-pull follows a commit pushed to the upstream, records the revision, and refuses a dirty working copy")
