@@ -106,7 +106,8 @@ public final class ReconcileLoop: Sendable {
             let summary = await runCycle()
             if isStopping { break }
             let delay = nextDelay(after: summary)
-            log(LogEntry(.info, "cycle.finished", "cycle \(summary.number) finished in \(Self.milliseconds(summary.seconds)) ms: \(summary.result); next in \(Seconds.formatDuration(delay))",
+            let at = summary.revision.map { " at revision \($0.prefix(12))" } ?? ""
+            log(LogEntry(.info, "cycle.finished", "cycle \(summary.number) finished in \(Self.milliseconds(summary.seconds)) ms\(at): \(summary.result); next in \(Seconds.formatDuration(delay))",
                          [("cycle", String(summary.number)), ("result", summary.result), ("duration_ms", Self.milliseconds(summary.seconds)),
                           ("revision", summary.revision ?? ""), ("next_seconds", Metrics.number((delay * 1000).rounded() / 1000))]))
             await sleep(delay)

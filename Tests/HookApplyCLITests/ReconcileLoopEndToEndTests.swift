@@ -101,6 +101,20 @@ import Testing
         #expect(!apply.running.stderr.contains("t0ken") && !apply.running.stderr.contains("c0de"))
     }
 
+    @Test("SIGHUP starts a cycle now, however long the interval")
+    func sighup() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let daemon = try Daemon.start(["--interval", "1h"], directory: workspace.directory)
+        #expect(daemon.wait { daemon.running.stderr.contains("cycle 1 finished") }, "\(daemon.running.stderr)")
+        #expect(!daemon.running.stderr.contains("cycle 2 finished"))
+        daemon.running.send(SIGHUP)
+        #expect(daemon.wait(5) { daemon.running.stderr.contains("cycle 2 finished") }, "\(daemon.running.stderr)")
+        #expect(daemon.running.stderr.contains("received SIGHUP; starting a cycle now"))
+        #expect(daemon.metric(#"hookapply_reconcile_cycles_total{result="success"}"#) == 2)
+        #expect(daemon.stop() == 0)
+    }
+
     @Test("a spec change is picked up; an invalid spec keeps the last good one and sets hookapply_spec_valid 0")
     func specChanges() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)
@@ -288,6 +302,7 @@ import Testing
         let revision = try git(["rev-parse", "HEAD"], in: root + "/author")
         #expect(daemon.wait { (try? LocalRegistryProvider(path: state).currentWebhooks().count) == 2 }, "\(daemon.running.stderr.suffix(3000))")
         #expect(daemon.running.stderr.contains("spec at revision \(revision)"), "\(daemon.running.stderr)")
+        #expect(daemon.running.stderr.contains("at revision \(revision.prefix(12)): success"), "the cycle's log line names its revision")
         #expect(daemon.metric("hookapply_info{version=\"\(Product.version)\",revision=\"\(revision)\"}") == 1)
         // A hand edit in the deployed copy: refused, named, and nothing reconciled from it.
         try one.write(toFile: root + "/deployed/webhooks.json", atomically: true, encoding: .utf8)
