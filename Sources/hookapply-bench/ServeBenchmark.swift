@@ -171,6 +171,7 @@ enum DeliveryBreakdown {
         let log = EventLog(path: directory + "/events.jsonl")
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
         let record = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
+        let target = delivery.target(webhook)
         var samples: [String: [Double]] = [:]
         let session = URLSession(configuration: .ephemeral)
         var urlRequest = URLRequest(url: URL(fileURLWithPath: "/"))
@@ -178,7 +179,7 @@ enum DeliveryBreakdown {
         urlRequest.httpMethod = "POST"
         urlRequest.httpBody = Data(body)
         urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let names = ["socket round trip (blocking)", "URLSession round trip (what https deliveries use)", "WebhookDelivery.send (round trip, record, masking)", "event log append", "queue markDone", "queue enqueue (one event, fsync)"]
+        let names = ["socket round trip (blocking)", "URLSession round trip (what https deliveries use)", "WebhookDelivery.send (round trip, record, masking)", "WebhookDelivery.sendBlocking (what a serve lane calls)", "event log append", "queue markDone", "queue enqueue (one event, fsync)"]
         for _ in 0..<rounds {
             for name in names {
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -187,8 +188,9 @@ enum DeliveryBreakdown {
                     case names[0]: _ = client.post(uri, headers: [("Content-Type", "application/json")], body: body, timeout: 5)
                     case names[1]: _ = try? await session.data(for: urlRequest)
                     case names[2]: _ = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
-                    case names[3]: try? log.append(record)
-                    case names[4]: try? queue.markDone("e\(index)", webhook: "bench")
+                    case names[3]: _ = delivery.sendBlocking(body, to: target, eventID: "e1", action: "push")
+                    case names[4]: try? log.append(record)
+                    case names[5]: try? queue.markDone("e\(index)", webhook: "bench")
                     default:
                         _ = try? queue.enqueue([QueuedEvent(RegistryNotification(id: "q\(samples[name, default: []].count)-\(index)", action: .push, repository: "demo/hello", tag: "v1", body: body), targets: ["bench"])])
                     }
