@@ -31,7 +31,7 @@ enum ReconcileCommand {
             OptionSpec(long: "git-pull", help: "Run 'git pull --ff-only' in the spec's working copy before each cycle."),
             OptionSpec(long: "log-format", valueName: "format", help: "Log lines as text, or as JSON objects (one per line).",
                        allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
-            OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once per registry (default 10).", number: .integer(1...256)),
+            OptionSpec(long: "parallelism", valueName: "n", help: "How many Azure calls run at once across all registries, and changes at once per registry (default 10).", number: .integer(1...256)),
             Reconciliation.refreshOption,
             OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
         ])
