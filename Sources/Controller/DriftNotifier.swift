@@ -63,7 +63,8 @@ public final class DriftNotifier: Sendable {
     private let uri: String
     private let parsed: ServiceURI
     private let options: Options
-    private let transports: [any DeliveryTransport]
+    /// The socket client for `http://`, URLSession for `https://`: chosen once, the URL never changes.
+    private let transport: any DeliveryTransport
     private let log: LogWriter
     private let state = Locked<State>(State())
 
@@ -82,7 +83,8 @@ public final class DriftNotifier: Sendable {
         uri = url
         self.options = options
         self.log = log
-        transports = [SocketTransport(), URLSessionTransport(timeout: options.timeout)]
+        let socket = SocketTransport()
+        transport = socket.canSend(to: parsed) ? socket : URLSessionTransport(timeout: options.timeout)
         displayTarget = "\(parsed.scheme)://\(parsed.host)"
     }
 
@@ -133,7 +135,7 @@ public final class DriftNotifier: Sendable {
         guard let body = try? encoder.encode(notification) else { return }
         let request = OutgoingDelivery(uri: uri, parsed: parsed, headers: [("Content-Type", "application/json"), ("User-Agent", Product.userAgent)],
                                        body: Array(body))
-        let transport = transports.first { $0.canSend(to: parsed) } ?? transports[transports.count - 1]
+        let transport = self.transport
         var delay = options.firstBackoff
         for attempt in 1...options.maxAttempts {
             let outcome = Locked<TransportOutcome>(.failure("not sent"))

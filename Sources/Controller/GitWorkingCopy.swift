@@ -49,7 +49,7 @@ public struct GitWorkingCopy: Sendable {
     /// - Parameter shouldStop: polled while git runs; when it says so (SIGTERM), git is stopped, so a
     ///   hung remote cannot hold up a shutdown.
     public func pull(shouldStop: @escaping @Sendable () -> Bool = { false }) -> Result<String, Failure> {
-        if let failure = check().failure { return .failure(failure) }
+        if case .failure(let failure) = check() { return .failure(failure) }
         let status = run(["status", "--porcelain", "--untracked-files=no"])
         guard status.status == 0 else { return .failure(Failure(message: "git status failed: \(Self.firstLine(status.error))")) }
         let changed = status.output.split(separator: "\n").map { String($0.dropFirst(3)) }
@@ -159,13 +159,6 @@ public struct GitWorkingCopy: Sendable {
             let candidate = String(folder) + "/" + name
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        return nil
-    }
-}
-
-extension Result {
-    var failure: Failure? {
-        if case .failure(let failure) = self { return failure }
         return nil
     }
 }

@@ -101,7 +101,7 @@ public final class ReconcileLoop: Sendable {
     /// Runs cycles until `stop()`.
     public func run() async {
         log(LogEntry(.info, "reconcile.started", "reconciling every \(Seconds.formatDuration(options.interval)) (±\(Int(options.jitter * 100))%), \(options.apply ? "applying changes" : "reporting drift only (no --apply)")",
-                     [("interval_seconds", Metrics.number(options.interval)), ("apply", String(options.apply))]))
+                     [("interval_seconds", ReconcileMetrics.number(options.interval)), ("apply", String(options.apply))]))
         while !isStopping {
             let summary = await runCycle()
             if isStopping { break }
@@ -109,7 +109,7 @@ public final class ReconcileLoop: Sendable {
             let at = summary.revision.map { " at revision \($0.prefix(12))" } ?? ""
             log(LogEntry(.info, "cycle.finished", "cycle \(summary.number) finished in \(Self.milliseconds(summary.seconds)) ms\(at): \(summary.result); next in \(Seconds.formatDuration(delay))",
                          [("cycle", String(summary.number)), ("result", summary.result), ("duration_ms", Self.milliseconds(summary.seconds)),
-                          ("revision", summary.revision ?? ""), ("next_seconds", Metrics.number((delay * 1000).rounded() / 1000))]))
+                          ("revision", summary.revision ?? ""), ("next_seconds", ReconcileMetrics.number((delay * 1000).rounded() / 1000))]))
             await sleep(delay)
         }
         await notifier?.drain(timeout: 5)
@@ -159,7 +159,10 @@ public final class ReconcileLoop: Sendable {
             return CycleSummary(number: number, result: result, outcomes: outcomes, specValid: specValid, revision: state.value.revision, seconds: seconds)
         }
         if let git {
-            let pulled = await Self.blocking { [self] in git.pull(shouldStop: { self.isStopping }) }
+            // git blocks: it runs on a thread of its own, never on the cooperative pool.
+            let result = Locked<Result<String, GitWorkingCopy.Failure>>(.failure(GitWorkingCopy.Failure(message: "git did not run")))
+            await BlockingBridge.onOwnThread { [self] in result.set(git.pull(shouldStop: { self.isStopping })) }
+            let pulled = result.value
             if isStopping { return finish("failure", [], specValid: true) }
             switch pulled {
             case .success(let revision):
@@ -359,15 +362,4 @@ public final class ReconcileLoop: Sendable {
     }
 
     static func milliseconds(_ seconds: Double) -> String { String(Int((seconds * 1000).rounded())) }
-
-    static func blocking<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
-        let box = Locked<Value?>(nil)
-        await BlockingBridge.onOwnThread { box.set(body()) }
-        // onOwnThread returns after body ran, so the box is full.
-        return box.value ?? body()
-    }
-}
-
-enum Metrics {
-    static func number(_ value: Double) -> String { ReconcileMetrics.number(value) }
 }

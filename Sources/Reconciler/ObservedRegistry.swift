@@ -86,7 +86,7 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
         for (key, webhook) in webhooks.map({ ($0.name.lowercased(), $0) }).sorted(by: { $0.0 < $1.0 }) {
             add("webhook")
             add(key)
-            if let secrets = sealed[key] {
+            if !sealed.isEmpty, let secrets = sealed[key] {
                 // Known by digest only (an unchanged webhook another team owns): its digests stand in.
                 add("sealed")
                 add(secrets.serviceUri)

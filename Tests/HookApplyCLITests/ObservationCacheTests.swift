@@ -28,9 +28,13 @@ import Testing
         #expect(first.code == .success, "\(first.stdout)\(first.stderr)")
         let afterFirst = setup.emulator.callbackConfigReads
         #expect(afterFirst - cold == 12, "the apply's observation read nothing into the cache, so the first plan reads all 12")
+        let written = try #require(Self.cacheFiles(setup).first)
+        let writtenAt = try FileManager.default.attributesOfItem(atPath: written)[.modificationDate] as? Date
+        usleep(20_000)
         let warm = await setup.run(["plan", "--detailed-exitcode", "--format", "json"], environment: Self.cached(setup))
         #expect(warm.code == .success)
         #expect(setup.emulator.callbackConfigReads == afterFirst, "a warm plan without drift read secrets")
+        #expect(try FileManager.default.attributesOfItem(atPath: written)[.modificationDate] as? Date == writtenAt, "a warm plan without drift rewrote the cache")
         let full = await setup.run(["plan", "--detailed-exitcode", "--format", "json", "--refresh", "full"], environment: Self.cached(setup))
         #expect(full.stdout == warm.stdout)
         #expect(setup.emulator.callbackConfigReads == afterFirst + 12)

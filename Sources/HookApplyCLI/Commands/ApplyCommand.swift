@@ -17,10 +17,10 @@ enum ApplyCommand {
         positionals: [PositionalSpec(name: "planfile", help: "A plan saved with 'hookapply plan --out'.")],
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .armEndpoint,
             OptionSpec(long: "auto-approve", help: "Apply without asking."),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10).", number: .integer(1...256)),
-            Reconciliation.refreshOption,
+            .refresh,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),

@@ -22,7 +22,7 @@ enum ExportCommand {
             OptionSpec(long: "out", short: "o", valueName: "file", help: "Write the spec to this file (never over the spec being read) instead of standard output."),
             OptionSpec(long: "owner", valueName: "name", help: "Keep only webhooks tagged for this owner, or untagged; the spec's owner becomes it."),
             OptionSpec(long: "secrets-env", valueName: "file", help: "Write the secret values to this dotenv file (mode 0600), never to standard output."),
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .armEndpoint,
             OptionSpec(long: "include-secrets", help: "Write secret values literally instead of ${env:...} references."),
         ])
 

@@ -13,7 +13,7 @@ enum ListCommand {
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "List only this registry (repeatable).", isRepeatable: true),
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .armEndpoint,
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
@@ -82,7 +82,7 @@ enum GetCommand {
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry to look in (default: every registry of the spec)."),
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .armEndpoint,
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 

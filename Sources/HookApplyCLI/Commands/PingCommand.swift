@@ -59,7 +59,7 @@ enum PingCommand {
         positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "format", valueName: "format", help: "Output format: json prints the logged delivery as one object.",
                        allowedValues: OutputFormat.records.names),
@@ -97,7 +97,7 @@ enum EventsCommand {
         positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20).", number: .integer(1...10_000)),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),

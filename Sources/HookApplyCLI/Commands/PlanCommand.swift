@@ -14,7 +14,7 @@ enum PlanCommand {
             """,
         options: [
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Plan only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'."),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names),
@@ -22,7 +22,7 @@ enum PlanCommand {
             OptionSpec(long: "strict", help: "With --detailed-exitcode, webhooks the spec does not manage (made by hand, or another owner's) count as drift too."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
-            Reconciliation.refreshOption,
+            .refresh,
             OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once across all registries (default 10).", number: .integer(1...256)),
         ])
 

@@ -32,8 +32,8 @@ enum ReconcileCommand {
             OptionSpec(long: "log-format", valueName: "format", help: "Log lines as text, or as JSON objects (one per line).",
                        allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many Azure calls run at once across all registries, and changes at once per registry (default 10).", number: .integer(1...256)),
-            Reconciliation.refreshOption,
-            OptionSpec(long: "arm-endpoint", valueName: "url", help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT)."),
+            .refresh,
+            .armEndpoint,
         ])
 
     static let intervalRange: ClosedRange<Double> = 1...86_400
@@ -145,25 +145,21 @@ enum ReconcileCommand {
         }
 
         func load() -> SpecLoad {
-            let loaded: LoadedSpec
-            switch SpecInput.load(arguments.value("file"), context) {
-            case .success(let value): loaded = value
+            let input: (displayName: String, path: String?, bytes: [UInt8])
+            switch SpecInput.read(arguments.value("file"), context) {
+            case .success(let value): input = value
             case .failure(let error): return .invalid([error.message])
             }
-            let digest = SHA256.hexDigest(loaded.bytes)
-            let plain = Style(isEnabled: false)
-            func lines(_ diagnostics: [Diagnostic]) -> [String] {
-                // The log line carries the level already: `error: webhooks.json:3:4: [code] …`, not "error: … error:".
-                DiagnosticRenderer.text(diagnostics, file: loaded.displayName, style: plain).split(separator: "\n").map {
-                    $0.replacingOccurrences(of: ": error: ", with: ": ").replacingOccurrences(of: ": warning: ", with: ": ")
-                }
-            }
+            // Unchanged bytes: the same spec, resolved against the same environment, with the same providers.
+            let digest = SHA256.hexDigest(input.bytes)
+            if let cached = cached.value, cached.digest == digest { return .valid(cached.spec, warnings: []) }
+            let loaded = LoadedSpec(displayName: input.displayName, path: input.path, bytes: input.bytes, document: SpecLoader.load(input.bytes))
+            func lines(_ diagnostics: [Diagnostic]) -> [String] { diagnostics.map { DiagnosticRenderer.logLine($0, file: loaded.displayName) } }
             let resolved = loaded.document.resolve(environment: context.environment)
             guard let spec = resolved.spec else { return .invalid(lines(resolved.diagnostics)) }
             context.standardError.hide(spec.environmentValues)
             context.standardOutput.hide(spec.environmentValues)
             let warnings = lines(resolved.diagnostics)
-            if let cached = cached.value, cached.digest == digest { return .valid(cached.spec, warnings: []) }
             var selected: [ResolvedRegistry] = []
             for name in arguments.allValues("registry") {
                 guard let registry = spec.registries.first(where: { $0.name == name }) else {
@@ -191,16 +187,5 @@ enum ReconcileCommand {
             cached.set((digest, cycleSpec))
             return .valid(cycleSpec, warnings: warnings)
         }
-    }
-}
-
-/// `HOST:PORT` for a listener: a port of digits only (`:0` picks a free one).
-enum ListenAddress {
-    static func parse(_ text: String) -> (host: String, port: UInt16)? {
-        guard let colon = text.lastIndex(of: ":") else { return nil }
-        let host = String(text[..<colon])
-        let port = text[text.index(after: colon)...]
-        guard !host.isEmpty, !port.isEmpty, port.utf8.count <= 5, port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = UInt16(port) else { return nil }
-        return (host, number)
     }
 }

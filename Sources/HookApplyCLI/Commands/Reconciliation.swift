@@ -85,12 +85,6 @@ struct Reconciliation {
         return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
     }
 
-    /// The option of plan, apply and reconcile that bypasses the observation cache.
-    static let refreshOption = OptionSpec(
-        long: "refresh", valueName: "mode",
-        help: "cached (default): read only the secrets of Azure webhooks changed since the observation cache saw them; full: read every webhook's.",
-        allowedValues: ["cached", "full"])
-
     /// What every Azure registry of the run shares, from the options and the environment; a bad timing
     /// variable is explained and exits 64.
     /// - Parameter observationCache: the command may use the observation cache (plan, apply, reconcile),

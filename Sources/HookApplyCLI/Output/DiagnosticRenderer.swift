@@ -16,6 +16,13 @@ enum DiagnosticRenderer {
         return output
     }
 
+    /// One diagnostic as a log line, `FILE:LINE:COL: [code] message (at /pointer)`: the log line carries
+    /// the severity as its level, and the log writer escapes what it writes.
+    static func logLine(_ diagnostic: Diagnostic, file: String) -> String {
+        let location = diagnostic.position.map { "\(file):\($0.line):\($0.column)" } ?? file
+        return "\(location): [\(diagnostic.code)] \(diagnostic.message)" + (diagnostic.pointer.isRoot ? "" : " (at \(diagnostic.pointer))")
+    }
+
     static func countLine(_ diagnostics: [Diagnostic]) -> String {
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.count - errors

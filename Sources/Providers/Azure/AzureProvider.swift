@@ -24,10 +24,8 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
     /// What the last observation learnt (region, tier), for create bodies and quota messages.
     private let facts = Locked(RegistryFacts())
     private let cache: ObservationCache?
-    /// The cache's entries as last loaded or written (nil: not loaded yet), and each webhook's id and
-    /// lastModifiedAt from the last listing (for entries made when a sealed webhook is read).
+    /// The cache's entries as last loaded or written (nil: not loaded yet).
     private let entries = Locked<[String: ObservationCache.Entry]?>(nil)
-    private let listed = Locked<[String: (id: String, modified: String)]>([:])
 
     /// - Parameter cacheDirectory: where the observation cache lives; nil reads every webhook's secrets.
     public init(client: ARMClient, subscriptionId: String, resourceGroup: String, registry: String, cacheDirectory: String? = nil) {
@@ -150,7 +148,6 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
                 toRead.append(index)
             }
         }
-        listed.set(seen)
         let read = try await readSecrets(toRead.map { items[$0].name ?? "" })
         let webhooks = items.map { item -> WebhookState in
             let key = (item.name ?? "").lowercased()
@@ -180,13 +177,10 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
         return ObservedRegistry(webhooks: webhooks, facts: found, provisioning: provisioning, sealed: sealed, notes: notes)
     }
 
-    /// Writes the cache when its entries changed (a warm plan without drift writes nothing).
+    /// Writes the cache when its entries changed from what it held (a warm plan without drift writes nothing).
     private func store(_ fresh: [String: ObservationCache.Entry], previous: [String: ObservationCache.Entry]) -> String? {
-        let changed = entries.withLock { current -> Bool in
-            defer { current = fresh }
-            return current != fresh || fresh != previous
-        }
-        guard changed, let cache else { return nil }
+        entries.set(fresh)
+        guard fresh != previous, let cache else { return nil }
         return cache.save(fresh)
     }
 
@@ -213,8 +207,8 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
         return found.value
     }
 
-    /// Reads the secrets of sealed webhooks the planner needs (lowercased `names`) and unseals them; the
-    /// cache learns them too.
+    /// Reads the secrets of sealed webhooks the planner needs (lowercased `names`) and unseals them. The
+    /// cache already holds their digests (that is why they were sealed), so it is not written.
     public func hydrate(_ observed: ObservedRegistry, names: Set<String>) async throws -> ObservedRegistry {
         let wanted = observed.webhooks.filter { names.contains($0.name.lowercased()) && observed.sealed[$0.name.lowercased()] != nil }
         let read = try await readSecrets(wanted.map(\.name))
