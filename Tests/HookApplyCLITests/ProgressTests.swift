@@ -13,9 +13,11 @@ import Testing
     func stillCreating() async throws {
         let setup = try Setup()
         defer { setup.finish() }
-        setup.emulator.latency = 1.3
+        // The create takes 3 s and progress ticks every 0.25 s; a line needs 1 s elapsed (whole seconds), so
+        // about eight ticks fall in the window even when a loaded machine runs the ticker late.
+        setup.emulator.writeLatency = 3
         try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
-        let applied = await setup.run(["apply", "--auto-approve"], environment: ["HOOKAPPLY_PROGRESS_SECONDS": "0.4"])
+        let applied = await setup.run(["apply", "--auto-approve"], environment: ["HOOKAPPLY_PROGRESS_SECONDS": "0.25"])
         #expect(applied.code == .success, "\(applied.stderr)")
         // At least one progress line while it ran (a loaded machine may tick later than the first second).
         #expect(applied.stderr.range(of: #"prod/hook0x: Still creating\.\.\. \[[0-9]+s elapsed\]"#, options: .regularExpression) != nil, "\(applied.stderr)")

@@ -73,7 +73,8 @@ import Testing
         try await workspace.provider("dev").delete(name: "scanner")  // by hand, behind the spec's back
         let report = try Daemon.start(["--interval", "1s"], directory: workspace.directory)
         #expect(report.wait { report.metric(#"hookapply_drift_changes{registry="dev",action="create"}"#) == 1 }, "\(report.running.stderr)")
-        #expect(report.running.stderr.contains("registry 'dev': drift: 1 to create, 0 to update, 0 to delete: scanner (create)"))
+        // Metrics are recorded before the log line is written, and the pipe is read by another thread: wait for lines.
+        #expect(report.wait { report.running.stderr.contains("registry 'dev': drift: 1 to create, 0 to update, 0 to delete: scanner (create)") }, "\(report.running.stderr)")
         #expect(report.get("/healthz").status == 200)
         #expect(report.get("/readyz").status == 200)
         #expect(report.get("/nowhere").status == 404)
@@ -110,7 +111,7 @@ import Testing
         #expect(!daemon.running.stderr.contains("cycle 2 finished"))
         daemon.running.send(SIGHUP)
         #expect(daemon.wait(5) { daemon.running.stderr.contains("cycle 2 finished") }, "\(daemon.running.stderr)")
-        #expect(daemon.running.stderr.contains("received SIGHUP; starting a cycle now"))
+        #expect(daemon.wait { daemon.running.stderr.contains("received SIGHUP; starting a cycle now") }, "\(daemon.running.stderr)")
         #expect(daemon.metric(#"hookapply_reconcile_cycles_total{result="success"}"#) == 2)
         #expect(daemon.stop() == 0)
     }
@@ -127,7 +128,7 @@ import Testing
         #expect(daemon.running.stderr.contains("the spec changed; reconciling the new one"))
         try workspace.write(#"{"version": 1, "registries": [ {"name": "dev", "#)  // a half-written file
         #expect(daemon.wait { daemon.metric("hookapply_spec_valid") == 0 }, "\(daemon.running.stderr)")
-        #expect(daemon.running.stderr.contains("error: webhooks.json:1:"), "\(daemon.running.stderr)")
+        #expect(daemon.wait { daemon.running.stderr.contains("error: webhooks.json:1:") }, "\(daemon.running.stderr)")
         // The last good spec (three webhooks in dev) is still enforced.
         try await workspace.provider("dev").delete(name: "newcomer")
         #expect(daemon.wait { (try? workspace.provider("dev").currentWebhooks().count) == 3 }, "\(daemon.running.stderr)")
@@ -153,7 +154,7 @@ import Testing
         #expect(daemon.metric(#"hookapply_reconcile_cycles_total{result="partial"}"#) ?? 0 >= 1)
         let ready = daemon.get("/readyz")
         #expect(ready.status == 503 && ready.body.contains("'broken'"), "\(ready)")
-        #expect(daemon.running.stderr.contains("error: registry 'broken':"), "\(daemon.running.stderr)")
+        #expect(daemon.wait { daemon.running.stderr.contains("error: registry 'broken':") }, "\(daemon.running.stderr)")
         #expect(daemon.stop() == 0)
         #expect(try String(contentsOfFile: workspace.directory + "/broken.json", encoding: .utf8) == garbage)
         #expect(try LocalRegistryProvider(path: workspace.directory + "/healthy.json").currentWebhooks().count == 1)
@@ -246,7 +247,7 @@ import Testing
         try setup.armPatch(webhook: "hook1x", properties: ["serviceUri": "https://attacker.example.com/steal"])
         let report = try Daemon.start(["--interval", "1s"], environment: setup.environment, directory: setup.directory)
         #expect(report.wait { report.metric(#"hookapply_drift_changes{registry="prod",action="update"}"#) == 1 }, "\(report.running.stderr)")
-        #expect(report.running.stderr.contains("hook1x (update: serviceUri)"), "\(report.running.stderr)")
+        #expect(report.wait { report.running.stderr.contains("hook1x (update: serviceUri)") }, "\(report.running.stderr)")
         #expect(report.stop() == 0)
         #expect(setup.emulator.hooks(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod")
             .first { $0.name == "hook1x" }?.serviceUri == "https://attacker.example.com/steal")
@@ -302,7 +303,8 @@ import Testing
         let revision = try git(["rev-parse", "HEAD"], in: root + "/author")
         #expect(daemon.wait { (try? LocalRegistryProvider(path: state).currentWebhooks().count) == 2 }, "\(daemon.running.stderr.suffix(3000))")
         #expect(daemon.running.stderr.contains("spec at revision \(revision)"), "\(daemon.running.stderr)")
-        #expect(daemon.running.stderr.contains("at revision \(revision.prefix(12)): success"), "the cycle's log line names its revision")
+        // The state file is written before the cycle's closing log line: wait for the line, do not assume it.
+        #expect(daemon.wait { daemon.running.stderr.contains("at revision \(revision.prefix(12)): success") }, "the cycle's log line names its revision")
         #expect(daemon.metric("hookapply_info{version=\"\(Product.version)\",revision=\"\(revision)\"}") == 1)
         // A hand edit in the deployed copy: refused, named, and nothing reconciled from it.
         try one.write(toFile: root + "/deployed/webhooks.json", atomically: true, encoding: .utf8)

@@ -70,6 +70,8 @@ public final class ARMEmulator: @unchecked Sendable {
     public var throttlePercent = 0
     /// Added to every answer, in seconds (served concurrently).
     public var latency: Double = 0
+    /// Added to writes only (PUT, PATCH, DELETE), in seconds: a long-running change without slowing the reads.
+    public var writeLatency: Double = 0
     /// Creates of these webhooks (lowercased) are refused with 400.
     public var refuseCreates: Set<String> = []
     /// The next this many creates (PUT) are refused with 400 InvalidRequest (2: a replacement's create and its restore).
@@ -180,6 +182,7 @@ public final class ARMEmulator: @unchecked Sendable {
 
     private func handle(_ request: LoopbackReceiver.Request) -> LoopbackReceiver.Response {
         if latency > 0 { usleep(useconds_t(latency * 1_000_000)) }
+        if writeLatency > 0, ["PUT", "PATCH", "DELETE"].contains(request.method) { usleep(useconds_t(writeLatency * 1_000_000)) }
         lock.lock()
         defer { lock.unlock() }
         requestCount += 1
