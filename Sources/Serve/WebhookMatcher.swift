@@ -27,9 +27,19 @@ public enum WebhookMatcher {
     }
 
     public static func webhooks(for notification: RegistryNotification, among webhooks: [WebhookState]) -> [WebhookState] {
-        webhooks.filter { webhook in
-            webhook.status == .enabled && webhook.actions.contains(notification.action)
-                && scope(webhook.scope, matchesRepository: notification.repository, tag: notification.tag)
+        indices(for: notification, among: webhooks).map { webhooks[$0] }
+    }
+
+    /// The positions of the matching webhooks. Reads each webhook's fields in place: `filter` copied every
+    /// webhook it looked at (strings, headers, tags), which was a tenth of serve's CPU with 200 webhooks.
+    public static func indices(for notification: RegistryNotification, among webhooks: [WebhookState]) -> [Int] {
+        var matching: [Int] = []
+        for index in webhooks.indices
+        where webhooks[index].status == .enabled && webhooks[index].actions.contains(notification.action)
+            && scope(webhooks[index].scope, matchesRepository: notification.repository, tag: notification.tag)
+        {
+            matching.append(index)
         }
+        return matching
     }
 }

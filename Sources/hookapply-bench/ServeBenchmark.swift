@@ -52,6 +52,8 @@ enum ServeBenchmark {
         var p50: Double
         var p99: Double
         var max: Double = 0
+        /// Seconds until the last event was acknowledged (ingest alone).
+        var ingestSeconds: Double = 0
         var eventsPerSecond: Double { Double(events) / seconds }
         var deliveriesPerSecond: Double { Double(deliveries) / seconds }
     }
@@ -104,7 +106,7 @@ enum ServeBenchmark {
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { try provider.currentWebhooks() }, log: EventLog(path: directory + "/events.jsonl"))
         let service = ServeService(engine: engine, token: "t")
-        let server = try HTTPServer(host: "127.0.0.1", port: 0, headCheck: service.precheck, handler: service.handle)
+        let server = try HTTPServer.batching(host: "127.0.0.1", port: 0, headCheck: service.precheck, handler: service.handle(batch:))
         server.start()
         let deliveries = Task { await service.runDeliveries() }
         // The load generator is the socket client (as cheap as Distribution's Go client), not URLSession,
@@ -143,7 +145,8 @@ enum ServeBenchmark {
         }.sorted()
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         return Result(webhooks: webhookCount, deliveries: arrivals.deliveries, events: arrivals.count, seconds: seconds,
-                      p50: percentile(0.5), p99: percentile(0.99), max: latencies.last ?? 0)
+                      p50: percentile(0.5), p99: percentile(0.99), max: latencies.last ?? 0,
+                      ingestSeconds: Double((acceptedTimes.values.max() ?? start) - start) / 1e9)
     }
 }
 

@@ -22,7 +22,7 @@ func parseOptions() -> Options {
         case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
         case "--only": options.only = arguments.next()
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|apply|azure|serve]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|apply|azure|serve|serve-loop]\n".utf8))
             exit(64)
         }
     }
@@ -206,6 +206,13 @@ if options.only == nil || options.only == "azure" {
             print("goal: a warm plan at least 10x faster than the SDK-style observation: \(ratio >= 10 ? "met" : "NOT met") (\(String(format: "%.1f", ratio))x: \(format(warm.milliseconds)) ms against \(format(sdk.milliseconds)) ms)")
         }
     }
+}
+
+// For profiling (perf record): only the closed loop with one webhook, 20,000 events, nothing else.
+if options.only == "serve-loop" {
+    let clients = ProcessInfo.processInfo.environment["BENCH_CLIENTS"].flatMap { Int($0) } ?? 8
+    let result = try await ServeBenchmark.run(events: 20_000, clients: clients, webhookCount: 1)
+    print("serve closed loop, 1 webhook: \(format(result.eventsPerSecond)) events/s, p50 \(format(result.p50)) ms, p99 \(format(result.p99)) ms; acknowledged in \(format(result.ingestSeconds)) s of \(format(result.seconds)) s")
 }
 
 if options.only == "serve" || options.only == nil {

@@ -105,7 +105,7 @@ enum ServeCommand {
                 idle: defaults.idle, header: defaults.header, request: defaults.request,
                 maxConnections: arguments.integer("max-connections") ?? defaults.maxConnections,
                 maxConnectionsPerClient: arguments.integer("max-connections-per-client") ?? defaults.maxConnectionsPerClient)
-            let server = try HTTPServer(host: host, port: port, timeouts: timeouts, headCheck: service.precheck, handler: service.handle)
+            let server = try HTTPServer.batching(host: host, port: port, timeouts: timeouts, headCheck: service.precheck, handler: service.handle(batch:))
             if token == nil {
                 log(LogEntry(.warning, "auth.none", "no --token-env: anyone who can reach \(listen) can post events"))
             }
