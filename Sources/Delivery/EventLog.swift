@@ -57,7 +57,14 @@ public struct EventLog: Sendable {
     }
 
     public func append(_ record: DeliveryRecord) throws(Failure) {
-        let line = record.jsonLine() + [0x0A]
+        try append(contentsOf: [record])
+    }
+
+    /// Appends records in one write (serve's lanes write what a few deliveries did at once).
+    public func append(contentsOf records: [DeliveryRecord]) throws(Failure) {
+        guard !records.isEmpty else { return }
+        var line: [UInt8] = []
+        for record in records { line += record.jsonLine() + [0x0A] }
         var descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         if descriptor >= 0, rotateIfNeeded(descriptor, adding: line.count) {
             close(descriptor)
@@ -72,7 +79,7 @@ public struct EventLog: Sendable {
             throw Failure(code: .open, message: "cannot open the event log '\(path)': \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
-        // One write per line: with O_APPEND, lines from concurrent writers never interleave.
+        // One write for the lines: with O_APPEND, lines from concurrent writers never interleave.
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count else {
             throw Failure(code: .append, message: "cannot append to the event log '\(path)'")

@@ -170,6 +170,9 @@ public final class PlainHTTPClient: Sendable {
         }
         var parser = HTTPResponseParser(keptBody: keptBody)
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        // The answer cannot be there the instant the request went out: wait first, instead of a recv that
+        // would only say EAGAIN (one system call fewer per delivery).
+        var mustWait = true
         while true {
             do {
                 if let response = try parser.next() { return .success(response) }
@@ -180,6 +183,13 @@ public final class PlainHTTPClient: Sendable {
             // responses) must not keep a delivery past its timeout just because bytes keep arriving.
             if DispatchTime.now().uptimeNanoseconds >= deadline {
                 return .failure(ExchangeFailure(failure: .timedOut, retryable: false))
+            }
+            if mustWait {
+                switch Socket.wait(descriptor, for: Int16(POLLIN), deadline: deadline) {
+                case .ready: mustWait = false
+                case .timedOut: return .failure(ExchangeFailure(failure: .timedOut, retryable: false))
+                case .failed(let reason): return .failure(ExchangeFailure(failure: .system(reason), retryable: false))
+                }
             }
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
@@ -195,11 +205,8 @@ public final class PlainHTTPClient: Sendable {
                 }
             }
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
-                switch Socket.wait(descriptor, for: Int16(POLLIN), deadline: deadline) {
-                case .ready: continue
-                case .timedOut: return .failure(ExchangeFailure(failure: .timedOut, retryable: false))
-                case .failed(let reason): return .failure(ExchangeFailure(failure: .system(reason), retryable: false))
-                }
+                mustWait = errno != EINTR
+                continue
             }
             return .failure(ExchangeFailure(failure: .connectionLost, retryable: !parser.receivedAny))
         }

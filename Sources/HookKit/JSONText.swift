@@ -12,6 +12,16 @@ public enum JSONText {
     /// UTF-8 bytes: every byte that needs escaping is ASCII, so multi-byte characters are copied whole.
     public static func appendQuoted(_ text: String, to output: inout [UInt8]) {
         output.append(0x22)
+        // Most values need no escape at all (serve's queue writes each event body as base64): copied whole.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) else { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            output.append(0x22)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case 0x22: output += [0x5C, 0x22]

@@ -22,6 +22,8 @@ public struct DeliveryEngine: Sendable {
     /// Per webhook, the queue position before which everything is finished: a drain looks only at newer
     /// events, instead of rescanning the whole queue after every batch.
     private let cursors = Cursors()
+    /// The index of the webhooks last read, reused while the provider hands out the same array.
+    private let matching = Locked<WebhookIndex?>(nil)
 
     struct Cursors: Sendable {
         private let positions = Locked<[String: Int]>([:])
@@ -61,7 +63,21 @@ public struct DeliveryEngine: Sendable {
     /// ``accept(_:)`` for batches that arrived together: the webhooks are read once, and every batch is
     /// stored with one fsync, so requests arriving at once share the cost of the disk.
     public func accept(batches: [[RegistryNotification]]) throws -> [Acceptance] {
+        let staged = try stage(batches: batches)
+        try queue.sync(staged.ticket)
+        return staged.acceptances
+    }
+
+    /// ``accept(batches:)`` without waiting for the disk: acknowledge the batches only once
+    /// ``DeliveryQueue/whenSynced(_:_:)`` says `ticket` is durable.
+    public func stage(batches: [[RegistryNotification]]) throws -> (acceptances: [Acceptance], ticket: Int) {
         let current = try webhooks()
+        let index = matching.withLock { cached -> WebhookIndex in
+            if let cached, cached.isBuilt(from: current) { return cached }
+            let built = WebhookIndex(current)
+            cached = built
+            return built
+        }
         var queued: [[QueuedEvent]] = []
         var counts: [(duplicates: Int, unmatched: Int)] = []
         for notifications in batches {
@@ -73,7 +89,7 @@ public struct DeliveryEngine: Sendable {
                     duplicates += 1
                     continue
                 }
-                let targets = WebhookMatcher.indices(for: notification, among: current).map { current[$0].name }
+                let targets = index.indices(for: notification).map { current[$0].name }
                 if targets.isEmpty {
                     unmatched += 1
                 } else {
@@ -83,10 +99,11 @@ public struct DeliveryEngine: Sendable {
             queued.append(events)
             counts.append((duplicates, unmatched))
         }
-        let fresh = try queue.enqueue(batches: queued)
-        return zip(zip(queued, fresh), counts).map { pair, count in
+        let staged = try queue.stage(batches: queued)
+        let acceptances = zip(zip(queued, staged.fresh), counts).map { pair, count in
             Acceptance(stored: pair.1.count, duplicates: count.duplicates + pair.0.count - pair.1.count, unmatched: count.unmatched)
         }
+        return (acceptances, staged.ticket)
     }
 
     /// Rewrites the queue without finished events, counting as finished the deliveries to webhooks that
@@ -153,23 +170,43 @@ public struct DeliveryEngine: Sendable {
             await engine.concurrency.acquire()
             await BlockingBridge.onOwnThread {
                 let target = engine.delivery.target(webhook)
+                var journal = Journal()
                 for (position, event) in events {  // in order: one webhook's events never overtake each other
-                    engine.deliver(event, to: target)
+                    engine.deliver(event, to: target, journal: &journal)
                     engine.cursors.set(webhook.name, position + 1)
+                    if journal.finished.count >= Journal.batch { engine.write(&journal) }
                 }
+                engine.write(&journal)
             }
             await engine.concurrency.release()
         }
     }
 
+    /// What a lane did and has not written yet: attempt records for the event log, and finished
+    /// deliveries for the queue. Written together, every ``batch`` deliveries, before a retry waits, and
+    /// when the lane ends: one write each instead of one per delivery. A crash before the write loses
+    /// both, so those deliveries are made (and logged) again after a restart, as the queue's
+    /// at-least-once promise already allows.
+    struct Journal {
+        static let batch = 32
+        var records: [DeliveryRecord] = []
+        var finished: [(id: String, webhook: String)] = []
+    }
+
+    private func write(_ journal: inout Journal) {
+        try? log.append(contentsOf: journal.records)
+        try? queue.markDone(journal.finished)
+        journal = Journal()
+    }
+
     /// Runs on a lane's thread: blocking is fine here, and the (injectable, async) retry sleep is waited for.
-    private func deliver(_ event: RegistryNotification, to target: WebhookDelivery.Target) {
+    private func deliver(_ event: RegistryNotification, to target: WebhookDelivery.Target, journal: inout Journal) {
         let webhook = target.webhook
         // Its audience was fixed at ingest; a webhook since disabled, or changed to no longer take this
         // event, does not get it.
-        guard !WebhookMatcher.webhooks(for: event, among: [webhook]).isEmpty else {
+        guard !WebhookMatcher.indices(for: event, among: [webhook]).isEmpty else {
             metrics.add(.dropped)
-            try? queue.markDone(event.id, webhook: webhook.name)
+            journal.finished.append((event.id, webhook.name))
             return
         }
         metrics.add(.forwarded)
@@ -178,21 +215,22 @@ public struct DeliveryEngine: Sendable {
             record.subject = event.subject
             // The last attempt of a failed delivery says so, in the event log and the serve log alike.
             if !record.isSuccess && attempt == maxAttempts { record.gaveUp = true }
-            try? log.append(record)
+            journal.records.append(record)
             onAttempt(record)
             if record.isSuccess {
                 metrics.add(.delivered)
-                try? queue.markDone(event.id, webhook: webhook.name)
+                journal.finished.append((event.id, webhook.name))
                 return
             }
             if attempt < maxAttempts {
                 metrics.add(.retried)
+                write(&journal)  // a failing receiver shows in `events` while the retries wait
                 let retry = retry
                 let delay = retry.delay(afterAttempt: attempt, retryAfter: nil)
                 BlockingBridge.wait { await retry.sleep(delay) }
             }
         }
         metrics.add(.failed)
-        try? queue.markDone(event.id, webhook: webhook.name)
+        journal.finished.append((event.id, webhook.name))
     }
 }

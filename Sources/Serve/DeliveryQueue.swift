@@ -115,7 +115,21 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// fsync for all of them, and each batch's fresh events back in order. An event in two of them is
     /// fresh in the first only.
     public func enqueue(batches: [[QueuedEvent]]) throws -> [[QueuedEvent]] {
-        let (fresh, ticket) = try lock.withLock { () throws -> ([[QueuedEvent]], Int) in
+        let staged = try stage(batches: batches)
+        try sync(staged.ticket)
+        return staged.fresh
+    }
+
+    /// Batches appended but perhaps not yet on disk: acknowledge them only once ``sync(_:)`` returned for
+    /// `ticket` (0: nothing was written).
+    public struct Staged: Sendable {
+        public var fresh: [[QueuedEvent]]
+        public var ticket: Int
+    }
+
+    /// Appends the fresh events of `batches` in one write, without waiting for the disk.
+    public func stage(batches: [[QueuedEvent]]) throws -> Staged {
+        try lock.withLock { () throws -> Staged in
             guard !broken else { throw Self.brokenError(path) }
             var seenNow: Set<String> = []
             let fresh = batches.map { queued in
@@ -124,7 +138,7 @@ public final class DeliveryQueue: @unchecked Sendable {
                         && seenNow.insert(event.notification.id).inserted
                 }
             }
-            guard fresh.contains(where: { !$0.isEmpty }) else { return (fresh, 0) }
+            guard fresh.contains(where: { !$0.isEmpty }) else { return Staged(fresh: fresh, ticket: 0) }
             var lines: [UInt8] = []
             for event in fresh.joined() { lines += Self.line(Self.record(event)) }
             try append(lines)
@@ -135,10 +149,13 @@ public final class DeliveryQueue: @unchecked Sendable {
                 positions[event.notification.id] = events.count
                 events.append(event)
             }
-            return (fresh, written)
+            return Staged(fresh: fresh, ticket: written)
         }
+    }
+
+    /// Makes the appends up to `ticket` durable, blocking (one fsync shared with whoever waits together).
+    public func sync(_ ticket: Int) throws {
         if ticket > 0 { try sync(upTo: ticket) }
-        return fresh
     }
 
     private static func record(_ event: QueuedEvent) -> [String: String] {
@@ -187,16 +204,26 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// Records that an event is finished for a webhook (delivered, given up after the last attempt, or
     /// dropped because the webhook no longer takes it).
     public func markDone(_ id: String, webhook: String) throws {
+        try markDone([(id, webhook)])
+    }
+
+    /// ``markDone(_:webhook:)`` for several deliveries, in one write.
+    public func markDone(_ finished: [(id: String, webhook: String)]) throws {
+        guard !finished.isEmpty else { return }
         try lock.withLock {
-            let wasFinished = positions[id].map { isFinished(events[$0], live: nil) } ?? true
-            done.insert(Self.key(id, webhook))
-            if let position = positions[id], !wasFinished, isFinished(events[position], live: nil) {
-                events[position].notification.body = []  // nobody needs it any more; the position stays
-                finished += 1
+            var lines: [UInt8] = []
+            for (id, webhook) in finished {
+                let wasFinished = positions[id].map { isFinished(events[$0], live: nil) } ?? true
+                done.insert(Self.key(id, webhook))
+                if let position = positions[id], !wasFinished, isFinished(events[position], live: nil) {
+                    events[position].notification.body = []  // nobody needs it any more; the position stays
+                    self.finished += 1
+                }
+                lines += Self.line(["kind": "done", "id": id, "webhook": webhook])
             }
             guard !broken else { return }
-            // No fsync: losing this record only means one more delivery after a crash (at least once).
-            try append(Self.line(["kind": "done", "id": id, "webhook": webhook]))
+            // No fsync: losing these records only means more deliveries after a crash (at least once).
+            try append(lines)
         }
     }
 

@@ -50,8 +50,7 @@ public final class ServeService: Sendable {
             log(LogEntry(.warning, "batch.refused", "refused a batch: missing or wrong bearer token", [("status", "401")]))
             return .text(401, "missing or wrong bearer token")
         }
-        let type = (head.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        guard ServeService.acceptedTypes.contains(type) else {
+        guard ServeService.acceptedTypes.contains(Self.mediaType(head.header("Content-Type") ?? "")) else {
             return .text(415, "Content-Type must be application/vnd.docker.distribution.events.v1+json, …v2+json or application/json")
         }
         return nil
@@ -63,51 +62,134 @@ public final class ServeService: Sendable {
         presents(authorization, tokenDigest: SHA256.hash(Array(token.utf8)))
     }
 
+    /// Byte by byte, without Foundation's trimming: it runs for every request, twice (head and body).
+    /// The separators are the field's own (RFC 9110 OWS: spaces and tabs).
     static func presents(_ authorization: String?, tokenDigest expected: [UInt8]) -> Bool {
         guard let authorization else { return false }
-        let trimmed = authorization.trimmingCharacters(in: .whitespaces)
-        guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return false }
-        let scheme = trimmed[..<space]
-        let credentials = trimmed[space...].trimmingCharacters(in: .whitespaces)
-        let presented = SHA256.hash(Array(credentials.utf8))
-        var difference: UInt8 = scheme.lowercased() == "bearer" ? 0 : 1
+        let bytes = Self.trimmed(Array(authorization.utf8)[...])
+        guard let space = bytes.firstIndex(where: Self.isSpace) else { return false }
+        let scheme = bytes[..<space]
+        let credentials = Self.trimmed(bytes[space...])
+        let presented = SHA256.hash(Array(credentials))
+        var difference: UInt8 = scheme.count == 6 && zip(scheme, "bearer".utf8).allSatisfy({ ($0 | 0x20) == $1 }) ? 0 : 1
         for index in 0..<min(presented.count, expected.count) { difference |= presented[index] ^ expected[index] }
         return difference == 0
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return [] }
+        return bytes[first...last]
+    }
+
+    /// `type/subtype` of a Content-Type, lowercased, without parameters or spaces.
+    static func mediaType(_ contentType: String) -> String {
+        let bytes = Array(contentType.utf8)
+        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        return String(decoding: trimmed(bytes[..<end]).map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPServer.Response {
         handle(batch: [request]).first ?? .text(500, "no answer")
     }
 
-    /// Answers requests that arrived together (``HTTPServer/batching(host:port:limits:timeouts:headCheck:handler:)``):
-    /// every batch of events among them is stored with one fsync before any of them is acknowledged.
+    /// Answers requests that arrived together: every batch of events among them is stored with one fsync
+    /// before any of them is acknowledged. Blocks for the fsync.
     public func handle(batch requests: [HTTPRequest]) -> [HTTPServer.Response] {
-        var responses: [HTTPServer.Response?] = Array(repeating: nil, count: requests.count)
-        var ingests: [(index: Int, notifications: [RegistryNotification])] = []
+        let (answers, ingests) = route(requests)
+        guard !ingests.isEmpty else { return answers.map { $0 ?? .text(500, "no answer") } }
+        let staged = stage(ingests)
+        var failure: (any Error)? = nil
+        if case .success(let result) = staged {
+            do { try engine.queue.sync(result.ticket) } catch { failure = error }
+        }
+        return finish(answers, ingests, staged, failure)
+    }
+
+    /// The answers to everything but event batches, and the event batches, translated, by position.
+    private func route(_ requests: [HTTPRequest]) -> (answers: [HTTPServer.Response?], ingests: [Ingest]) {
+        var answers: [HTTPServer.Response?] = Array(repeating: nil, count: requests.count)
+        var ingests: [Ingest] = []
         for (index, request) in requests.enumerated() {
             let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
             switch (request.method, path) {
             case (.post, "/events"):
                 switch translate(request) {
-                case .success(let notifications): ingests.append((index, notifications))
-                case .failure(let refusal): responses[index] = refusal.response
+                case .success(let notifications): ingests.append(Ingest(index: index, notifications: notifications))
+                case .failure(let refusal): answers[index] = refusal.response
                 }
             case (.get, "/healthz"):
                 // Unhealthy when nothing can be accepted any more, so a supervisor restarts it.
-                responses[index] = engine.queue.isBroken ? .text(503, "the delivery queue could not be written to disk; restart serve") : .text(200, "ok")
-            case (.get, "/metrics"): responses[index] = metrics()
-            case (_, "/events"), (_, "/healthz"), (_, "/metrics"): responses[index] = .text(405, "method not allowed")
-            default: responses[index] = .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+                answers[index] = engine.queue.isBroken ? .text(503, "the delivery queue could not be written to disk; restart serve") : .text(200, "ok")
+            case (.get, "/metrics"): answers[index] = metrics()
+            case (_, "/events"), (_, "/healthz"), (_, "/metrics"): answers[index] = .text(405, "method not allowed")
+            default: answers[index] = .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
             }
         }
-        if !ingests.isEmpty {
-            for (ingest, response) in zip(ingests, store(ingests.map(\.notifications))) { responses[ingest.index] = response }
+        return (answers, ingests)
+    }
+
+    /// One `POST /events` of a batch of requests: its position and its events.
+    private struct Ingest: Sendable {
+        var index: Int
+        var notifications: [RegistryNotification]
+    }
+
+    private func stage(_ ingests: [Ingest]) -> Result<(acceptances: [DeliveryEngine.Acceptance], ticket: Int), Refusal> {
+        do {
+            return .success(try engine.stage(batches: ingests.map(\.notifications)))
+        } catch {
+            return .failure(Refusal(response: unstored(ingests.count, error)))
         }
-        return responses.map { $0 ?? .text(500, "no answer") }
+    }
+
+    /// Every answer, once the staged events are on disk (or could not be put there: `failure`).
+    private func finish(
+        _ answers: [HTTPServer.Response?], _ ingests: [Ingest], _ staged: Result<(acceptances: [DeliveryEngine.Acceptance], ticket: Int), Refusal>,
+        _ failure: (any Error)?
+    ) -> [HTTPServer.Response] {
+        var answers = answers
+        switch staged {
+        case .failure(let refusal):
+            for ingest in ingests { answers[ingest.index] = refusal.response }
+        case .success(let result):
+            if let failure {
+                let refused = unstored(ingests.count, failure)
+                for ingest in ingests { answers[ingest.index] = refused }
+            } else {
+                kicked.set(true)
+                for (ingest, acceptance) in zip(ingests, result.acceptances) { answers[ingest.index] = accepted(ingest.notifications, acceptance) }
+            }
+        }
+        return answers.map { $0 ?? .text(500, "no answer") }
+    }
+
+    /// Not stored, so not acknowledged: the registry will send the batches again.
+    private func unstored(_ count: Int, _ error: any Error) -> HTTPServer.Response {
+        log(LogEntry(.error, "batch.unstored", "could not store \(count == 1 ? "a batch" : "\(count) batches"): \(error)", [("status", "503")]))
+        return .text(503, "could not store the events; try again")
+    }
+
+    private func accepted(_ notifications: [RegistryNotification], _ result: DeliveryEngine.Acceptance) -> HTTPServer.Response {
+        engine.metrics.add(.received, notifications.count)
+        // Blob uploads, pulls and mounts have no ACR event: counted (ignored), not logged, or every
+        // push would add lines saying nothing happened.
+        if !notifications.isEmpty {
+            var message = "received \(notifications.count) event\(notifications.count == 1 ? "" : "s"): \(result.stored) stored for delivery"
+            if result.duplicates > 0 { message += ", \(result.duplicates) seen before" }
+            if result.unmatched > 0 { message += ", \(result.unmatched) matching no webhook" }
+            log(LogEntry(result.unmatched > 0 && result.stored == 0 ? .warning : .info, "batch.received", message, [
+                ("events", String(notifications.count)), ("stored", String(result.stored)),
+                ("duplicates", String(result.duplicates)), ("unmatched", String(result.unmatched)),
+            ]))
+        }
+        let body = #"{"accepted":\#(result.stored),"duplicates":\#(result.duplicates),"unmatched":\#(result.unmatched)}"#
+        return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
     }
 
     /// A refused batch's answer, carried through a `Result`.
-    private struct Refusal: Error {
+    private struct Refusal: Error, Sendable {
         var response: HTTPServer.Response
     }
 
@@ -122,35 +204,6 @@ public final class ServeService: Sendable {
         } catch {
             log(LogEntry(.warning, "batch.refused", "refused a batch: \(error.message)", [("status", "400")]))
             return .failure(Refusal(response: .text(400, "not a notification envelope: \(error.message)")))
-        }
-    }
-
-    /// Stores the batches (one fsync for all) and answers each.
-    private func store(_ batches: [[RegistryNotification]]) -> [HTTPServer.Response] {
-        let results: [DeliveryEngine.Acceptance]
-        do {
-            results = try engine.accept(batches: batches)
-        } catch {
-            // Not stored, so not acknowledged: the registry will send the batches again.
-            log(LogEntry(.error, "batch.unstored", "could not store \(batches.count == 1 ? "a batch" : "\(batches.count) batches"): \(error)", [("status", "503")]))
-            return batches.map { _ in .text(503, "could not store the events; try again") }
-        }
-        kicked.set(true)
-        return zip(batches, results).map { notifications, result in
-            engine.metrics.add(.received, notifications.count)
-            // Blob uploads, pulls and mounts have no ACR event: counted (ignored), not logged, or every
-            // push would add lines saying nothing happened.
-            if !notifications.isEmpty {
-                var message = "received \(notifications.count) event\(notifications.count == 1 ? "" : "s"): \(result.stored) stored for delivery"
-                if result.duplicates > 0 { message += ", \(result.duplicates) seen before" }
-                if result.unmatched > 0 { message += ", \(result.unmatched) matching no webhook" }
-                log(LogEntry(result.unmatched > 0 && result.stored == 0 ? .warning : .info, "batch.received", message, [
-                    ("events", String(notifications.count)), ("stored", String(result.stored)),
-                    ("duplicates", String(result.duplicates)), ("unmatched", String(result.unmatched)),
-                ]))
-            }
-            let body = #"{"accepted":\#(result.stored),"duplicates":\#(result.duplicates),"unmatched":\#(result.unmatched)}"#
-            return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
         }
     }
 

@@ -9,6 +9,8 @@ public final class WebhookWatch: Sendable {
     private let log: @Sendable (LogEntry) -> Void
     /// The names (lowercased) last seen; nil before the first look.
     private let last = Locked<Set<String>?>(nil)
+    /// The array last seen, kept so that its storage cannot be reused by another array while compared.
+    private let lastSeen = Locked<[WebhookState]?>(nil)
 
     public init(declared: Int, log: @escaping @Sendable (LogEntry) -> Void) {
         self.declared = declared
@@ -17,6 +19,13 @@ public final class WebhookWatch: Sendable {
 
     /// Called with the webhooks each time they are read; logs only when they changed.
     public func saw(_ webhooks: [WebhookState]) {
+        // Called for every batch: the same array as last time (a provider that did not re-read its file)
+        // has the same names, without lowercasing them all again.
+        let same = lastSeen.withLock { last -> Bool in
+            defer { last = webhooks }
+            return last.map { $0.count == webhooks.count && $0.withUnsafeBufferPointer { a in webhooks.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } } } ?? false
+        }
+        if same { return }
         let names = Set(webhooks.map { $0.name.lowercased() })
         let previous = last.withLock { last -> Set<String>?? in
             guard last != names else { return .none }
