@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import TestSupport
 import Testing
 
@@ -65,6 +66,46 @@ import Glibc
         let text = connection.readAll().text
         let bodies = text.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\n" } }
         #expect(bodies == ["GET /a 0", "POST /b 3", "GET /c 0"], "\(text)")
+    }
+
+    @Test("a batching server gets the requests that arrived together in one call, and answers each in order")
+    func batching() throws {
+        let sizes = Locked<[Int]>([])
+        let server = try HTTPServer.batching(host: "127.0.0.1", port: 0) { requests in
+            sizes.withLock { $0.append(requests.count) }
+            return requests.map { .text(200, "\($0.target) of \(requests.count)") }
+        }
+        server.start()
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        #expect(connection.send(Array("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8)))
+        let text = connection.readAll().text
+        let bodies = text.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\n" } }
+        #expect(bodies == ["/a of 3", "/b of 3", "/c of 3"], "\(text)")
+        #expect(sizes.value == [3])
+    }
+
+    @Test("a batch handler answering too few gets 500 for the rest, not a hang")
+    func shortBatch() throws {
+        let server = try HTTPServer.batching(host: "127.0.0.1", port: 0) { requests in [.text(200, "first")] }
+        server.start()
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        #expect(connection.send(Array("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8)))
+        let text = connection.readAll().text
+        #expect(text.hasPrefix("HTTP/1.1 200 ") && text.contains("HTTP/1.1 500 "), "\(text)")
+    }
+
+    @Test("header names are compared case-insensitively, byte by byte")
+    func headerLookup() {
+        let request = HTTPRequest(method: .get, target: "/", headers: [ResolvedHeaderLine(name: "X-ToKeN", value: "one"), ResolvedHeaderLine(name: "x-token", value: "two")])
+        #expect(request.header("x-token") == "one")
+        #expect(request.header("X-TOKEN") == "one")
+        #expect(request.header("x-toke") == nil)
+        #expect(request.header("x-tokens") == nil)
+        #expect(request.header("x_token") == nil)
     }
 
     @Test("beyond the connection cap a new connection gets 503 at once; the held ones still work")

@@ -162,6 +162,28 @@ import Testing
         }
     }
 
+    @Test("batches stored together: one ticket, each batch's own counts, an event in two batches stored once; a broken queue refuses them all")
+    func batchesTogether() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/dev.queue.jsonl"
+        let queue = try DeliveryQueue(path: path)
+        let webhooks = [WebhookState(name: "hook1x", serviceUri: "http://127.0.0.1:1/", actions: [.push], scope: "demo/hello:*")]
+        let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"))
+        let staged = try engine.stage(batches: [[Self.push("a"), Self.push("b")], [Self.push("b"), Self.push("c"), Self.push("x", repository: "other/repo")], []])
+        #expect(staged.acceptances == [
+            .init(stored: 2, duplicates: 0, unmatched: 0), .init(stored: 1, duplicates: 1, unmatched: 1), .init(stored: 0, duplicates: 0, unmatched: 0),
+        ])
+        #expect(staged.ticket == 1, "one append for every batch")
+        try queue.sync(staged.ticket)
+        #expect(try DeliveryQueue(path: path).allEvents.map(\.id) == ["a", "b", "c"])
+        // Nothing fresh: no append, nothing to sync.
+        #expect(try engine.stage(batches: [[Self.push("a")]]).ticket == 0)
+        queue.simulateDiskFailure()
+        #expect(throws: QueueError.self) { try engine.accept(batches: [[Self.push("d")], [Self.push("e")]]) }
+        #expect(try DeliveryQueue(path: path).allEvents.map(\.id) == ["a", "b", "c"])
+    }
+
     @Test("events reach only matching webhooks, in order per webhook, with custom headers, logged with secrets masked")
     func delivers() async throws {
         let directory = try makeTemporaryDirectory()

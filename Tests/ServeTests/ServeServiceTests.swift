@@ -36,7 +36,8 @@ import FoundationNetworking
         let engine = DeliveryEngine(queue: queue, webhooks: { webhooks }, log: EventLog(path: directory + "/events.jsonl"),
                                     retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
         let service = ServeService(engine: engine, token: "registry-token", compactionThreshold: compactionThreshold)
-        let server = try HTTPServer(host: "127.0.0.1", port: 0, headCheck: service.precheck, handler: service.handle)
+        // As serve runs it: requests arriving together are handed over (and stored) together.
+        let server = try HTTPServer.batching(host: "127.0.0.1", port: 0, headCheck: service.precheck, handler: service.handle(batch:))
         server.start()
         return Running(server: server, service: service, deliveries: Task { if deliver { await service.runDeliveries() } })
     }
@@ -180,10 +181,44 @@ import FoundationNetworking
     @Test("the bearer scheme is case-insensitive and the token must match exactly", arguments: [
         ("Bearer registry-token", true), ("bearer registry-token", true), ("BEARER   registry-token", true), ("Bearer\tregistry-token", true),
         ("Bearer registry-token2", false), ("Bearer registry-toke", false), ("Basic registry-token", false), ("registry-token", false),
-        ("Bearer", false), ("", false),
+        ("Bearer", false), ("", false), ("  Bearer registry-token \t", true), ("Bearers registry-token", false),
+        ("Bearer registry token", false), ("Bearer registry-token registry-token", false), ("Bearer\u{00A0}registry-token", false),
     ])
     func bearer(_ header: String, _ accepted: Bool) {
         #expect(ServeService.presents(header, token: "registry-token") == accepted)
+    }
+
+    @Test("the media type is compared without parameters, spaces or case", arguments: [
+        ("application/json", "application/json"), ("Application/JSON; charset=utf-8", "application/json"),
+        (" application/vnd.docker.distribution.events.v1+json ;x=1", "application/vnd.docker.distribution.events.v1+json"),
+        ("", ""), (";", ""), ("text/plain", "text/plain"),
+    ])
+    func mediaType(_ header: String, _ expected: String) {
+        #expect(ServeService.mediaType(header) == expected)
+    }
+
+    @Test("batches posted together (pipelined) are stored together and answered in order, each with its own counts")
+    func together() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let webhooks = [WebhookState(name: "hooka", serviceUri: "http://127.0.0.1:1/", actions: [.push], scope: "demo/hello:*")]
+        let running = try Self.start(queuePath: directory + "/q.jsonl", webhooks: webhooks, directory: directory, deliver: false)
+        let connection = try RawConnection(port: running.server.port)
+        defer { connection.close() }
+        func post(_ body: String, close: Bool = false) -> String {
+            "POST /events HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer registry-token\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\(close ? "Connection: close\r\n" : "")\r\n\(body)"
+        }
+        let second = Self.push.replacingOccurrences(of: "ev-1", with: "ev-2")
+        // One write: the server reads the three requests at once and hands them over as one batch.
+        #expect(connection.send(Array((post(Self.push) + post(second) + post(second, close: true)).utf8)))
+        let text = connection.readAll().text
+        let bodies = text.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "}" } + "}" }
+        #expect(bodies.map { String($0.prefix(60)) }.prefix(3) == [
+            #"{"accepted":1,"duplicates":0,"unmatched":0}"#, #"{"accepted":1,"duplicates":0,"unmatched":0}"#, #"{"accepted":0,"duplicates":1,"unmatched":0}"#,
+        ], "\(text)")
+        await running.stop()
+        #expect(try DeliveryQueue(path: directory + "/q.jsonl").allEvents.map(\.id) == ["ev-1", "ev-2"])
     }
 
     @Test("a lowercase bearer scheme is accepted through the socket")
