@@ -182,18 +182,21 @@ enum DeliveryBreakdown {
         urlRequest.httpMethod = "POST"
         urlRequest.httpBody = Data(body)
         urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let names = ["socket round trip (blocking)", "URLSession round trip (what https deliveries use)", "WebhookDelivery.send (round trip, record, masking)", "WebhookDelivery.sendBlocking (what a serve lane calls)", "event log append", "queue markDone", "queue enqueue (one event, fsync)"]
+        let raw = try RawRoundTrip(size: body.count + 160)  // the event and a typical request head
+        defer { raw.stop() }
+        let names = ["socket round trip (blocking)", "HTTP round trip (the product's client and event-loop server)", "URLSession round trip (what https deliveries use)", "WebhookDelivery.send (round trip, record, masking)", "WebhookDelivery.sendBlocking (what a serve lane calls)", "event log append", "queue markDone", "queue enqueue (one event, fsync)"]
         for _ in 0..<rounds {
             for name in names {
                 let start = DispatchTime.now().uptimeNanoseconds
                 for index in 0..<perRound {
                     switch name {
-                    case names[0]: _ = client.post(uri, headers: [("Content-Type", "application/json")], body: body, timeout: 5)
-                    case names[1]: _ = try? await session.data(for: urlRequest)
-                    case names[2]: _ = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
-                    case names[3]: _ = delivery.sendBlocking(body, to: target, eventID: "e1", action: "push")
-                    case names[4]: try? log.append(record)
-                    case names[5]: try? queue.markDone("e\(index)", webhook: "bench")
+                    case names[0]: raw.exchange()
+                    case names[1]: _ = client.post(uri, headers: [("Content-Type", "application/json")], body: body, timeout: 5)
+                    case names[2]: _ = try? await session.data(for: urlRequest)
+                    case names[3]: _ = await delivery.send(body, to: webhook, eventID: "e1", action: "push")
+                    case names[4]: _ = delivery.sendBlocking(body, to: target, eventID: "e1", action: "push")
+                    case names[5]: try? log.append(record)
+                    case names[6]: try? queue.markDone("e\(index)", webhook: "bench")
                     default:
                         _ = try? queue.enqueue([QueuedEvent(RegistryNotification(id: "q\(samples[name, default: []].count)-\(index)", action: .push, repository: "demo/hello", tag: "v1", body: body), targets: ["bench"])])
                     }
@@ -202,5 +205,66 @@ enum DeliveryBreakdown {
             }
         }
         return names.map { Step(name: $0, microseconds: median(samples[$0] ?? [])) }
+    }
+}
+
+/// The raw loopback round trip the serve ceiling is computed from: a request-sized message over one TCP
+/// connection, echoed by a thread blocking in recv, with nothing of the product in the path (so the
+/// ceiling does not move when the product's server or client changes).
+final class RawRoundTrip: @unchecked Sendable {
+    private let client: Int32
+    private let server: Int32
+    private let size: Int
+    private var buffer: [UInt8]
+
+    init(size: Int) throws {
+        self.size = max(1, size)
+        buffer = [UInt8](repeating: 0x61, count: max(1, size))
+        let (listener, port) = try Socket.listen(host: "127.0.0.1", port: 0)
+        defer { close(listener) }
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.client = client
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        let server = accept(listener, nil, nil)
+        self.server = server
+        guard connected == 0, server >= 0 else { throw HTTPError.socket("cannot connect the raw round trip") }
+        var yes: Int32 = 1
+        for descriptor in [client, server] { setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size)) }
+        let (echo, length) = (server, self.size)
+        Thread {
+            var chunk = [UInt8](repeating: 0, count: length)
+            while RawRoundTrip.readFully(echo, &chunk) { _ = Socket.sendAll(echo, chunk) }
+            close(echo)
+        }.start()
+    }
+
+    /// One message there and back.
+    func exchange() {
+        _ = Socket.sendAll(client, buffer)
+        _ = Self.readFully(client, &buffer)
+    }
+
+    func stop() {
+        shutdown(client, Int32(SHUT_RDWR))
+        close(client)
+    }
+
+    static func readFully(_ descriptor: Int32, _ buffer: inout [UInt8]) -> Bool {
+        var offset = 0
+        while offset < buffer.count {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset, 0) }
+            if count <= 0 {
+                if count < 0 && errno == EINTR { continue }
+                return false
+            }
+            offset += count
+        }
+        return true
     }
 }

@@ -11,6 +11,8 @@ struct Options {
     var runs = 9
     var megabytes = 20
     var only: String? = nil
+    /// Clients of `--only serve-loop` (the profiling run).
+    var clients = 8
 }
 
 func parseOptions() -> Options {
@@ -21,8 +23,9 @@ func parseOptions() -> Options {
         case "--runs": options.runs = arguments.next().flatMap(Int.init) ?? options.runs
         case "--megabytes": options.megabytes = arguments.next().flatMap(Int.init) ?? options.megabytes
         case "--only": options.only = arguments.next()
+        case "--clients": options.clients = arguments.next().flatMap(Int.init).map { max(1, min(256, $0)) } ?? options.clients
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|apply|azure|serve|serve-loop]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|apply|azure|serve|serve-loop] [--clients N]\n".utf8))
             exit(64)
         }
     }
@@ -210,9 +213,8 @@ if options.only == nil || options.only == "azure" {
 
 // For profiling (perf record): only the closed loop with one webhook, 20,000 events, nothing else.
 if options.only == "serve-loop" {
-    let clients = ProcessInfo.processInfo.environment["BENCH_CLIENTS"].flatMap { Int($0) } ?? 8
-    let result = try await ServeBenchmark.run(events: 20_000, clients: clients, webhookCount: 1)
-    print("serve closed loop, 1 webhook: \(format(result.eventsPerSecond)) events/s, p50 \(format(result.p50)) ms, p99 \(format(result.p99)) ms; acknowledged in \(format(result.ingestSeconds)) s of \(format(result.seconds)) s")
+    let result = try await ServeBenchmark.run(events: 20_000, clients: options.clients, webhookCount: 1)
+    print("serve closed loop, 1 webhook, \(options.clients) clients: \(format(result.eventsPerSecond)) events/s, p50 \(format(result.p50)) ms, p99 \(format(result.p99)) ms; acknowledged in \(format(result.ingestSeconds)) s of \(format(result.seconds)) s")
 }
 
 if options.only == "serve" || options.only == nil {
@@ -247,14 +249,19 @@ if options.only == "serve" || options.only == nil {
         print("| \(step.name) | \(format(step.microseconds)) |")
     }
     // The ceiling: an event costs one ingest round trip and one delivery round trip (one webhook), so at
-    // best 1 / (2 x the raw loopback round trip) events per second, measured in this same run.
+    // best 1 / (2 x the raw loopback round trip) events per second, measured in this same run. The raw
+    // round trip has nothing of the product in it (earlier runs timed an exchange through our own HTTP
+    // client and server instead, which put ~9 µs of our code into the "ceiling"; shown beside it).
     if let roundTrip = steps.first(where: { $0.name.hasPrefix("socket round trip") })?.microseconds, roundTrip > 0,
+        let http = steps.first(where: { $0.name.hasPrefix("HTTP round trip") })?.microseconds, http > 0,
         let one = (results[1] ?? []).sorted(by: { $0.eventsPerSecond < $1.eventsPerSecond }).dropFirst((results[1] ?? []).count / 2).first
     {
         let ceiling = 1e6 / (2 * roundTrip)
         let share = one.eventsPerSecond / ceiling * 100
+        let httpShare = one.eventsPerSecond / (1e6 / (2 * http)) * 100
         print("")
-        print("ceiling with one webhook: 1 / (2 x \(format(roundTrip)) µs) = \(format(ceiling)) events/s; serve reached \(format(one.eventsPerSecond)), \(format(share)) % (goal: at least 50 %: \(share >= 50 ? "met" : "NOT met"))")
+        print("ceiling with one webhook: 1 / (2 x \(format(roundTrip)) µs raw socket round trip) = \(format(ceiling)) events/s; serve reached \(format(one.eventsPerSecond)), \(format(share)) % (goal: at least 50 %: \(share >= 50 ? "met" : "NOT met"))")
+        print("against the earlier yardstick, an HTTP round trip through our own client and server (\(format(http)) µs): \(format(httpShare)) %")
     }
     // Open loop: a fixed offered rate, latency from the registry's 2xx to the receiver's arrival.
     print("")
