@@ -1,3 +1,4 @@
+import HookKit
 import HookSpec
 
 /// A registry's webhooks arranged for matching: serve matches every event of every batch, and scanning
@@ -56,8 +57,5 @@ public struct WebhookIndex: Sendable {
     /// Whether `other` is the very array this index was built from (the same storage, so the same
     /// webhooks): a provider that has not re-read its state hands out the array it holds, and the
     /// index is then reused instead of rebuilt.
-    public func isBuilt(from other: [WebhookState]) -> Bool {
-        webhooks.count == other.count
-            && webhooks.withUnsafeBufferPointer { mine in other.withUnsafeBufferPointer { theirs in mine.baseAddress == theirs.baseAddress } }
-    }
+    public func isBuilt(from other: [WebhookState]) -> Bool { webhooks.hasSameStorage(as: other) }
 }

@@ -23,7 +23,7 @@ public final class WebhookWatch: Sendable {
         // has the same names, without lowercasing them all again.
         let same = lastSeen.withLock { last -> Bool in
             defer { last = webhooks }
-            return last.map { $0.count == webhooks.count && $0.withUnsafeBufferPointer { a in webhooks.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } } } ?? false
+            return last?.hasSameStorage(as: webhooks) ?? false
         }
         if same { return }
         let names = Set(webhooks.map { $0.name.lowercased() })

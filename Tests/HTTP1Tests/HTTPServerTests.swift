@@ -98,6 +98,28 @@ import Glibc
         #expect(text.hasPrefix("HTTP/1.1 200 ") && text.contains("HTTP/1.1 500 "), "\(text)")
     }
 
+    @Test("a client that stops reading a large answer is dropped after the idle timeout; others are served meanwhile", .timeLimit(.minutes(1)))
+    func unreadAnswer() throws {
+        let large = [UInt8](repeating: 0x78, count: 16 * 1024 * 1024)
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, timeouts: .init(idle: 1, request: 5)) { request in
+            request.target == "/large" ? HTTPServer.Response(status: 200, body: large) : .text(200, "small")
+        }
+        server.start()
+        defer { server.stop() }
+        let stalled = try RawConnection(port: server.port, timeout: 10)
+        defer { stalled.close() }
+        #expect(stalled.send(Array("GET /large HTTP/1.1\r\nHost: h\r\n\r\n".utf8)))
+        // While that answer waits for room in the socket, the one loop still serves everyone else.
+        let other = try RawConnection(port: server.port)
+        defer { other.close() }
+        #expect(other.send(Array("GET /small HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8)))
+        #expect(other.readAll().text.hasPrefix("HTTP/1.1 200 "))
+        sleep(3)  // past the idle timeout with the answer unread: the server gives up on it
+        let received = stalled.readAll()
+        #expect(!received.timedOut, "the server closed the connection")
+        #expect(received.text.utf8.count < large.count, "the answer was cut off, not held forever")
+    }
+
     @Test("header names are compared case-insensitively, byte by byte")
     func headerLookup() {
         let request = HTTPRequest(method: .get, target: "/", headers: [ResolvedHeaderLine(name: "X-ToKeN", value: "one"), ResolvedHeaderLine(name: "x-token", value: "two")])
