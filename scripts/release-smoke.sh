@@ -24,5 +24,5 @@ PY
 grep -q "Apply complete: 2000 created, 0 updated, 0 deleted." "$work/apply.txt"
 (cd "$work" && "$OLDPWD/.build/release/hookapply" plan --detailed-exitcode > /dev/null)
 # The end-to-end suites (local registry, Azure over loopback HTTP, applier, convergence) in release mode.
-swift test -c release -Xswiftc -enable-testing --filter "AzureCommandTests|ReconcileCommandTests|ApplierTests|ConvergenceTests|DeliveryEngineTests|ServeServiceTests|ServeSocketFuzzTests|PlainHTTPClientTests|HTTPServerTests|CompactJSONTests|LockedTests|SafetyTests|LeakTests|SignalTests|SecretScrubberFormsTests|ReconcileLoopTests|ReconcileLoopEndToEndTests" 2>&1 | grep -E "✘|Test run"
+swift test -c release -Xswiftc -enable-testing --filter "AzureCommandTests|ReconcileCommandTests|ApplierTests|ConvergenceTests|DeliveryEngineTests|ServeServiceTests|ServeSocketFuzzTests|PlainHTTPClientTests|HTTPServerTests|HTTPServerHardeningTests|WebhookIndexTests|JSONTextTests|CompactJSONTests|LockedTests|SafetyTests|LeakTests|SignalTests|SecretScrubberFormsTests|ReconcileLoopTests|ReconcileLoopEndToEndTests" 2>&1 | grep -E "✘|Test run"
 echo "release smoke: concurrent plan (100 registries), apply (20 x 100) and the end-to-end suites passed in release mode"
