@@ -188,7 +188,7 @@ public final class DeliveryQueue: @unchecked Sendable {
             if synced >= ticket { return }  // someone else's fsync covered this append
             let (target, file) = lock.withLock { (written, descriptor) }
             // No descriptor: a compaction rewrote the file, with fsync, after this append.
-            if file >= 0, getenv("NOFSYNC") == nil, fsync(file) != 0 {
+            if file >= 0, fsync(file) != 0 {
                 let reason = String(cString: strerror(errno))
                 lock.withLock { broken = true }
                 throw QueueError(.sync, "cannot sync the delivery queue '\(path)': \(reason); restart serve to reload it")
