@@ -69,7 +69,7 @@ public struct DeliveryEngine: Sendable {
     }
 
     /// ``accept(batches:)`` without waiting for the disk: acknowledge the batches only once
-    /// ``DeliveryQueue/whenSynced(_:_:)`` says `ticket` is durable.
+    /// ``DeliveryQueue/sync(_:)`` returned for `ticket`.
     public func stage(batches: [[RegistryNotification]]) throws -> (acceptances: [Acceptance], ticket: Int) {
         let current = try webhooks()
         let index = matching.withLock { cached -> WebhookIndex in

@@ -97,14 +97,19 @@ public final class ServeService: Sendable {
     /// Answers requests that arrived together: every batch of events among them is stored with one fsync
     /// before any of them is acknowledged. Blocks for the fsync.
     public func handle(batch requests: [HTTPRequest]) -> [HTTPServer.Response] {
-        let (answers, ingests) = route(requests)
-        guard !ingests.isEmpty else { return answers.map { $0 ?? .text(500, "no answer") } }
-        let staged = stage(ingests)
-        var failure: (any Error)? = nil
-        if case .success(let result) = staged {
-            do { try engine.queue.sync(result.ticket) } catch { failure = error }
+        var (answers, ingests) = route(requests)
+        if !ingests.isEmpty {
+            do {
+                let acceptances = try engine.accept(batches: ingests.map(\.notifications))
+                kicked.set(true)
+                for (ingest, acceptance) in zip(ingests, acceptances) { answers[ingest.index] = accepted(ingest.notifications, acceptance) }
+            } catch {
+                // Not stored, so not acknowledged: the registry will send the batches again.
+                log(LogEntry(.error, "batch.unstored", "could not store \(ingests.count == 1 ? "a batch" : "\(ingests.count) batches"): \(error)", [("status", "503")]))
+                for ingest in ingests { answers[ingest.index] = .text(503, "could not store the events; try again") }
+            }
         }
-        return finish(answers, ingests, staged, failure)
+        return answers.map { $0 ?? .text(500, "no answer") }
     }
 
     /// The answers to everything but event batches, and the event batches, translated, by position.
@@ -134,41 +139,6 @@ public final class ServeService: Sendable {
     private struct Ingest: Sendable {
         var index: Int
         var notifications: [RegistryNotification]
-    }
-
-    private func stage(_ ingests: [Ingest]) -> Result<(acceptances: [DeliveryEngine.Acceptance], ticket: Int), Refusal> {
-        do {
-            return .success(try engine.stage(batches: ingests.map(\.notifications)))
-        } catch {
-            return .failure(Refusal(response: unstored(ingests.count, error)))
-        }
-    }
-
-    /// Every answer, once the staged events are on disk (or could not be put there: `failure`).
-    private func finish(
-        _ answers: [HTTPServer.Response?], _ ingests: [Ingest], _ staged: Result<(acceptances: [DeliveryEngine.Acceptance], ticket: Int), Refusal>,
-        _ failure: (any Error)?
-    ) -> [HTTPServer.Response] {
-        var answers = answers
-        switch staged {
-        case .failure(let refusal):
-            for ingest in ingests { answers[ingest.index] = refusal.response }
-        case .success(let result):
-            if let failure {
-                let refused = unstored(ingests.count, failure)
-                for ingest in ingests { answers[ingest.index] = refused }
-            } else {
-                kicked.set(true)
-                for (ingest, acceptance) in zip(ingests, result.acceptances) { answers[ingest.index] = accepted(ingest.notifications, acceptance) }
-            }
-        }
-        return answers.map { $0 ?? .text(500, "no answer") }
-    }
-
-    /// Not stored, so not acknowledged: the registry will send the batches again.
-    private func unstored(_ count: Int, _ error: any Error) -> HTTPServer.Response {
-        log(LogEntry(.error, "batch.unstored", "could not store \(count == 1 ? "a batch" : "\(count) batches"): \(error)", [("status", "503")]))
-        return .text(503, "could not store the events; try again")
     }
 
     private func accepted(_ notifications: [RegistryNotification], _ result: DeliveryEngine.Acceptance) -> HTTPServer.Response {
