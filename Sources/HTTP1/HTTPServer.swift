@@ -129,8 +129,12 @@ public final class HTTPServer: Sendable {
         Thread { [self] in
             var loop = EventLoop(server: self)
             loop.run()
-            closeDescriptors()
-            state.withLock { $0.running = false }
+            // Under the lock that stop() writes to the wake pipe under: it never writes to a closed (and
+            // perhaps reused) descriptor.
+            state.withLock { state in
+                state.running = false
+                closeDescriptors()
+            }
         }.start()
     }
 
@@ -143,8 +147,11 @@ public final class HTTPServer: Sendable {
         }
         guard first else { return waitForLoop(timeout) }
         if started {
-            var one: UInt8 = 1
-            _ = write(waker.write, &one, 1)
+            state.withLock { state in
+                guard state.running else { return }
+                var one: UInt8 = 1
+                _ = write(waker.write, &one, 1)
+            }
             waitForLoop(timeout)
         } else {
             closeDescriptors()
@@ -272,7 +279,10 @@ public final class HTTPServer: Sendable {
                     watched.append(pollfd(fd: server.waker.read, events: Int16(POLLIN), revents: 0))
                     watched.append(pollfd(fd: acceptPausedUntil == nil ? server.listener : -1, events: Int16(POLLIN), revents: 0))
                     for connection in connections.values {
-                        watched.append(pollfd(fd: connection.descriptor, events: Int16(POLLIN) | (connection.hasOutput ? Int16(POLLOUT) : 0), revents: 0))
+                        // After the client's end of stream, reading again would report it again at once, for
+                        // as long as an answer is still going out: only room to write is waited for then.
+                        let events = (connection.peerClosed ? 0 : Int16(POLLIN)) | (connection.hasOutput ? Int16(POLLOUT) : 0)
+                        watched.append(pollfd(fd: connection.descriptor, events: events, revents: 0))
                         order.append(connection)
                     }
                     // Deadlines are checked ten times a second: finer than any timeout a user can set.
@@ -288,7 +298,8 @@ public final class HTTPServer: Sendable {
                         for (offset, connection) in order.enumerated() {
                             let flags = watched[offset + 2].revents
                             guard flags != 0, connections[connection.descriptor] === connection else { continue }
-                            if flags & Int16(POLLOUT) != 0 { flush(connection) }
+                            // An error or hang-up with an answer pending: the send says which, and drops it.
+                            if flags & Int16(POLLOUT | POLLERR | POLLHUP) != 0, connection.hasOutput { flush(connection) }
                             if flags & Int16(POLLIN | POLLHUP | POLLERR) != 0, connections[connection.descriptor] === connection {
                                 if receive(connection, into: &batch) { touched.append(connection) }
                             }
@@ -452,8 +463,9 @@ public final class HTTPServer: Sendable {
             connection.sent = 0
             connection.writingSince = nil
             connection.idleSince = Self.now
+            // The client has ended its side and has every answer: nothing more can come.
+            if connection.peerClosed && connection.pending.isEmpty { return drop(connection) }
             guard connection.closeAfterWrite else { return }
-            if connection.peerClosed { return drop(connection) }
             // A lingering close: closing with unread input makes the kernel send a reset, which can discard
             // the answer before the client reads it. So end our side, and read and drop for a moment.
             shutdown(connection.descriptor, Int32(SHUT_WR))

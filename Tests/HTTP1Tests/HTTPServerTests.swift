@@ -99,7 +99,7 @@ import Glibc
     }
 
     @Test("a client that stops reading a large answer is dropped after the idle timeout; others are served meanwhile", .timeLimit(.minutes(1)))
-    func unreadAnswer() throws {
+    func unreadAnswer() async throws {
         let large = [UInt8](repeating: 0x78, count: 16 * 1024 * 1024)
         let server = try HTTPServer(host: "127.0.0.1", port: 0, timeouts: .init(idle: 1, request: 5)) { request in
             request.target == "/large" ? HTTPServer.Response(status: 200, body: large) : .text(200, "small")
@@ -114,10 +114,29 @@ import Glibc
         defer { other.close() }
         #expect(other.send(Array("GET /small HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8)))
         #expect(other.readAll().text.hasPrefix("HTTP/1.1 200 "))
-        sleep(3)  // past the idle timeout with the answer unread: the server gives up on it
+        try await Task.sleep(nanoseconds: 3_000_000_000)  // past the idle timeout with the answer unread: the server gives up on it
         let received = stalled.readAll()
         #expect(!received.timedOut, "the server closed the connection")
         #expect(received.text.utf8.count < large.count, "the answer was cut off, not held forever")
+    }
+
+    @Test("a client that ends its side after asking still gets the whole large answer, then the close")
+    func halfClosed() throws {
+        let large = [UInt8](repeating: 0x79, count: 8 * 1024 * 1024)
+        let server = try HTTPServer(host: "127.0.0.1", port: 0) { _ in HTTPServer.Response(status: 200, body: large) }
+        server.start()
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port, timeout: 10)
+        defer { connection.close() }
+        #expect(connection.send(Array("GET /large HTTP/1.1\r\nHost: h\r\n\r\n".utf8)))
+        connection.finishSending()
+        usleep(300_000)  // the end of stream is there long before the answer has gone out
+        let started = Date()
+        let received = connection.readAll()
+        #expect(!received.timedOut)
+        #expect(Date().timeIntervalSince(started) < 5, "closed once the answer was out, not at the idle timeout")
+        let body = received.text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        #expect(body.utf8.count == large.count)
     }
 
     @Test("header names are compared case-insensitively, byte by byte")
