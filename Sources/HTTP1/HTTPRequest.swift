@@ -1,3 +1,5 @@
+import HookKit
+
 /// One HTTP/1.1 request as received.
 public struct HTTPRequest: Hashable, Sendable {
     public var method: HTTPMethod
@@ -18,14 +20,8 @@ public struct HTTPRequest: Hashable, Sendable {
     /// The first field named `name`, compared case-insensitively (field names are ASCII tokens, so
     /// byte by byte, without lowercased copies: serve looks up several fields per request).
     public func header(_ name: String) -> String? {
-        headers.first { Self.equalsIgnoringASCIICase($0.name, name) }?.value
+        headers.first { ASCII.equalIgnoringCase($0.name.utf8, name.utf8) }?.value
     }
-
-    static func equalsIgnoringASCIICase(_ left: String, _ right: String) -> Bool {
-        left.utf8.count == right.utf8.count && zip(left.utf8, right.utf8).allSatisfy { lowercase($0) == lowercase($1) }
-    }
-
-    static func lowercase(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
 
     /// HTTP/1.1 keeps the connection unless the client says close; HTTP/1.0 closes unless it says keep-alive.
     public var keepsAlive: Bool {

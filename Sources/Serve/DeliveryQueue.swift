@@ -108,16 +108,9 @@ public final class DeliveryQueue: @unchecked Sendable {
     /// Appends the events not seen before (registries retry batches) and returns them once they are on
     /// disk: when this returns, an acknowledgement is safe.
     public func enqueue(_ queued: [QueuedEvent]) throws -> [QueuedEvent] {
-        try enqueue(batches: [queued]).first ?? []
-    }
-
-    /// ``enqueue(_:)`` for several batches at once (the requests that arrived together): one write and one
-    /// fsync for all of them, and each batch's fresh events back in order. An event in two of them is
-    /// fresh in the first only.
-    public func enqueue(batches: [[QueuedEvent]]) throws -> [[QueuedEvent]] {
-        let staged = try stage(batches: batches)
+        let staged = try stage(batches: [queued])
         try sync(staged.ticket)
-        return staged.fresh
+        return staged.fresh.first ?? []
     }
 
     /// Batches appended but perhaps not yet on disk: acknowledge them only once ``sync(_:)`` returned for
@@ -127,7 +120,9 @@ public final class DeliveryQueue: @unchecked Sendable {
         public var ticket: Int
     }
 
-    /// Appends the fresh events of `batches` in one write, without waiting for the disk.
+    /// Appends the fresh events of `batches` (the requests that arrived together) in one write, without
+    /// waiting for the disk; each batch's fresh events come back in order, and an event in two of them is
+    /// fresh in the first only.
     public func stage(batches: [[QueuedEvent]]) throws -> Staged {
         try lock.withLock { () throws -> Staged in
             guard !broken else { throw Self.brokenError(path) }

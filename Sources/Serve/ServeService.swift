@@ -71,7 +71,7 @@ public final class ServeService: Sendable {
         let scheme = bytes[..<space]
         let credentials = Self.trimmed(bytes[space...])
         let presented = SHA256.hash(Array(credentials))
-        var difference: UInt8 = scheme.count == 6 && zip(scheme, "bearer".utf8).allSatisfy({ ($0 | 0x20) == $1 }) ? 0 : 1
+        var difference: UInt8 = ASCII.equalIgnoringCase(scheme, "bearer".utf8) ? 0 : 1
         for index in 0..<min(presented.count, expected.count) { difference |= presented[index] ^ expected[index] }
         return difference == 0
     }
@@ -87,7 +87,7 @@ public final class ServeService: Sendable {
     static func mediaType(_ contentType: String) -> String {
         let bytes = Array(contentType.utf8)
         let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
-        return String(decoding: trimmed(bytes[..<end]).map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        return String(decoding: trimmed(bytes[..<end]).map(ASCII.lowercased), as: UTF8.self)
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPServer.Response {

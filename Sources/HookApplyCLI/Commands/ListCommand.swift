@@ -11,7 +11,7 @@ enum ListCommand {
         abstract: "List the live webhooks of the spec's registries, secrets masked.",
         discussion: "Reads each registry as plan does and shows what it holds now, declared in the spec or not.",
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "List only this registry (repeatable).", isRepeatable: true),
             .armEndpoint,
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
@@ -80,7 +80,7 @@ enum GetCommand {
         abstract: "Show one live webhook, secrets masked.",
         positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry to look in (default: every registry of the spec)."),
             .armEndpoint,
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),

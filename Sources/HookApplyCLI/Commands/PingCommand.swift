@@ -58,7 +58,7 @@ enum PingCommand {
         discussion: "Exits 1 when the endpoint does not answer 2xx. Secrets are masked in the output and in the event log.",
         positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            .specFile,
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "format", valueName: "format", help: "Output format: json prints the logged delivery as one object.",
@@ -96,7 +96,7 @@ enum EventsCommand {
         abstract: "Show a webhook's delivery log, newest first.",
         positionals: [PositionalSpec(name: "webhook", help: "The webhook's name.", isOptional: false)],
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            .specFile,
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20).", number: .integer(1...10_000)),

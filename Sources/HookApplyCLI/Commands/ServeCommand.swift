@@ -34,7 +34,7 @@ enum ServeCommand {
             retried with backoff. Stops on SIGINT or SIGTERM after finishing what is in flight.
             """,
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json."),
+            .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The local registry whose webhooks fire (required when the spec has several)."),
             OptionSpec(long: "listen", valueName: "host:port", help: "Where to listen (default 127.0.0.1:5080)."),
             OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),

@@ -1,5 +1,8 @@
 /// Options several commands share, written once so their names and help never drift apart.
 extension OptionSpec {
+    /// `-f`: the spec, for the commands that read it only from a file.
+    static let specFile = OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json.")
+
     static let armEndpoint = OptionSpec(long: "arm-endpoint", valueName: "url",
                                         help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT).")
 
