@@ -4,7 +4,7 @@ extension Array {
     /// reused for another array meanwhile, and shared storage is never written: arrays copy on write).
     /// Serve uses it to reuse what it derived from a provider's webhooks while the provider hands out
     /// the array it holds. An equal array with other storage answers false: the caller derives again.
-    public func hasSameStorage(as other: [Element]) -> Bool {
+    @inlinable public func hasSameStorage(as other: [Element]) -> Bool {
         count == other.count && withUnsafeBufferPointer { mine in other.withUnsafeBufferPointer { theirs in mine.baseAddress == theirs.baseAddress } }
     }
 }
