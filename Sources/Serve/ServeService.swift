@@ -15,8 +15,9 @@ public final class ServeService: Sendable {
     /// SHA-256 of the token, computed once: every POST compares against it.
     private let tokenDigest: [UInt8]?
     private let log: @Sendable (LogEntry) -> Void
-    /// A batch arrived since the last drain (starts true: deliver what a previous run left pending).
-    private let kicked = Locked(true)
+    /// Raised when a batch is stored, so deliveries start at once (up at start: deliver what a previous
+    /// run left pending).
+    private let arrivals = WakeSignal(raised: true)
     private let running = Locked(true)
     /// Finished events that make a compaction worthwhile (see ``DeliveryEngine/compactIfWorthwhile(threshold:)``).
     private let compactionThreshold: Int
@@ -101,7 +102,7 @@ public final class ServeService: Sendable {
         if !ingests.isEmpty {
             do {
                 let acceptances = try engine.accept(batches: ingests.map(\.notifications))
-                kicked.set(true)
+                arrivals.raise()
                 for (ingest, acceptance) in zip(ingests, acceptances) { answers[ingest.index] = accepted(ingest.notifications, acceptance) }
             } catch {
                 // Not stored, so not acknowledged: the registry will send the batches again.
@@ -193,30 +194,27 @@ public final class ServeService: Sendable {
     /// the drain in progress when stopped is finished first.
     public func runDeliveries() async {
         while running.value {
-            let due = kicked.withLock { kicked -> Bool in
-                defer { kicked = false }
-                return kicked
+            await arrivals.wait()
+            guard running.value else { break }
+            do {
+                try await engine.drain()
+            } catch {
+                log(LogEntry(.error, "webhooks.unreadable", "could not read the webhooks: \(ProviderError.from(error).message)"))
             }
-            if due {
-                do {
-                    try await engine.drain()
-                } catch {
-                    log(LogEntry(.error, "webhooks.unreadable", "could not read the webhooks: \(ProviderError.from(error).message)"))
+            // Between drains, so no lane holds a position the compaction would change.
+            do {
+                if let compaction = try engine.compactIfWorthwhile(threshold: compactionThreshold) {
+                    log(LogEntry(.info, "queue.compacted", "compacted the delivery queue: \(compaction.kept) events pending, \(compaction.removed) finished removed",
+                                 [("pending", String(compaction.kept)), ("removed", String(compaction.removed))]))
                 }
-                // Between drains, so no lane holds a position the compaction would change.
-                do {
-                    if let compaction = try engine.compactIfWorthwhile(threshold: compactionThreshold) {
-                        log(LogEntry(.info, "queue.compacted", "compacted the delivery queue: \(compaction.kept) events pending, \(compaction.removed) finished removed",
-                                     [("pending", String(compaction.kept)), ("removed", String(compaction.removed))]))
-                    }
-                } catch {
-                    log(LogEntry(.error, "queue.uncompacted", "could not compact the delivery queue: \(ProviderError.from(error).message)"))
-                }
-            } else {
-                try? await Task.sleep(nanoseconds: 20_000_000)
+            } catch {
+                log(LogEntry(.error, "queue.uncompacted", "could not compact the delivery queue: \(ProviderError.from(error).message)"))
             }
         }
     }
 
-    public func stop() { running.set(false) }
+    public func stop() {
+        running.set(false)
+        arrivals.raise()  // a loop waiting for batches sees the stop now
+    }
 }
