@@ -204,7 +204,7 @@ public struct DeliveryEngine: Sendable {
         let webhook = target.webhook
         // Its audience was fixed at ingest; a webhook since disabled, or changed to no longer take this
         // event, does not get it.
-        guard !WebhookMatcher.indices(for: event, among: [webhook]).isEmpty else {
+        guard WebhookMatcher.matches(event, webhook) else {
             metrics.add(.dropped)
             journal.finished.append((event.id, webhook.name))
             return

@@ -1,4 +1,5 @@
 import Delivery
+import HookKit
 import HookSpec
 
 /// Turns a Distribution notification envelope (`{"events": [...]}`) into ACR events.
@@ -19,8 +20,13 @@ public enum DistributionTranslator {
     /// Media types of manifests and indexes (what ACR fires on).
     static func isManifest(_ mediaType: String?) -> Bool {
         guard let mediaType else { return false }
-        return mediaType.contains("manifest") || mediaType.contains("image.index")
+        // On bytes: Foundation's `contains` (a locale-aware search) was 4 % of ingest's CPU.
+        let bytes = Array(mediaType.utf8)
+        return bytes.firstIndex(of: manifest, from: 0) != nil || bytes.firstIndex(of: imageIndex, from: 0) != nil
     }
+
+    private static let manifest = Array("manifest".utf8)
+    private static let imageIndex = Array("image.index".utf8)
 
     /// - Throws: ``Failure`` when the body is not a notification envelope (the ingest answers 400 then).
     public static func translate(_ bytes: [UInt8]) throws(Failure) -> [RegistryNotification] {

@@ -34,12 +34,13 @@ public enum WebhookMatcher {
     /// webhook it looked at (strings, headers, tags), which was a tenth of serve's CPU with 200 webhooks.
     public static func indices(for notification: RegistryNotification, among webhooks: [WebhookState]) -> [Int] {
         var matching: [Int] = []
-        for index in webhooks.indices
-        where webhooks[index].status == .enabled && webhooks[index].actions.contains(notification.action)
-            && scope(webhooks[index].scope, matchesRepository: notification.repository, tag: notification.tag)
-        {
-            matching.append(index)
-        }
+        for index in webhooks.indices where matches(notification, webhooks[index]) { matching.append(index) }
         return matching
+    }
+
+    /// Whether one webhook takes the event (a delivery lane asks this before each delivery).
+    public static func matches(_ notification: RegistryNotification, _ webhook: borrowing WebhookState) -> Bool {
+        webhook.status == .enabled && webhook.actions.contains(notification.action)
+            && scope(webhook.scope, matchesRepository: notification.repository, tag: notification.tag)
     }
 }

@@ -150,6 +150,41 @@ enum ServeBenchmark {
     }
 }
 
+/// The delivery side alone: a queue already holding `events` events for one webhook, drained to the
+/// loopback receiver. What one lane (one delivery at a time, in order) can do, with no ingest beside it.
+enum LaneBenchmark {
+    static func run(events: Int) async throws -> Double {
+        let directory = NSTemporaryDirectory() + "hookapply-lane-bench-\(getpid())"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let arrivals = ServeBenchmark.Arrivals(webhooks: 1)
+        let receiver = try HTTPServer(host: "127.0.0.1", port: 0) { request in
+            if let id = ServeBenchmark.eventID(request.body) { arrivals.record(id) }
+            return HTTPServer.Response(status: 200)
+        }
+        receiver.start()
+        defer { receiver.stop() }
+        let webhook = WebhookState(name: "benchhook0", serviceUri: "http://127.0.0.1:\(receiver.port)/hook0", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
+                                   actions: [.push], scope: "demo/hello:*")
+        let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
+        let engine = DeliveryEngine(queue: queue, webhooks: { [webhook] }, log: EventLog(path: directory + "/events.jsonl"))
+        var batch: [RegistryNotification] = []
+        for index in 0..<events {
+            let body = #"{"action":"push","id":"bench-\#(index)","request":{"host":"h","id":"r","method":"PUT","useragent":"u"},"target":{"digest":"sha256:\#(index)","length":1,"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"demo/hello","size":1,"tag":"v\#(index)"},"timestamp":"2026-11-29T00:00:00Z"}"#
+            batch.append(RegistryNotification(id: "bench-\(index)", action: .push, repository: "demo/hello", tag: "v\(index)", body: Array(body.utf8)))
+            if batch.count == 1000 || index == events - 1 {
+                _ = try engine.accept(batch)
+                batch = []
+            }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await engine.drain()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(arrivals.count) / seconds
+    }
+}
+
 /// Where one delivery's time goes: each step alone, in a loop, medians of `runs` rounds, side by side.
 enum DeliveryBreakdown {
     struct Step {
@@ -217,7 +252,8 @@ final class RawRoundTrip: @unchecked Sendable {
     private let size: Int
     private var buffer: [UInt8]
 
-    init(size: Int) throws {
+    /// - Parameter echoCPU: the vCPU the echo thread is confined to (nil: wherever the scheduler puts it).
+    init(size: Int, echoCPU: Int? = nil) throws {
         self.size = max(1, size)
         buffer = [UInt8](repeating: 0x61, count: max(1, size))
         let (listener, port) = try Socket.listen(host: "127.0.0.1", port: 0)
@@ -238,10 +274,29 @@ final class RawRoundTrip: @unchecked Sendable {
         for descriptor in [client, server] { setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size)) }
         let (echo, length) = (server, self.size)
         Thread {
+            if let echoCPU { CPUAffinity.confine(to: echoCPU) }
             var chunk = [UInt8](repeating: 0, count: length)
             while RawRoundTrip.readFully(echo, &chunk) { _ = Socket.sendAll(echo, chunk) }
             close(echo)
         }.start()
+    }
+
+    /// The median round trip (µs) of `rounds` rounds of `perRound` exchanges, with both ends confined to
+    /// the given vCPUs, measured on a thread of its own (a task's thread must not be confined).
+    static func pinned(client: Int, echo: Int, size: Int, rounds: Int = 9, perRound: Int = 2000) async throws -> Double {
+        let raw = try RawRoundTrip(size: size, echoCPU: echo)
+        defer { raw.stop() }
+        let samples = Locked<[Double]>([])
+        await BlockingBridge.onOwnThread {
+            CPUAffinity.confine(to: client)
+            for _ in 0..<rounds {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<perRound { raw.exchange() }
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(perRound)
+                samples.withLock { $0.append(elapsed) }
+            }
+        }
+        return median(samples.value)
     }
 
     /// One message there and back.
@@ -266,5 +321,24 @@ final class RawRoundTrip: @unchecked Sendable {
             offset += count
         }
         return true
+    }
+}
+
+/// Confines the calling thread to one vCPU, to time a round trip with both ends on one vCPU and with
+/// them on two. `pthread_setaffinity_np` is a GNU extension that Glibc's Swift module does not export, so
+/// it is looked up at run time; without it nothing is confined (and the figures say so by not differing).
+enum CPUAffinity {
+    static var available: Bool { function != nil }
+
+    private typealias SetAffinity = @convention(c) (pthread_t, Int, UnsafeRawPointer) -> Int32
+    private static var function: SetAffinity? {
+        dlsym(dlopen(nil, RTLD_NOW), "pthread_setaffinity_np").map { unsafeBitCast($0, to: SetAffinity.self) }
+    }
+
+    static func confine(to cpu: Int) {
+        guard let set = function, cpu >= 0, cpu < 8 * MemoryLayout<cpu_set_t>.size else { return }
+        var mask = cpu_set_t()
+        withUnsafeMutableBytes(of: &mask) { $0[cpu / 8] = UInt8(1 << (cpu % 8)) }
+        _ = withUnsafeBytes(of: &mask) { raw in raw.baseAddress.map { set(pthread_self(), MemoryLayout<cpu_set_t>.size, $0) } }
     }
 }

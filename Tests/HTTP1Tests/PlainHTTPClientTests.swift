@@ -106,6 +106,31 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 4, "a fault must not hold the caller past its timeout")
     }
 
+    @Test("a receiver that never reads a large body: the blocked send ends at the timeout", .timeLimit(.minutes(1)))
+    func receiverNeverReads() throws {
+        let (listener, port) = try Socket.listen(host: "127.0.0.1", port: 0)
+        let accepted = Locked<Int32>(-1)
+        // Accepts and holds the connection without ever reading from it.
+        let thread = Thread { accepted.set(accept(listener, nil, nil)) }
+        thread.start()
+        defer {
+            let descriptor = accepted.value
+            if descriptor >= 0 { close(descriptor) }
+            close(listener)
+        }
+        let started = Date()
+        let body = [UInt8](repeating: 0x61, count: 32 * 1024 * 1024)  // far beyond both socket buffers
+        let result = PlainHTTPClient().post(HTTPEndpoint(host: "127.0.0.1", port: Int(port)), headers: [], body: body, timeout: 2)
+        let elapsed = Date().timeIntervalSince(started)
+        guard case .failure(.timedOut) = result else {
+            Issue.record("expected a timeout, got \(result)")
+            return
+        }
+        // A send timeout that each partial send restarts would take at least 4 s here (measured: a blocked
+        // send returns what it got out after the full timeout, and the next one waits the timeout again).
+        #expect(elapsed < 3.5, "the send blocked \(elapsed) s with a 2 s timeout")
+    }
+
     @Test("a closed port is refused and an unknown host does not resolve")
     func unreachable() throws {
         let server = try ScriptedServer { _, _ in .close }
