@@ -75,6 +75,18 @@ func peakMemoryMiB() -> Double {
     return kilobytes / 1024
 }
 
+/// Starts a section's peak afresh: hands freed memory back to the kernel and resets VmHWM to what is
+/// resident now (Linux's clear_refs "5"), so a section's peak is not an earlier section's.
+func resetPeakMemory() {
+    // malloc_trim is a GNU extension Glibc's Swift module does not export: looked up at run time.
+    typealias Trim = @convention(c) (Int) -> Int32
+    if let trim = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") { _ = unsafeBitCast(trim, to: Trim.self)(0) }
+    let descriptor = open("/proc/self/clear_refs", O_WRONLY)
+    guard descriptor >= 0 else { return }
+    _ = write(descriptor, "5", 1)
+    close(descriptor)
+}
+
 func format(_ value: Double) -> String { String(format: "%.1f", value) }
 
 let options = parseOptions()
@@ -155,6 +167,7 @@ if options.only == nil || options.only == "positions" {
 }
 
 if options.only == nil || options.only == "plan" {
+    resetPeakMemory()
     let registryCount = Int(ProcessInfo.processInfo.environment["HOOKAPPLY_BENCH_REGISTRIES"] ?? "") ?? 100
     let result = try await PlanBenchmark.run(registries: registryCount, webhooks: 500, driftPercent: 10, runs: options.runs)
     print("")
@@ -224,6 +237,7 @@ if options.only == "serve-loop" {
 }
 
 if options.only == "serve" || options.only == nil {
+    resetPeakMemory()
     print("")
     print("hookapply-bench: serve, 5,000 events (one per POST, 8 clients), every webhook matching, loopback receiver; 3 runs per row, alternating, the median one shown")
     print("")
