@@ -4,27 +4,33 @@ import Testing
 @testable import HookKit
 
 /// The wake-up `serve`'s delivery loop waits on: no lost wake-ups, and no spurious ones.
-@Suite struct WakeSignalTests {
+@Suite(.timeLimit(.minutes(1))) struct WakeSignalTests {
     @Test("a flag raised before the wait makes the wait return at once, and is lowered by it")
     func raisedBefore() async {
         let signal = WakeSignal()
         signal.raise()
         await signal.wait()
-        let second = Locked(false)
+        #expect(await Self.waitsForTheNextRaise(signal), "the first wait lowered the flag: the second must wait for a new raise")
+    }
+
+    /// Starts a wait, sees that it is still waiting a moment later, raises, and returns whether it was
+    /// still waiting until then (it must then wake: a lost wake-up hangs the test).
+    static func waitsForTheNextRaise(_ signal: WakeSignal) async -> Bool {
+        let woke = Locked(false)
         let waiter = Task {
             await signal.wait()
-            second.set(true)
+            woke.set(true)
         }
         try? await Task.sleep(nanoseconds: 50_000_000)
-        #expect(!second.value, "the first wait lowered the flag: the second must wait for a new raise")
+        let waited = !woke.value
         signal.raise()
         await waiter.value
-        #expect(second.value)
+        return waited && woke.value
     }
 
     @Test("raised up front by the initialiser")
     func raisedAtStart() async {
-        await WakeSignal(raised: true).wait()  // would hang (and time the suite out) if not
+        await WakeSignal(raised: true).wait()  // would hang until the time limit if not
     }
 
     @Test("two raises before a wait wake it once")
@@ -33,15 +39,7 @@ import Testing
         signal.raise()
         signal.raise()
         await signal.wait()
-        let woke = Locked(false)
-        let waiter = Task {
-            await signal.wait()
-            woke.set(true)
-        }
-        try? await Task.sleep(nanoseconds: 50_000_000)
-        #expect(!woke.value)
-        signal.raise()
-        await waiter.value
+        #expect(await Self.waitsForTheNextRaise(signal))
     }
 
     @Test("raises from many threads while the waiter loops: every round that raises wakes it, none is lost")
