@@ -83,13 +83,11 @@ enum ServeBenchmark {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let arrivals = Arrivals(webhooks: webhookCount)
-        // The receiver is the product's own keep-alive HTTP server, pulling out only the event id: it
-        // shares the two cores with serve, so a costly receiver would be billed to serve.
-        let receiver = try HTTPServer(host: "127.0.0.1", port: 0) { request in
-            if let id = eventID(request.body) { arrivals.record(id) }
-            return HTTPServer.Response(status: 200)
+        // The receiver pulls out only the event id and is as cheap as the raw round trip's echo: it shares
+        // the two cores with serve, so a costly receiver would be billed to serve.
+        let receiver = try RawReceiver { body in
+            if let id = eventID(body) { arrivals.record(id) }
         }
-        receiver.start()
         let receiverURL = "http://127.0.0.1:\(receiver.port)"
         defer { receiver.stop() }
         let webhooks = (0..<webhookCount).map {
@@ -150,6 +148,83 @@ enum ServeBenchmark {
     }
 }
 
+/// A receiver of the same kind as the raw round trip's echo: a thread per connection blocking in `recv`,
+/// requests framed by Content-Length, each answered `200` with no body. The ceiling assumes a receiver
+/// that costs no more than that echo; the product's event-loop server as the receiver (polls, the strict
+/// parser, a response built per request) billed its own cost to serve's delivery lane.
+final class RawReceiver: @unchecked Sendable {
+    let port: UInt16
+    private let listener: Int32
+    private let connections = Locked<[Int32]>([])
+
+    /// - Parameter onBody: called with each request's body, on the connection's thread.
+    init(onBody: @escaping @Sendable ([UInt8]) -> Void) throws {
+        let (listener, port) = try Socket.listen(host: "127.0.0.1", port: 0)
+        self.listener = listener
+        self.port = port
+        let connections = self.connections
+        Thread {
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 {
+                    if errno == EINTR { continue }
+                    return  // the listener was shut down
+                }
+                var yes: Int32 = 1
+                setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+                connections.withLock { $0.append(client) }
+                Thread { RawReceiver.serve(client, onBody) }.start()
+            }
+        }.start()
+    }
+
+    private static let answer = Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8)
+    private static let headEnd = Array("\r\n\r\n".utf8)
+    private static let contentLength = Array("content-length:".utf8)
+
+    private static func serve(_ client: Int32, _ onBody: @Sendable ([UInt8]) -> Void) {
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            while let (bodyStart, length) = frame(buffer), buffer.count >= bodyStart + length {
+                onBody(Array(buffer[bodyStart..<(bodyStart + length)]))
+                buffer.removeFirst(bodyStart + length)
+                guard Socket.sendAll(client, answer) else {
+                    close(client)
+                    return
+                }
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 {
+                close(client)
+                return
+            }
+            buffer += chunk[0..<count]
+        }
+    }
+
+    /// Where the body starts and how long it is, once the head is complete.
+    private static func frame(_ buffer: [UInt8]) -> (Int, Int)? {
+        guard let end = buffer.firstIndex(of: headEnd, from: 0) else { return nil }
+        let head = buffer[..<end].map(ASCII.lowercased)
+        guard let field = head.firstIndex(of: contentLength, from: 0) else { return (end + 4, 0) }
+        var length = 0
+        for byte in head[(field + contentLength.count)...] {
+            if byte == 0x20 { continue }
+            guard byte >= 0x30 && byte <= 0x39 else { break }
+            length = length * 10 + Int(byte - 0x30)
+        }
+        return (end + 4, length)
+    }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))  // wakes the accept
+        close(listener)
+        for client in connections.value { shutdown(client, Int32(SHUT_RDWR)) }  // wakes each recv; its thread closes it
+    }
+}
+
 /// The delivery side alone: a queue already holding `events` events for one webhook, drained to the
 /// loopback receiver. What one lane (one delivery at a time, in order) can do, with no ingest beside it.
 enum LaneBenchmark {
@@ -159,11 +234,9 @@ enum LaneBenchmark {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let arrivals = ServeBenchmark.Arrivals(webhooks: 1)
-        let receiver = try HTTPServer(host: "127.0.0.1", port: 0) { request in
-            if let id = ServeBenchmark.eventID(request.body) { arrivals.record(id) }
-            return HTTPServer.Response(status: 200)
+        let receiver = try RawReceiver { body in
+            if let id = ServeBenchmark.eventID(body) { arrivals.record(id) }
         }
-        receiver.start()
         defer { receiver.stop() }
         let webhook = WebhookState(name: "benchhook0", serviceUri: "http://127.0.0.1:\(receiver.port)/hook0", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
                                    actions: [.push], scope: "demo/hello:*")
