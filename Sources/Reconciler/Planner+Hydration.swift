@@ -26,8 +26,7 @@ extension Planner {
         guard let draft = first.plan else { return (nil, first.diagnostics, current) }
         for registry in draft.registries {
             guard let state = current[registry.name], !state.sealed.isEmpty else { continue }
-            let touched = Set(registry.changes.map { $0.webhook.lowercased() }).union(registry.dependencies?.keys ?? [:].keys)
-            let names = touched.intersection(state.sealed.keys)
+            let names = touched(registry).intersection(state.sealed.keys)
             guard !names.isEmpty else { continue }
             guard let provider = providers[registry.name] as? any SecretHydrating else {
                 throw ProviderError.fatal(.internal, "registry '\(registry.name)' returned sealed secrets but cannot read them")
@@ -38,11 +37,16 @@ extension Planner {
         // Never a plan that touches a webhook whose secrets are unknown (a restore would put back nothing).
         for registry in result.plan?.registries ?? [] {
             let sealed = Set(current[registry.name]?.sealed.keys ?? [:].keys)
-            let touched = Set(registry.changes.map { $0.webhook.lowercased() }).union(registry.dependencies?.keys ?? [:].keys)
-            if let name = touched.intersection(sealed).sorted().first {
+            if let name = touched(registry).intersection(sealed).sorted().first {
                 throw ProviderError.fatal(.internal, "registry '\(registry.name)': webhook '\(name)' is still sealed after its secrets were read; plan again with --refresh full")
             }
         }
         return (result.plan, result.diagnostics, current)
+    }
+
+    /// The webhooks (lowercased) a registry's plan depends on: those it changes, and those a saved plan
+    /// records as dependencies.
+    private static func touched(_ registry: RegistryPlan) -> Set<String> {
+        Set(registry.changes.map { $0.webhook.lowercased() }).union(registry.dependencies?.keys ?? [:].keys)
     }
 }

@@ -48,10 +48,7 @@ public struct WebhookIndex: Sendable {
                 right += 1
             }
         }
-        return candidates.filter { index in
-            webhooks[index].actions.contains(notification.action)
-                && WebhookMatcher.scope(webhooks[index].scope, matchesRepository: notification.repository, tag: notification.tag)
-        }
+        return candidates.filter { WebhookMatcher.matches(notification, webhooks[$0]) }
     }
 
     /// Whether `other` is the very array this index was built from (the same storage, so the same

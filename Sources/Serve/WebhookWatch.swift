@@ -7,10 +7,15 @@ import HookSpec
 public final class WebhookWatch: Sendable {
     private let declared: Int
     private let log: @Sendable (LogEntry) -> Void
-    /// The names (lowercased) last seen; nil before the first look.
-    private let last = Locked<Set<String>?>(nil)
-    /// The array last seen, kept so that its storage cannot be reused by another array while compared.
-    private let lastSeen = Locked<[WebhookState]?>(nil)
+    /// What was seen last; nil before the first look.
+    private let last = Locked<Seen?>(nil)
+
+    private struct Seen: Sendable {
+        /// Kept so that its storage cannot be reused by another array while compared.
+        var webhooks: [WebhookState]
+        /// Lowercased.
+        var names: Set<String>
+    }
 
     public init(declared: Int, log: @escaping @Sendable (LogEntry) -> Void) {
         self.declared = declared
@@ -21,16 +26,12 @@ public final class WebhookWatch: Sendable {
     public func saw(_ webhooks: [WebhookState]) {
         // Called for every batch: the same array as last time (a provider that did not re-read its file)
         // has the same names, without lowercasing them all again.
-        let same = lastSeen.withLock { last -> Bool in
-            defer { last = webhooks }
-            return last?.hasSameStorage(as: webhooks) ?? false
-        }
-        if same { return }
+        if last.withLock({ $0?.webhooks.hasSameStorage(as: webhooks) ?? false }) { return }
         let names = Set(webhooks.map { $0.name.lowercased() })
         let previous = last.withLock { last -> Set<String>?? in
-            guard last != names else { return .none }
-            defer { last = names }
-            return .some(last)
+            let before = last?.names
+            last = Seen(webhooks: webhooks, names: names)
+            return before == names ? .none : .some(before)
         }
         guard case .some(let before) = previous else { return }
         let active = webhooks.filter { $0.status == .enabled }.count

@@ -68,19 +68,24 @@ import Glibc
         #expect(bodies == ["GET /a 0", "POST /b 3", "GET /c 0"], "\(text)")
     }
 
-    @Test("a batching server gets the requests that arrived together in one call, and answers each in order")
-    func batching() throws {
-        let sizes = Locked<[Int]>([])
-        let server = try HTTPServer.batching(host: "127.0.0.1", port: 0) { requests in
-            sizes.withLock { $0.append(requests.count) }
-            return requests.map { .text(200, "\($0.target) of \(requests.count)") }
-        }
+    /// What a batching server with `handler` answers to `requests`, sent at once on one connection.
+    static func batchingAnswers(_ requests: String, handler: @escaping HTTPServer.BatchHandler) throws -> String {
+        let server = try HTTPServer.batching(host: "127.0.0.1", port: 0, handler: handler)
         server.start()
         defer { server.stop() }
         let connection = try RawConnection(port: server.port)
         defer { connection.close() }
-        #expect(connection.send(Array("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8)))
-        let text = connection.readAll().text
+        #expect(connection.send(Array(requests.utf8)))
+        return connection.readAll().text
+    }
+
+    @Test("a batching server gets the requests that arrived together in one call, and answers each in order")
+    func batching() throws {
+        let sizes = Locked<[Int]>([])
+        let text = try Self.batchingAnswers("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") { requests in
+            sizes.withLock { $0.append(requests.count) }
+            return requests.map { .text(200, "\($0.target) of \(requests.count)") }
+        }
         let bodies = text.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix { $0 != "\n" } }
         #expect(bodies == ["/a of 3", "/b of 3", "/c of 3"], "\(text)")
         #expect(sizes.value == [3])
@@ -88,13 +93,7 @@ import Glibc
 
     @Test("a batch handler answering too few gets 500 for the rest, not a hang")
     func shortBatch() throws {
-        let server = try HTTPServer.batching(host: "127.0.0.1", port: 0) { requests in [.text(200, "first")] }
-        server.start()
-        defer { server.stop() }
-        let connection = try RawConnection(port: server.port)
-        defer { connection.close() }
-        #expect(connection.send(Array("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8)))
-        let text = connection.readAll().text
+        let text = try Self.batchingAnswers("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") { _ in [.text(200, "first")] }
         #expect(text.hasPrefix("HTTP/1.1 200 ") && text.contains("HTTP/1.1 500 "), "\(text)")
     }
 

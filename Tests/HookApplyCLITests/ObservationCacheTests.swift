@@ -13,6 +13,14 @@ import Testing
     /// A setup whose commands use a cache folder of their own.
     static func cached(_ setup: Setup) -> [String: String] { ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cache"] }
 
+    /// Writes a spec of `webhooks` webhooks and applies it with the cache on; `warm` then plans once, so
+    /// that the cache holds every webhook.
+    static func apply(_ setup: Setup, webhooks: Int, warm: Bool = false) async throws {
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: webhooks))
+        #expect(await setup.run(["apply", "--auto-approve"], environment: cached(setup)).code == .success)
+        if warm { _ = await setup.run(["plan"], environment: cached(setup)) }
+    }
+
     static func cacheFiles(_ setup: Setup) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: setup.directory + "/cache")) ?? []).map { setup.directory + "/cache/" + $0 }
     }
@@ -21,8 +29,7 @@ import Testing
     func warmPlan() async throws {
         let setup = try Setup()
         defer { setup.finish() }
-        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 12))
-        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        try await Self.apply(setup, webhooks: 12)
         let cold = setup.emulator.callbackConfigReads
         let first = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
         #expect(first.code == .success, "\(first.stdout)\(first.stderr)")
@@ -54,9 +61,7 @@ import Testing
     func changesAreSeen(seed: UInt64) async throws {
         let setup = try Setup()
         defer { setup.finish() }
-        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 10))
-        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
-        _ = await setup.run(["plan"], environment: Self.cached(setup))  // warms the cache
+        try await Self.apply(setup, webhooks: 10, warm: true)
         var random = SeededRandom(state: seed)
         for round in 0..<4 {
             var touched: Set<Int> = []
@@ -86,8 +91,7 @@ import Testing
         let setup = try Setup()
         defer { setup.finish() }
         setup.emulator.omitsSystemData = true
-        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 4))
-        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
+        try await Self.apply(setup, webhooks: 4)
         let before = setup.emulator.callbackConfigReads
         #expect(await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup)).code == .success)
         #expect(await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup)).code == .success)
@@ -103,9 +107,7 @@ import Testing
     func damagedCache(content: String, note: String) async throws {
         let setup = try Setup()
         defer { setup.finish() }
-        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 3))
-        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
-        _ = await setup.run(["plan"], environment: Self.cached(setup))
+        try await Self.apply(setup, webhooks: 3, warm: true)
         let file = try #require(Self.cacheFiles(setup).first)
         try content.write(toFile: file, atomically: true, encoding: .utf8)
         let planned = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
@@ -117,13 +119,33 @@ import Testing
         #expect(setup.emulator.callbackConfigReads == before, "the cache was not written anew")
     }
 
+    @Test("a cache edited by hand (one header spelling under two names, a digest that matches nothing) cannot crash or mislead a plan")
+    func editedCache() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try await Self.apply(setup, webhooks: 2, warm: true)
+        let file = try #require(Self.cacheFiles(setup).first)
+        var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        var webhooks = try #require(root["webhooks"] as? [String: Any])
+        var entry = try #require(webhooks["hook0x"] as? [String: Any])
+        var secrets = try #require(entry["secrets"] as? [String: Any])
+        secrets["headerNames"] = ["authorization": "Authorization", "x-other": "Authorization"]
+        secrets["headers"] = ["authorization": String(repeating: "0", count: 64), "x-other": String(repeating: "1", count: 64)]
+        entry["secrets"] = secrets
+        webhooks["hook0x"] = entry
+        root["webhooks"] = webhooks
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: file))
+        let before = setup.emulator.callbackConfigReads
+        let planned = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
+        #expect(planned.code == .success, "no drift: the edited entry matches nothing, so its webhook is read for real\n\(planned.stdout)\(planned.stderr)")
+        #expect(setup.emulator.callbackConfigReads == before + 1, "only the edited webhook is read")
+    }
+
     @Test("what the cache trusts: a change that did not move lastModifiedAt is missed by a warm plan and seen with --refresh full")
     func trustBoundary() async throws {
         let setup = try Setup()
         defer { setup.finish() }
-        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
-        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
-        _ = await setup.run(["plan"], environment: Self.cached(setup))
+        try await Self.apply(setup, webhooks: 2, warm: true)
         setup.emulator.tamper(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod", webhook: "hook0x",
                               serviceUri: "https://tampered.example.com/")
         #expect(await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup)).code == .success)
@@ -164,9 +186,7 @@ import Testing
                 name: "theirs\(index)x", location: "westus", tags: ["hookapply-owner": "other-team"], status: "enabled", scope: "",
                 actions: ["push"], serviceUri: "https://theirs.example.com/\(index)?key=their-secret", customHeaders: ["X-Key": "their-secret"]))
         }
-        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
-        #expect(await setup.run(["apply", "--auto-approve"], environment: Self.cached(setup)).code == .success)
-        _ = await setup.run(["plan"], environment: Self.cached(setup))
+        try await Self.apply(setup, webhooks: 2, warm: true)
         let before = setup.emulator.callbackConfigReads
         let warm = await setup.run(["plan", "--detailed-exitcode", "--strict"], environment: Self.cached(setup))
         #expect(warm.code == .changes, "strict: the unmanaged webhooks count as drift")

@@ -16,7 +16,7 @@ enum ApplyCommand {
             """,
         positionals: [PositionalSpec(name: "planfile", help: "A plan saved with 'hookapply plan --out'.")],
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
+            .specFileOrStandardInput,
             .armEndpoint,
             OptionSpec(long: "auto-approve", help: "Apply without asking."),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10).", number: .integer(1...256)),

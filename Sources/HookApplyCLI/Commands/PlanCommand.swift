@@ -13,7 +13,7 @@ enum PlanCommand {
             Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when there are changes.
             """,
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
+            .specFileOrStandardInput,
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Plan only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'."),

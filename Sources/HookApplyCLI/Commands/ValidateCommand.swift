@@ -11,8 +11,7 @@ enum ValidateCommand {
             and checks the values they resolve to (never printing them).
             """,
         options: [
-            OptionSpec(long: "file", short: "f", valueName: "file",
-                       help: "The spec to read; '-' reads standard input. Default: webhooks.json."),
+            .specFileOrStandardInput,
             OptionSpec(long: "format", valueName: "format", help: "How to print diagnostics.", allowedValues: OutputFormat.records.names),
             OptionSpec(long: "resolve", help: "Also check that every ${env:NAME} the spec uses is set and non-empty."),
         ])

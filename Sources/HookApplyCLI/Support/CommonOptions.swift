@@ -3,6 +3,10 @@ extension OptionSpec {
     /// `-f`: the spec, for the commands that read it only from a file.
     static let specFile = OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec to read. Default: webhooks.json.")
 
+    /// `-f`: the spec, for validate, plan and apply, which also read it from standard input.
+    static let specFileOrStandardInput = OptionSpec(long: "file", short: "f", valueName: "file",
+                                                    help: "The spec to read; '-' reads standard input. Default: webhooks.json.")
+
     static let armEndpoint = OptionSpec(long: "arm-endpoint", valueName: "url",
                                         help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT).")
 

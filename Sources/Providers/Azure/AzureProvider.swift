@@ -152,8 +152,9 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
         let webhooks = items.map { item -> WebhookState in
             let key = (item.name ?? "").lowercased()
             if let secrets = read[key] { return AzureProvider.webhookState(item, serviceUri: secrets.serviceUri, customHeaders: secrets.headers) }
-            // Sealed: the header names are known, the values are not (see SealedSecrets).
-            let names = sealed[key].map { Dictionary(uniqueKeysWithValues: $0.headerNames.values.map { ($0, "") }) } ?? [:]
+            // Sealed: the header names are known, the values are not (see SealedSecrets). The names come
+            // from a file on disk, so one spelling listed twice is taken once rather than trapping.
+            let names = sealed[key].map { Dictionary($0.headerNames.values.map { ($0, "") }, uniquingKeysWith: { first, _ in first }) } ?? [:]
             return AzureProvider.webhookState(item, serviceUri: "", customHeaders: names)
         }
         var provisioning: [String: ProvisioningState] = [:]
@@ -217,7 +218,7 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
             let key = result.webhooks[index].name.lowercased()
             guard let secrets = read[key] else { continue }
             result.webhooks[index].serviceUri = secrets.serviceUri
-            result.webhooks[index].customHeaders = secrets.headers.sorted { $0.key < $1.key }.map { ResolvedHeader(name: $0.key, value: $0.value) }
+            result.webhooks[index].customHeaders = AzureProvider.resolvedHeaders(secrets.headers)
             result.sealed[key] = nil
         }
         return result
@@ -252,11 +253,17 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
     }
 
     /// A webhook from a LIST item (which has no secrets) and its callback config (which has them).
+    /// ARM's header map as the model's list, in name order: one rule for observed and hydrated webhooks,
+    /// so that both plan alike.
+    static func resolvedHeaders(_ headers: [String: String]) -> [ResolvedHeader] {
+        headers.sorted { $0.key < $1.key }.map { ResolvedHeader(name: $0.key, value: $0.value) }
+    }
+
     static func webhookState(_ item: ARMWire.Webhook, serviceUri: String, customHeaders: [String: String]) -> WebhookState {
         WebhookState(
             name: item.name ?? "",
             serviceUri: serviceUri,
-            customHeaders: customHeaders.sorted { $0.key < $1.key }.map { ResolvedHeader(name: $0.key, value: $0.value) },
+            customHeaders: resolvedHeaders(customHeaders),
             actions: (item.properties?.actions ?? []).compactMap(WebhookAction.init(rawValue:)),
             status: WebhookStatus(rawValue: (item.properties?.status ?? "enabled").lowercased()) ?? .enabled,
             scope: item.properties?.scope ?? "",
