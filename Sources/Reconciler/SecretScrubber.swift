@@ -6,38 +6,46 @@ import HookSpec
 ///
 /// Masking fields is not enough on its own: a transport error can quote the URL, a receiver can echo a
 /// request back in its response, and an ARM error can repeat the request body. So every secret is known
-/// in its parts and in the forms it travels in:
+/// in its parts:
 /// - a header value whole, and the credential after an auth scheme (`Bearer X` → `X`);
 /// - a service URI whole, its query, each query parameter's value, its userinfo and password, and the
 ///   `Authorization: Basic …` value hookapply builds from the userinfo;
 /// - any other value given (the raw `${env:…}` values of the spec, an ARM access token);
-/// and each of those as written, percent-decoded, percent-encoded and JSON-escaped.
+///
+/// and each is found however a receiver's stack re-encoded it, character by character, in any mix (see
+/// ``EncodedSecret``): literally; as a JSON escape (`\"`, `\/`, `\u002B` in either hex case, as .NET's
+/// System.Text.Json writes `+ & ' < >` and non-ASCII); percent-encoded in either hex case; form-encoded
+/// (space as `+`); and percent-encoded after JSON escaping. A secret written percent-encoded (a URI's
+/// query) is also found as the text it decodes to.
 ///
 /// Values shorter than ``minimumLength`` are not searched for: hiding every "ab" in a response would
 /// mangle it, and would tell a reader the secret anyway. `validate` warns about such values.
 public struct SecretScrubber: Sendable {
     public static let minimumLength = Redaction.minimumScrubbableLength
 
-    /// Every form of every secret, longest first, so a secret containing another is replaced whole.
-    private var needles: [[UInt8]]
-    /// Needles by their first two bytes (indices into ``needles``, longest first): the scan looks at a
-    /// position only when its two bytes begin some needle, so text without secrets costs one pass.
-    private var byPrefix: [UInt16: [Int]]
-    /// One bit per two-byte prefix that begins a needle: the scan's filter, 8 KiB, no hashing per byte.
-    private var prefixBits: [UInt64]
+    /// Every secret with the spellings of its characters, longest first.
+    private var secrets: [EncodedSecret]
+    /// Secrets by the first byte of their literal spelling (indices into ``secrets``).
+    private var byFirstByte: [[Int]]
+    /// Whether a match may begin at a byte: some secret's literal first byte, or an escape's first byte
+    /// (`%`, `\`, `+`), with which any secret may begin.
+    private var mayBegin: [Bool]
 
-    public init(secrets: [String]) {
-        var forms: Set<String> = []
-        for secret in secrets where secret.count >= Self.minimumLength {
-            for form in Self.forms(of: secret) where form.count >= Self.minimumLength { forms.insert(form) }
+    public init(secrets values: [String]) {
+        var bases: Set<String> = []
+        for secret in values where secret.count >= Self.minimumLength {
+            bases.insert(secret)
+            if let decoded = secret.removingPercentEncoding, decoded.count >= Self.minimumLength { bases.insert(decoded) }
         }
-        needles = forms.map { Array($0.utf8) }.filter { $0.count >= 2 }.sorted { $0.count > $1.count }
-        byPrefix = [:]
-        prefixBits = needles.isEmpty ? [] : Array(repeating: 0, count: 1024)
-        for (index, needle) in needles.enumerated() {
-            let prefix = UInt16(needle[0]) << 8 | UInt16(needle[1])
-            byPrefix[prefix, default: []].append(index)
-            prefixBits[Int(prefix >> 6)] |= 1 << UInt64(prefix & 63)
+        secrets = bases.sorted().map(EncodedSecret.init).filter { !$0.units.isEmpty }.sorted { $0.literal.count > $1.literal.count }
+        byFirstByte = Array(repeating: [], count: 256)
+        mayBegin = Array(repeating: false, count: 256)
+        for (index, secret) in secrets.enumerated() {
+            byFirstByte[Int(secret.literal[0])].append(index)
+            mayBegin[Int(secret.literal[0])] = true
+        }
+        if !secrets.isEmpty {
+            for byte in EncodedSecret.escapeStarts { mayBegin[Int(byte)] = true }
         }
     }
 
@@ -54,7 +62,7 @@ public struct SecretScrubber: Sendable {
     }
 
     /// Whether there is nothing to hide.
-    public var isEmpty: Bool { needles.isEmpty }
+    public var isEmpty: Bool { secrets.isEmpty }
 
     /// The parts of a webhook that are secret, before their forms are added.
     public static func secrets(of webhook: WebhookState) -> [String] {
@@ -90,20 +98,6 @@ public struct SecretScrubber: Sendable {
         return values
     }
 
-    /// The forms a value is found in: as written, percent-decoded, percent-encoded, and JSON-escaped
-    /// (with and without escaped slashes, as JSON encoders differ).
-    static func forms(of secret: String) -> Set<String> {
-        var forms: Set<String> = [secret]
-        if let decoded = secret.removingPercentEncoding { forms.insert(decoded) }
-        for form in Array(forms) {
-            forms.insert(percentEncoded(form))
-            let escaped = String(JSONText.quote(form).dropFirst().dropLast())
-            forms.insert(escaped)
-            forms.insert(escaped.replacingOccurrences(of: "/", with: "\\/"))
-        }
-        return forms
-    }
-
     /// Every byte but the unreserved ones (RFC 3986 §2.3) as %XX, upper case.
     static func percentEncoded(_ text: String) -> String {
         var result = ""
@@ -121,45 +115,55 @@ public struct SecretScrubber: Sendable {
     }
 
     /// Replaces every occurrence, matching UTF-8 bytes: a character-level match can miss a secret that
-    /// ends where a combining mark begins, and the bytes would then go out unmasked. Replacing a whole
-    /// valid UTF-8 sequence inside valid UTF-8 always leaves valid UTF-8.
+    /// ends where a combining mark begins, and the bytes would then go out unmasked. A match begins at an
+    /// ASCII byte or a character's first byte and ends after a whole character, so replacing it inside
+    /// valid UTF-8 always leaves valid UTF-8.
     ///
-    /// One pass: at each position whose first two bytes begin some secret, the longest secret found there
-    /// is replaced and the scan continues after it.
+    /// One pass: at each position that may begin a secret, the longest secret found there is replaced
+    /// and the scan continues after it.
     public func scrub(_ text: String) -> String {
-        guard !needles.isEmpty else { return text }
+        guard !secrets.isEmpty else { return text }
         var text = text
         let scrubbed = text.withUTF8 { bytes -> String? in
-            guard bytes.count >= 2 else { return nil }
             var output: [UInt8] = []
             var copied = 0  // bytes[..<copied] are in output (once there is a match)
+            var found = false
             var index = 0
-            let last = bytes.count - 1
-            while index < last {
-                let prefix = UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
-                guard prefixBits[Int(prefix >> 6)] & (1 << UInt64(prefix & 63)) != 0, let candidates = byPrefix[prefix],
-                    let found = candidates.first(where: { matches(needles[$0], bytes, at: index) })
-                else {
+            while index < bytes.count {
+                guard mayBegin[Int(bytes[index])], let end = longestMatch(bytes, at: index) else {
                     index += 1
                     continue
                 }
-                if output.isEmpty { output.reserveCapacity(bytes.count) }
+                if !found {
+                    output.reserveCapacity(bytes.count)
+                    found = true
+                }
                 output.append(contentsOf: bytes[copied..<index])
                 output.append(contentsOf: Self.replacement)
-                index += needles[found].count
-                copied = index
+                index = end
+                copied = end
             }
-            if copied == 0 && output.isEmpty { return nil }  // nothing found: the text as it is, no copy
+            guard found else { return nil }  // nothing found: the text as it is, no copy
             output.append(contentsOf: bytes[copied...])
             return String(decoding: output, as: UTF8.self)
         }
         return scrubbed ?? text
     }
 
-    private func matches(_ needle: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
-        guard index + needle.count <= bytes.count else { return false }
-        for offset in 2..<needle.count where bytes[index + offset] != needle[offset] { return false }
-        return true
+    /// The end of the longest secret that begins at `index`, if any does.
+    private func longestMatch(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        let byte = bytes[index]
+        var best: Int?
+        if EncodedSecret.escapeStarts.contains(byte) {
+            for secret in secrets {
+                if let end = secret.match(bytes, from: index), end > (best ?? index) { best = end }
+            }
+        } else {
+            for candidate in byFirstByte[Int(byte)] {
+                if let end = secrets[candidate].match(bytes, from: index), end > (best ?? index) { best = end }
+            }
+        }
+        return best
     }
 
     /// Scrubs `text` whole, then keeps at most `limit` UTF-8 bytes of it (never cutting a character).

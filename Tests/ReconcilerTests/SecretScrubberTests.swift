@@ -75,6 +75,53 @@ import Testing
         #expect(scrubbed.contains(Redaction.sensitiveValue))
     }
 
+    /// How common stacks re-encode an echoed value, each a form the scrubber must see through.
+    /// (form, secret, how a receiver wrote it back)
+    static let reencodings: [(String, String, String)] = [
+        (".NET System.Text.Json: + & ' < > as \\u escapes, upper-case hex", "tok+en&k'y<1>", #"tok\u002Ben\u0026k\u0027y\u003C1\u003E"#),
+        ("\\u escapes in lower-case hex", "tok+en&k'y<1>", #"tok\u002ben\u0026k\u0027y\u003c1\u003e"#),
+        ("non-ASCII as a \\u escape", "pässwörd-42", #"p\u00E4ssw\u00F6rd-42"#),
+        ("non-ASCII as \\u, lower case", "pässwörd-42", #"p\u00e4ssw\u00f6rd-42"#),
+        ("beyond the BMP as a surrogate pair", "key-😀-9999", #"key-\uD83D\uDE00-9999"#),
+        ("every character as \\u", "abc-12345", #"\u0061\u0062\u0063\u002d\u0031\u0032\u0033\u0034\u0035"#),
+        ("percent-encoding, lower-case hex", "sig/val+ue=1", "sig%2fval%2bue%3d1"),
+        ("percent-encoding, upper-case hex", "sig/val+ue=1", "sig%2Fval%2Bue%3D1"),
+        ("percent-encoding of every byte", "abcdefgh", "%61%62%63%64%65%66%67%68"),
+        ("non-ASCII percent-encoded, lower case", "pässwörd-42", "p%c3%a4ssw%c3%b6rd-42"),
+        ("form encoding: space as +", "my secret token", "my+secret+token"),
+        ("form encoding with escapes", "my secret&token", "my+secret%26token"),
+        ("percent-encoding of the JSON-escaped form", #"tok"en\value"#, "tok%5C%22en%5C%5Cvalue"),
+        ("percent-encoding of the JSON-escaped form, lower case", #"tok"en\value"#, "tok%5c%22en%5c%5cvalue"),
+        ("percent-encoding of a \\u escape", "tok+en-value", "tok%5Cu002Ben-value"),
+        ("JSON-escaped slash", "a/b/c/d/e", #"a\/b\/c\/d\/e"#),
+        ("mixed: literal, \\u, percent and short escapes", #"A+b/c"d e"#, #"A\u002bb%2Fc%5C%22d+e"#),
+    ]
+
+    @Test("a secret is found however a receiver re-encoded it", arguments: reencodings.indices)
+    func reencoded(_ index: Int) {
+        let (form, secret, echoed) = Self.reencodings[index]
+        for (prefix, suffix) in [("", ""), ("echo: ", " (end)"), (#"{"v":""#, #""}"#)] {
+            let scrubbed = SecretScrubber(secrets: [secret]).scrub(prefix + echoed + suffix)
+            #expect(scrubbed == prefix + Redaction.sensitiveValue + suffix, "\(form): \(scrubbed)")
+        }
+    }
+
+    @Test("near misses are left alone: a different character, a broken escape, a wrong case outside hex digits")
+    func nearMisses() {
+        let scrubber = SecretScrubber(secrets: ["tok+en-value"])
+        for text in ["tok+en-valuf", #"tok\u002Cen-value"#, #"tok\U002Ben-value"#, "tok%2Cen-value", "TOK+EN-VALUE", "tok%2en-value", #"tok\u002en-value"#] {
+            #expect(scrubber.scrub(text) == text, "\(text)")
+        }
+    }
+
+    @Test("a hostile text of escapes cannot make matching blow up (all-backslash secret against backslash runs)")
+    func noBlowUp() {
+        let secret = String(repeating: "\\", count: 40)
+        let text = String(repeating: "%5C\\", count: 5_000)
+        let scrubbed = SecretScrubber(secrets: [secret]).scrub(text)
+        #expect(scrubbed.contains(Redaction.sensitiveValue))
+    }
+
     @Test("a secret crossing the kept limit is scrubbed before the cut: no first half is left")
     func scrubBeforeCut() {
         let secret = "cut-in-half-secret-0123456789"
@@ -94,12 +141,39 @@ import Testing
 
     /// The forms a receiver may echo a value in, as the scrubber documents them.
     static func encode(_ value: String, _ form: Int) -> String {
+        let json = String(JSONText.quote(value).dropFirst().dropLast())
         switch form {
         case 0: return value
         case 1: return SecretScrubber.percentEncoded(value)
-        case 2: return String(JSONText.quote(value).dropFirst().dropLast())
-        default: return String(JSONText.quote(value).dropFirst().dropLast()).replacingOccurrences(of: "/", with: "\\/")
+        case 2: return json
+        case 3: return json.replacingOccurrences(of: "/", with: "\\/")
+        case 4: return SecretScrubber.percentEncoded(value).lowercased()
+        case 5: return dotNetJSON(value)
+        case 6: return dotNetJSON(value).lowercased()
+        case 7: return SecretScrubber.percentEncoded(value).replacingOccurrences(of: "%20", with: "+")
+        default: return SecretScrubber.percentEncoded(json)
         }
+    }
+
+    static let formCount = 9
+
+    /// What System.Text.Json's default encoder writes: `+ & ' < >` and non-ASCII as `\uXXXX`.
+    static func dotNetJSON(_ value: String) -> String {
+        var result = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "+", "&", "'", "<", ">": result += String(format: "\\u%04X", scalar.value)
+            default:
+                if scalar.isASCII {
+                    result.unicodeScalars.append(scalar)
+                } else {
+                    for unit in String(scalar).utf16 { result += String(format: "\\u%04X", unit) }
+                }
+            }
+        }
+        return result
     }
 
     @Test("property: for any secrets and any echo of them, no scrubbed and cut text contains a secret or its first half")
@@ -121,12 +195,12 @@ import Testing
             // An echo: filler, then each secret in a random form, crossing the 4 KiB limit at a random point.
             var text = String((0..<(3_900 + random.below(300))).map { _ in random.pick(filler) })
             for value in secrets.shuffled(using: &random) {
-                text += random.pick([" ", "\n", "=", "\""]) + Self.encode(value, random.below(4))
+                text += random.pick([" ", "\n", "=", "\""]) + Self.encode(value, random.below(Self.formCount))
             }
             text += String((0..<random.below(200)).map { _ in random.pick(filler) })
             let kept = SecretScrubber(webhook: webhook).scrub(text, keepingBytes: 4096).text
             for value in secrets {
-                for form in 0..<4 {
+                for form in 0..<Self.formCount {
                     let encoded = Self.encode(value, form)
                     #expect(!kept.contains(encoded), "secret \(value) leaked as \(encoded)")
                     let half = String(encoded.prefix(encoded.count / 2 + 1))

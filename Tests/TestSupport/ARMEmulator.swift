@@ -80,6 +80,8 @@ public final class ARMEmulator: @unchecked Sendable {
     public var replicationsIncludeHome = true
     /// Error messages quote the request (the service URI and every header value), as some ARM errors do.
     public var errorsQuoteRequest = false
+    /// How a quoting error re-encodes the request's values (as the service's stack might), each in turn.
+    public var errorQuoteEncodings: [EchoEncoding] = [.raw]
     /// Logged deliveries show a receiver that echoed the request: its URI and headers in the response
     /// body, a response header and the reason phrase.
     public var deliveriesEcho = false
@@ -374,8 +376,20 @@ public final class ARMEmulator: @unchecked Sendable {
     /// With ``errorsQuoteRequest``: the request's body and headers, as an error message may repeat them.
     private func quoted(_ request: LoopbackReceiver.Request) -> String {
         guard errorsQuoteRequest else { return "" }
-        let headers = request.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
-        return " Request: \(request.bodyText) Headers: \(headers)"
+        var quoted = ""
+        for encoding in errorQuoteEncodings {
+            let headers = request.headers.sorted { $0.key < $1.key }.map { "\($0.key): \(encoding.encode($0.value))" }.joined(separator: "; ")
+            if encoding == .raw {
+                quoted += " Request: \(request.bodyText) Headers: \(headers)"
+                continue
+            }
+            // The body's values as the service decoded them, re-encoded this way.
+            let properties = object(request.body)?["properties"] as? [String: Any]
+            var values = [properties?["serviceUri"] as? String ?? ""]
+            for (name, value) in (properties?["customHeaders"] as? [String: String] ?? [:]).sorted(by: { $0.key < $1.key }) { values.append("\(name)=\(value)") }
+            quoted += " Request: " + values.map(encoding.encode).joined(separator: " ") + " Headers: \(headers)"
+        }
+        return quoted
     }
 
     /// GET/LIST shape: no serviceUri, no customHeaders (they are secrets).
