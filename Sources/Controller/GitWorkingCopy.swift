@@ -82,6 +82,17 @@ public struct GitWorkingCopy: Sendable {
 
     /// The first line of git's message, without credentials: a remote URL may carry a token
     /// (`https://user:token@host/repo`), and git repeats the URL in its errors.
+    /// Whether git ignores `path` (a file in ``directory``): nil when there is no git, or ``directory`` is
+    /// not in a work tree. Used to warn before secrets are written where a `git add .` would take them.
+    public func isIgnored(_ path: String) -> Bool? {
+        let outcome = run(["check-ignore", "-q", "--", path])
+        switch outcome.status {
+        case 0: return true
+        case 1: return false
+        default: return nil  // 128: not a repository, or git could not tell
+        }
+    }
+
     static func firstLine(_ text: String) -> String {
         let line = text.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? "no message"
         return TerminalText.line(withoutCredentials(line.trimmingCharacters(in: .whitespaces)))

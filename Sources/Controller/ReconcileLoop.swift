@@ -343,9 +343,28 @@ public final class ReconcileLoop: Sendable {
             text = "hookapply: reconciling registry '\(outcome.registry)' failed\(at): \(outcome.error ?? failures.prefix(5).joined(separator: "; "))"
         case .recovered: text = "hookapply: registry '\(outcome.registry)' reconciles again\(at)" + (changes.isEmpty ? "." : ": \(Self.describe(summary)). \(Self.list(changes))")
         }
+        text = scrubber.scrub(text)
         if text.count > 3000 { text = String(text.prefix(2990)) + " …" }
         return DriftNotification(kind: kind, registry: outcome.registry, revision: revision, time: Timestamp.now(), hookapply_version: Product.version,
-                                 summary: summary, changes: changes, results: results, error: outcome.error, text: scrubber.scrub(text))
+                                 summary: summary, changes: changes, results: results, error: outcome.error, text: Self.slackEscaped(text))
+    }
+
+    /// `text` as Slack's mrkdwn (and Teams) show it literally: names and messages come from registries, and
+    /// `<!channel>` or `<https://evil|portal.azure.com>` would otherwise be a live mention or a disguised
+    /// link. Slack's rule: escape `&`, `<` and `>`, and nothing else.
+    static func slackEscaped(_ text: String) -> String {
+        guard text.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" }) else { return text }
+        var result = ""
+        result.reserveCapacity(text.utf8.count + 16)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            default: result.append(character)
+            }
+        }
+        return result
     }
 
     static func describe(_ summary: Plan.Summary) -> String {

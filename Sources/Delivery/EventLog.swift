@@ -72,7 +72,7 @@ public struct EventLog: Sendable {
         }
         if descriptor < 0 && errno == ENOENT {  // the folder is made on first use only: serve appends per attempt
             let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty { try? PrivateFolder.create(directory) }
             descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         }
         guard descriptor >= 0 else {

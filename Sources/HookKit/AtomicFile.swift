@@ -28,25 +28,29 @@ public enum AtomicFile {
         return removed
     }
 
+    /// Writes `bytes` as the whole of `path`, with exactly `permissions` (whatever the umask: a file that
+    /// may hold a secret must never be readable by others because of the caller's umask).
+    ///
+    /// A symbolic link at `path` is written through, never replaced: the file it ends at is replaced, and
+    /// the link stays (a link at `/dev/stdout` must not become a file of secrets). Only a regular file, or
+    /// nothing, is replaced: renaming over a device, a folder or a socket (a state path of "/dev/null", run
+    /// as root) would destroy something that is not ours.
+    ///
     /// - Parameter beforeRename: a hook for tests that simulate a crash between write and rename.
-    public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o600, beforeRename: () throws -> Void = {}) throws {
-        // Only a regular file (or nothing) is replaced: renaming over a device, a folder or a socket
-        // (a state path of "/dev/null", run as root) would destroy something that is not ours.
-        var existing = stat()
-        if lstat(path, &existing) == 0 {
-            let type = existing.st_mode & S_IFMT
-            if type == S_IFDIR { throw WriteError(description: "cannot write '\(path)': it is a folder; name a file") }
-            if type != S_IFREG && type != S_IFLNK {
-                throw WriteError(description: "cannot write '\(path)': it is not a regular file (a device, pipe or socket), and it is not replaced; name a file")
-            }
+    public static func write(_ bytes: [UInt8], to givenPath: String, permissions: mode_t = 0o600, beforeRename: () throws -> Void = {}) throws {
+        let path = ResolvedPath.fileType(givenPath) == S_IFLNK ? ResolvedPath.resolve(givenPath) : givenPath
+        if let type = ResolvedPath.fileType(path), type != S_IFREG {
+            throw WriteError(description: "cannot write '\(givenPath)': \(ResolvedPath.describe(type))")
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try? PrivateFolder.create(directory)
         }
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
-        guard descriptor >= 0 else { throw WriteError(description: "cannot write '\(path)': \(FileBytes.reason(errno))") }
+        guard descriptor >= 0 else { throw WriteError(description: "cannot write '\(givenPath)': \(FileBytes.reason(errno))") }
+        // open's mode is filtered by the umask; this sets exactly what was asked for.
+        fchmod(descriptor, permissions)
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
@@ -55,7 +59,7 @@ public enum AtomicFile {
                 let reason = FileBytes.reason(errno)
                 close(descriptor)
                 unlink(temporary)
-                throw WriteError(description: "cannot write '\(path)': \(reason)")
+                throw WriteError(description: "cannot write '\(givenPath)': \(reason)")
             }
             offset += written
         }
@@ -63,7 +67,7 @@ public enum AtomicFile {
             let reason = FileBytes.reason(errno)
             close(descriptor)
             unlink(temporary)
-            throw WriteError(description: "cannot write '\(path)' to disk: \(reason)")
+            throw WriteError(description: "cannot write '\(givenPath)' to disk: \(reason)")
         }
         close(descriptor)
         do {
@@ -75,7 +79,7 @@ public enum AtomicFile {
         guard rename(temporary, path) == 0 else {
             let reason = FileBytes.reason(errno)
             unlink(temporary)
-            throw WriteError(description: "cannot replace '\(path)': \(reason)")
+            throw WriteError(description: "cannot replace '\(givenPath)': \(reason)")
         }
         // Make the rename itself durable.
         let folder = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)

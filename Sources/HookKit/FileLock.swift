@@ -34,7 +34,7 @@ public final class FileLock: Sendable {
     /// messages, `holderVerb` what the holder is doing (`another hookapply apply`).
     public static func acquire(_ path: String, timeout: Double, what: String, holderVerb: String) async throws(Failure) -> FileLock {
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty { try? PrivateFolder.create(directory) }
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw .unavailable("cannot open the lock file '\(path)': \(String(cString: strerror(errno)))")

@@ -291,7 +291,7 @@ public final class DeliveryQueue: @unchecked Sendable {
     private func append(_ bytes: [UInt8]) throws {
         if descriptor < 0 {
             let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty { try? PrivateFolder.create(directory) }
             descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else {
                 throw QueueError(.open, "cannot open the delivery queue '\(path)': \(String(cString: strerror(errno)))")

@@ -157,6 +157,25 @@ import Testing
         #expect(notification.text.contains("reconciling registry 'dev' failed at revision abc"))
     }
 
+    @Test("a notification's text shows registry-supplied markup literally: no live mention, no disguised link", arguments: [
+        ("<!channel>", "&lt;!channel&gt;"),
+        ("<https://evil.example.com|portal.azure.com>", "&lt;https://evil.example.com|portal.azure.com&gt;"),
+        ("a&b", "a&amp;b"),
+        ("&lt;", "&amp;lt;"),
+    ])
+    func notificationMarkup(_ hostile: String, _ shown: String) {
+        let lines = Lines()
+        let loop = Self.loop(apply: true, lines: lines) { .invalid([]) }
+        let change = ReconcileLoopTests.create(Fixture.webhook("alpha1"))
+        var outcome = RegistryOutcome(registry: "dev", plan: RegistryPlan(name: "dev", target: "t", fingerprint: "", changes: [change], unmanaged: []))
+        outcome.applied = [ChangeResult(change: change, outcome: .failed(code: "x", message: "the registry said \(hostile)"), attempts: 1)]
+        let notification = loop.notification(.failed, outcome, revision: nil, scrubber: SecretScrubber(secrets: []))
+        #expect(notification.text.contains("the registry said \(shown)"), "\(notification.text)")
+        #expect(!notification.text.contains("<") && !notification.text.contains(">"), "\(notification.text)")
+        // Only the text is markup: the structured fields keep the value as it is.
+        #expect(notification.results.first?.message == "the registry said \(hostile)")
+    }
+
     @Test("backoff after failures: 1 s, 2 s, 4 s … never above the interval, always within the jitter")
     func backoff() {
         let lines = Lines()

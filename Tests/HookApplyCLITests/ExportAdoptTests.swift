@@ -44,7 +44,7 @@ import Testing
         defer { workspace.remove() }
         let before = workspace.read("webhooks.json")
         let clobber = await workspace.run(["export", "-r", "dev", "--out", "webhooks.json"])
-        #expect(clobber.code == .failure)
+        #expect(clobber.code == .usage)
         #expect(clobber.stderr.contains("is the spec being read"), "\(clobber.stderr)")
         #expect(workspace.read("webhooks.json") == before)
         let both = await workspace.run(["export", "-f", "webhooks.json", "--local", "x.json"])

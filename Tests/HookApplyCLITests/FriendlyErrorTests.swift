@@ -45,8 +45,8 @@ import Testing
         #expect(mkfifo(workspace.directory + "/pipe", 0o600) == 0)
         if target == "folder" { try FileManager.default.createDirectory(atPath: workspace.directory + "/folder", withIntermediateDirectories: true) }
         let result = await workspace.run(["plan", "--out", target])
-        #expect(result.code == .failure)
-        #expect(result.stderr.contains("the plan was not saved"), "\(result.stderr)")
+        #expect(result.code == .usage)
+        #expect(result.stderr.contains("Nothing was written"), "\(result.stderr)")
         Self.expectFriendly(result.stderr)
         #expect(Self.isPipe(workspace.directory + "/pipe"))
         var isFolder: ObjCBool = false

@@ -77,6 +77,27 @@ import Testing
         Self.expectInert(events.stdout)
     }
 
+    @Test("a line break in a registry's scope, tag, owner or name cannot add a row to list or get, nor a line to export's notes",
+          arguments: [["list"], ["get", "forged"], ["export", "-r", "dev", "--owner", "team"]])
+    func listAndGet(_ arguments: [String]) async throws {
+        let workspace = try ReconcileCommandTests.Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": []}]}"#)
+        defer { workspace.remove() }
+        let state = """
+            {"formatVersion": 1, "webhooks": [
+              {"name": "forged", "serviceUri": "https://h.example.com/", "customHeaders": [], "actions": ["push"], "status": "enabled",
+               "scope": "web:*\\nFAKE-ROW  evil  enabled", "tags": {"hookapply-owner": "other\\nFAKE-OWNER", "note": "x\\nFAKE-TAG"}}
+            ]}
+            """
+        try FileManager.default.createDirectory(atPath: workspace.directory + "/.hookapply", withIntermediateDirectories: true)
+        try state.write(toFile: workspace.directory + "/.hookapply/dev.json", atomically: true, encoding: .utf8)
+        let result = await workspace.run(arguments)
+        #expect(result.code == .success, "\(result.stderr)")
+        for line in (result.stdout + result.stderr).split(separator: "\n") {
+            #expect(!line.hasPrefix("FAKE"), "a forged line: \(line)\n\(result.stdout)\(result.stderr)")
+        }
+        Self.expectInert(result.stdout + result.stderr)
+    }
+
     @Test("every line written with line() has its control characters escaped")
     func outputLines() {
         let stream = OutputStream()

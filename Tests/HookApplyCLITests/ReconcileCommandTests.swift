@@ -145,7 +145,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: workspace.directory + "/.hookapply/dev.json"))
         let garbage = await workspace.run(["apply", "webhooks.json"])
         #expect(garbage.code == .failure)
-        #expect(garbage.stderr.contains("is not a hookapply plan file"))
+        #expect(garbage.stderr.contains("'webhooks.json' is a spec, not a saved plan; to apply it, run 'hookapply apply -f webhooks.json'"), "\(garbage.stderr)")
     }
 
     @Test("another apply's lock makes apply fail at once naming its pid")

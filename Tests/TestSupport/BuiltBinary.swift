@@ -17,6 +17,11 @@ public struct BuiltBinary: Sendable {
         path = candidate
     }
 
+    /// Any executable, by its path (`/bin/sh`, to run the product under a chosen umask).
+    public init(executable path: String) {
+        self.path = path
+    }
+
     /// A started process whose standard output and error are collected as they arrive.
     public final class Running: @unchecked Sendable {
         public let process: Process

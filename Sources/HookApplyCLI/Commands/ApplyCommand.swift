@@ -83,7 +83,7 @@ enum ApplyCommand {
                     do {
                         locks.append(try await lockable.lockForApply(timeout: lockTimeout))
                     } catch {
-                        context.standardError.line("error: \(ProviderError.from(error).message)")
+                        context.standardError.line("error: registry '\(registry.name)': \(ProviderError.from(error).message)")
                         return .failure
                     }
                 }

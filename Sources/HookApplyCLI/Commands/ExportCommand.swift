@@ -19,9 +19,9 @@ enum ExportCommand {
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec that names the registry. Default: webhooks.json."),
             OptionSpec(long: "azure", valueName: "sub/group/registry", help: "Export an Azure registry without a spec: SUBSCRIPTION/RESOURCEGROUP/REGISTRY."),
             OptionSpec(long: "local", valueName: "path", help: "Export a local registry's state file without a spec."),
-            OptionSpec(long: "out", short: "o", valueName: "file", help: "Write the spec to this file (never over the spec being read) instead of standard output."),
+            OptionSpec(long: "out", short: "o", valueName: "file", help: "Write the spec to this file instead of standard output ('-'); never the spec being read or a registry's file. Mode 0600 with --include-secrets."),
             OptionSpec(long: "owner", valueName: "name", help: "Keep only webhooks tagged for this owner, or untagged; the spec's owner becomes it."),
-            OptionSpec(long: "secrets-env", valueName: "file", help: "Write the secret values to this dotenv file (mode 0600), never to standard output."),
+            OptionSpec(long: "secrets-env", valueName: "file", help: "Write the secret values to this dotenv file (mode 0600); never standard output, the spec or a registry's file."),
             .armEndpoint,
             OptionSpec(long: "include-secrets", help: "Write secret values literally instead of ${env:...} references."),
         ])
@@ -33,40 +33,54 @@ enum ExportCommand {
         }
         do {
             let source: Source = direct.isEmpty ? try fromSpec(arguments, context) : try standalone(arguments, context)
+            // Both outputs are checked before the registry is read, so a refusal writes nothing at all.
+            let includeSecrets = arguments.has("include-secrets")
+            var outputs: [(option: String, path: OutputPath)] = []
+            for (option, secrets) in [("out", includeSecrets), ("secrets-env", true)] {
+                guard let value = arguments.value(option) else { continue }
+                switch OutputPath.check(value, option: "--" + option, secrets: secrets, protected: source.protected, others: outputs, context) {
+                case .success(let path): outputs.append(("--" + option, path))
+                case .failure(let error):
+                    context.standardError.line("error: \(error.message)")
+                    return .usage
+                }
+            }
             var state = try await observe(source.registry, provider: source.provider, context)
             let owner = arguments.value("owner") ?? source.owner
             if arguments.value("owner") != nil {
                 // Another owner's webhooks are theirs to export: left out, and said so.
                 let others = state.webhooks.filter { $0.owner != nil && $0.owner != owner }
                 state.webhooks.removeAll { $0.owner != nil && $0.owner != owner }
-                for webhook in others { context.standardError.line("left out '\(webhook.name)': owned by '\(webhook.owner ?? "")'") }
+                for webhook in others { context.standardError.line(TerminalText.line("left out '\(webhook.name)': owned by '\(webhook.owner ?? "")'")) }
             }
-            let exported = export(state, registry: source.registry, owner: owner, includeSecrets: arguments.has("include-secrets"),
+            let exported = export(state, registry: source.registry, owner: owner, includeSecrets: includeSecrets,
                                   target: source.target, descriptions: source.descriptions)
-            if let out = arguments.value("out") {
-                let path = context.absolutePath(out)
-                if let specPath = source.specPath, (path as NSString).standardizingPath == (specPath as NSString).standardizingPath {
-                    context.standardError.line("error: --out \(out) is the spec being read; write the export to another file")
-                    return .failure
-                }
+            if case .file(let path)? = outputs.first(where: { $0.option == "--out" })?.path, let out = arguments.value("out") {
                 do {
-                    try AtomicFile.write(Array(exported.json.utf8), to: path, permissions: 0o644)
+                    // Literal secrets make the export as private as the dotenv file.
+                    try AtomicFile.write(Array(exported.json.utf8), to: path, permissions: includeSecrets ? 0o600 : 0o644)
                 } catch {
                     context.standardError.line("error: the export was not saved: \(error)")
                     return .failure
                 }
-                context.standardError.line("wrote \(out)")
+                context.standardError.line("wrote \(out)" + (includeSecrets ? " (mode 0600: it holds secret values; do not commit it)" : ""))
+                if includeSecrets { OutputPath.warnIfCommittable(path, what: out, context) }
             } else {
                 context.standardOutput.write(exported.json)
             }
-            if let file = arguments.value("secrets-env") {
+            if case .file(let path)? = outputs.first(where: { $0.option == "--secrets-env" })?.path, let file = arguments.value("secrets-env") {
+                if let problem = exported.dotenvProblem {
+                    context.standardError.line("error: the secrets were not saved: \(problem)")
+                    return .failure
+                }
                 do {
-                    try AtomicFile.write(Array(exported.dotenv.utf8), to: context.absolutePath(file), permissions: 0o600)
+                    try AtomicFile.write(Array(exported.dotenv.utf8), to: path, permissions: 0o600)
                 } catch {
                     context.standardError.line("error: the secrets were not saved: \(error)")
                     return .failure
                 }
                 context.standardError.line("wrote the values of \(exported.variables.count) variables to \(file) (mode 0600; do not commit it)")
+                OutputPath.warnIfCommittable(path, what: file, context)
             } else if !exported.variables.isEmpty {
                 context.standardError.line("The exported spec reads these environment variables; set them before plan or apply:")
                 for variable in exported.variables { context.standardError.line("  \(variable)") }
@@ -86,6 +100,8 @@ enum ExportCommand {
         var specPath: String?
         /// Descriptions the spec gives its webhooks (kept in the export: the registry has none).
         var descriptions: [String: String] = [:]
+        /// Files no output may replace: the spec and its registries' files, or the `--local` registry's.
+        var protected: [OutputPath.Protected] = []
     }
 
     static func fromSpec(_ arguments: ParsedArguments, _ context: Context) throws(Reconciliation.Failure) -> Source {
@@ -98,7 +114,7 @@ enum ExportCommand {
         var descriptions: [String: String] = [:]
         for webhook in declared?.webhooks ?? [] { if let description = webhook.description { descriptions[webhook.name.lowercased()] = description } }
         return Source(registry: registry, provider: provider, owner: reconciliation.spec.owner, target: declared?.target,
-                      specPath: reconciliation.loaded.path, descriptions: descriptions)
+                      specPath: reconciliation.loaded.path, descriptions: descriptions, protected: reconciliation.protectedFiles(context))
     }
 
     /// `--azure SUB/GROUP/REGISTRY` or `--local PATH`: no spec needed.
@@ -127,7 +143,8 @@ enum ExportCommand {
         let azure = try Reconciliation.azureSettings(arguments, context)
         switch ProviderFactory.make(registry, specDirectory: context.currentDirectory, workingDirectory: context.currentDirectory, azure: azure) {
         case .success(let provider):
-            return Source(registry: registry, provider: provider, owner: "hookapply", target: target, specPath: nil)
+            return Source(registry: registry, provider: provider, owner: "hookapply", target: target, specPath: nil,
+                          protected: ProviderFactory.files(of: [registry], specDirectory: context.currentDirectory))
         case .failure(let error):
             context.standardError.line("error: \(error.message)")
             throw Reconciliation.Failure(code: .failure)
@@ -148,6 +165,8 @@ enum ExportCommand {
         var variables: [String]
         /// `NAME='value'` lines for `--secrets-env`.
         var dotenv: String
+        /// Why the dotenv file cannot be written: a value a line-based loader would misread.
+        var dotenvProblem: String? = nil
     }
 
     /// A dotenv value: single-quoted, a quote inside written as '\''.
@@ -158,6 +177,7 @@ enum ExportCommand {
     ) -> Exported {
         var variables: [String] = []
         var dotenv = ""
+        var dotenvProblem: String?
         var used: Set<String> = []
         // Names are derived (`X-Key` and `X_Key` both give X_KEY; a header `URI-Query` gives what the query
         // gets), so a taken name gets a numbered suffix: two secrets must never share one variable.
@@ -171,6 +191,11 @@ enum ExportCommand {
             used.insert(name)
             variables.append(name)
             dotenv += "\(name)=\(dotenvValue(value))\n"
+            // Line-based loaders (docker --env-file, kubectl create secret --from-env-file) would read a
+            // line break inside the value as the start of another variable, one the registry chose.
+            if dotenvProblem == nil, value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\u{0}" || $0 == "\u{2028}" || $0 == "\u{2029}" || $0 == "\u{85}" }) {
+                dotenvProblem = "the value of \(name) holds a line break, which a line-based loader (docker --env-file, kubectl create secret --from-env-file) would read as a second variable. Fix the value in the registry, or export with --include-secrets --out FILE instead"
+            }
             return "${env:\(name)}"
         }
         // Literal text must not be mistaken for a reference when read back.
@@ -229,7 +254,7 @@ enum ExportCommand {
             ("owner", .string(owner)),
             ("registries", .array([.object(registryMembers)])),
         ])
-        return Exported(json: JSONWriter.write(document) + "\n", variables: variables, dotenv: dotenv)
+        return Exported(json: JSONWriter.write(document) + "\n", variables: variables, dotenv: dotenv, dotenvProblem: dotenvProblem)
     }
 
     /// `deploy-bot` + `X-Api-Key` → `DEPLOY_BOT`, `X_API_KEY`: uppercase letters, digits and underscores.

@@ -60,9 +60,11 @@ enum ListCommand {
             context.standardOutput.line("No webhooks.")
             return
         }
+        // Every cell comes from the registry: a line break in a scope or a tag must not forge a row.
         let rows = entries.map { entry -> [String] in
             [entry.registry, entry.webhook.name, entry.webhook.status.rawValue, entry.webhook.actions.map(\.rawValue).joined(separator: ","),
              entry.webhook.scope.isEmpty ? "*" : entry.webhook.scope, entry.owner ?? "-", entry.declared ? "yes" : "no", entry.webhook.serviceUri]
+                .map(TerminalText.line)
         }
         let header = ["REGISTRY", "NAME", "STATUS", "ACTIONS", "SCOPE", "OWNER", "DECLARED", "SERVICE URI"]
         var widths = header.map(\.count)
@@ -111,7 +113,8 @@ enum GetCommand {
                 if let location = webhook.location { lines.append("location: \(location)") }
                 for (key, value) in webhook.tags.sorted(by: { $0.key < $1.key }) { lines.append("tag \(key): \(value)") }
                 lines.append("declared in the spec: \(entry.declared ? "yes" : "no")")
-                for line in lines { context.standardOutput.line(line) }
+                // One value, one line: a line break from the registry is shown escaped, never as a new line.
+                for line in lines { context.standardOutput.line(TerminalText.line(line)) }
                 if entry.registry != found.last?.registry { context.standardOutput.line("") }
             }
             return .success

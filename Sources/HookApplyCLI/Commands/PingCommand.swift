@@ -79,7 +79,7 @@ enum PingCommand {
                 return record.isSuccess ? .success : .failure
             }
             let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
-            context.standardOutput.write("Ping \(registry.name)/\(record.webhook) (event \(record.id))\n\n")
+            context.standardOutput.write("Ping \(registry.name)/\(TerminalText.line(record.webhook)) (event \(TerminalText.line(record.id)))\n\n")
             context.standardOutput.write(DeliveryRenderer.detail(record, style: style))
             if !record.isSuccess {
                 context.standardError.line("error: the endpoint did not answer with 2xx")

@@ -16,7 +16,7 @@ enum PlanCommand {
             .specFileOrStandardInput,
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Plan only this registry (repeatable).", isRepeatable: true),
-            OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'."),
+            OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'; '-' prints the plan document instead. Never the spec or a registry's file."),
             OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names),
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),
             OptionSpec(long: "strict", help: "With --detailed-exitcode, webhooks the spec does not manage (made by hand, or another owner's) count as drift too."),
@@ -32,24 +32,42 @@ enum PlanCommand {
         defer { interruption.end() }
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context, observationCache: true)
-            // The evidence a saved plan is checked against goes into plan files and the JSON document only.
-            let evidence = arguments.value("out") != nil || OutputFormat.from(arguments) == .json
-            let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts"), recordsEvidence: evidence))
+            // The output is checked before the registries are read: a plan file must never replace the
+            // spec or a registry's state, and a refusal should come at once.
+            var destination: OutputPath?
             if let out = arguments.value("out") {
-                let planPath = context.absolutePath(out)
+                switch OutputPath.check(out, option: "--out", secrets: false, protected: reconciliation.protectedFiles(context), context) {
+                case .success(let path): destination = path
+                case .failure(let error):
+                    context.standardError.line("error: \(error.message)")
+                    return .usage
+                }
+            }
+            // The evidence a saved plan is checked against goes into plan files and the JSON document only.
+            let evidence = destination != nil || OutputFormat.from(arguments) == .json
+            let (plan, _) = try await reconciliation.plan(context, options: PlanOptions(adoptConflicts: arguments.has("adopt-conflicts"), recordsEvidence: evidence))
+            switch destination {
+            case .file(let planPath)?:
                 let saved = SavedPlan(
                     spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: planPath) }, plan: plan)
                 do {
-                    // Atomic, and never over something that is not a regular file (`--out /dev/null` as root).
-                    try AtomicFile.write(Array(JSONOutput.encode(saved).utf8), to: context.absolutePath(out), permissions: 0o644)
+                    try AtomicFile.write(Array(JSONOutput.encode(saved).utf8), to: planPath, permissions: 0o644)
                 } catch {
                     context.standardError.line("error: the plan was not saved: \(error)")
                     return .failure
                 }
+                render(plan, format: OutputFormat.from(arguments), context)
+            case .standardOutput?:
+                // `--out -`: the plan document is the output (a pipe to a file or an artifact store);
+                // the spec is recorded relative to the current folder.
+                let saved = SavedPlan(
+                    spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: context.absolutePath("plan.json")) }, plan: plan)
+                context.standardOutput.write(JSONOutput.encode(saved))
+            case nil:
+                render(plan, format: OutputFormat.from(arguments), context)
             }
-            render(plan, format: OutputFormat.from(arguments), context)
             reconciliation.reportStatistics(arguments, context)
-            if let out = arguments.value("out"), OutputFormat.from(arguments) == .text {
+            if case .file? = destination, let out = arguments.value("out"), OutputFormat.from(arguments) == .text {
                 context.standardOutput.line("")
                 // Standard input leaves no path to record: the spec must come the same way again.
                 let stdin = reconciliation.loaded.path == nil ? " -f - < (the same spec)" : ""

@@ -123,6 +123,14 @@ struct Reconciliation {
         }
     }
 
+    /// The files no output of the command may replace: the spec, and every file of every registry it
+    /// names (selected or not).
+    func protectedFiles(_ context: Context) -> [OutputPath.Protected] {
+        var files = ProviderFactory.files(of: spec.registries, specDirectory: loaded.directory(context))
+        if let path = loaded.path { files.insert(OutputPath.Protected(path: path, what: "the spec being read (\(loaded.displayName))"), at: 0) }
+        return files
+    }
+
     var targets: [String: String] { providers.mapValues(\.displayName) }
 
     /// Observes every selected registry at once; a failure is reported with the registry's name.

@@ -35,6 +35,23 @@ enum ProviderFactory {
         }
     }
 
+    /// Every file the registries keep (a local registry's state, lock, delivery log and serve's queue),
+    /// which no output path may name.
+    static func files(of registries: [ResolvedRegistry], specDirectory: String) -> [OutputPath.Protected] {
+        var files: [OutputPath.Protected] = []
+        for registry in registries {
+            guard case .local(let path) = registry.target else { continue }
+            let paths = LocalRegistryPaths(state: localStatePath(path, specDirectory: specDirectory))
+            files += [
+                OutputPath.Protected(path: paths.state, what: "the state file of local registry '\(registry.name)'"),
+                OutputPath.Protected(path: paths.lock, what: "the lock file of local registry '\(registry.name)'"),
+                OutputPath.Protected(path: paths.events, what: "the delivery log of local registry '\(registry.name)'"),
+                OutputPath.Protected(path: paths.queue, what: "serve's delivery queue of local registry '\(registry.name)'"),
+            ]
+        }
+        return files
+    }
+
     /// `path` relative to `directory` when it is inside it, else as it is (absolute).
     static func shown(_ path: String, from directory: String?) -> String {
         guard let directory else { return path }

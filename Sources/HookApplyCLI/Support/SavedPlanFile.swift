@@ -14,9 +14,19 @@ enum SavedPlanFile {
         } catch {
             return .failure(ReadError(message: "\(error)"))
         }
-        struct Header: Decodable { var format_version: Int? }
-        guard let header = try? JSONDecoder().decode(Header.self, from: Data(bytes)), let version = header.format_version else {
-            return .failure(ReadError(message: "'\(path)' is not a hookapply plan file; make one with 'hookapply plan --out \(path)'"))
+        struct Header: Decodable {
+            var format_version: Int?
+            // What a spec has at its top level.
+            var registries: [JSONValueIgnored]?
+            var version: Int?
+        }
+        let header = try? JSONDecoder().decode(Header.self, from: Data(bytes))
+        guard let header, let version = header.format_version else {
+            if header?.registries != nil || header?.version != nil {
+                // A spec where a plan was expected: 'plan --out' with its name would replace the spec.
+                return .failure(ReadError(message: "'\(path)' is a spec, not a saved plan; to apply it, run 'hookapply apply -f \(CommandHint.quoted(path))'"))
+            }
+            return .failure(ReadError(message: "'\(path)' is not a hookapply plan file; save a plan with 'hookapply plan --out PLANFILE', then run 'hookapply apply PLANFILE'"))
         }
         if version > SavedPlan.currentFormatVersion {
             return .failure(ReadError(message: "'\(path)' was saved by a newer hookapply (plan format \(version)); use that version, or plan again"))
@@ -80,4 +90,9 @@ enum SavedPlanFile {
     private static func isLowerHex(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66)
     }
+}
+
+/// Any JSON value, decoded only to learn that it is there.
+struct JSONValueIgnored: Decodable {
+    init(from decoder: any Decoder) throws {}
 }

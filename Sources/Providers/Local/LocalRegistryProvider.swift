@@ -57,6 +57,12 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, BatchCo
 
     /// Takes the exclusive lock for an apply.
     public func lockForApply(timeout: Double) async throws -> any ApplyLock {
+        // A state path that can never be read is refused before its lock file is made beside it.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            let reason = info.st_mode & S_IFMT == S_IFDIR ? "it is a folder; name a file" : "it is not a regular file (a device, pipe or socket); name a file"
+            throw ProviderError.fatal(.unreadableState, "cannot read the local registry state '\(path)': \(reason); set the registry's 'local.path' to a JSON file (default .hookapply/<registry>.json)")
+        }
         do {
             let lock = try await FileLock.acquire(paths.lock, timeout: timeout, what: "the local registry '\(displayName.dropFirst(7))'",
                                                   holderVerb: "another hookapply apply")
