@@ -68,6 +68,8 @@ public struct RegistryOutcome: Sendable {
         let done = Set(applied.filter(\.isSuccess).map { $0.change.webhook.lowercased() })
         return drift.filter { !done.contains($0.webhook.lowercased()) }
     }
-    public var applyFailures: [ChangeResult] { applied.filter { !$0.isSuccess } }
+    /// Changes that were attempted and failed (or were skipped for a failed dependency); those a stopping loop
+    /// never started are not failures.
+    public var applyFailures: [ChangeResult] { applied.filter { !$0.isSuccess && !$0.wasNotStarted } }
     public var isSuccess: Bool { error == nil && applyFailures.isEmpty }
 }

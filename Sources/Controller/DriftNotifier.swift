@@ -75,7 +75,8 @@ public final class DriftNotifier: Sendable {
         var dropped = 0
     }
 
-    /// Where notifications go, as the log may show it: scheme and host only.
+    /// Where notifications go, as the log may show it: scheme, host and port, never the path (Slack's
+    /// path is its secret).
     public let displayTarget: String
 
     public init(url: String, options: Options = Options(), log: LogWriter) throws(ServiceURI.Problem) {
@@ -85,7 +86,7 @@ public final class DriftNotifier: Sendable {
         self.log = log
         let socket = SocketTransport()
         transport = socket.canSend(to: parsed) ? socket : URLSessionTransport(timeout: options.timeout)
-        displayTarget = "\(parsed.scheme)://\(parsed.host)"
+        displayTarget = "\(parsed.scheme)://\(parsed.host)" + (parsed.port.map { ":\($0)" } ?? "")
     }
 
     /// How many notifications were delivered (a 2xx), for tests and the final log line.
@@ -95,8 +96,10 @@ public final class DriftNotifier: Sendable {
     public func send(_ notification: DriftNotification) {
         let start = state.withLock { state -> Bool in
             if state.queue.count >= options.queueLimit {
-                state.queue.removeFirst()
+                let oldest = state.queue.removeFirst()
                 state.dropped += 1
+                log(LogEntry(.warning, "notify.dropped", "dropped the \(oldest.kind.rawValue) notification of registry '\(oldest.registry)' to \(displayTarget): \(options.queueLimit) newer ones are queued",
+                             [("kind", oldest.kind.rawValue), ("registry", oldest.registry)]))
             }
             state.queue.append(notification)
             if state.working { return false }
@@ -108,10 +111,23 @@ public final class DriftNotifier: Sendable {
 
     /// Waits until the queue is empty or `timeout` seconds pass (at shutdown, so a last notification is
     /// not lost to an exit).
+    /// Notifications still queued then are logged as dropped, one line each: a shutdown must not lose
+    /// one silently.
     public func drain(timeout: Double) async {
         let deadline = DispatchTime.now().uptimeNanoseconds + Seconds.nanoseconds(timeout)
         while state.withLock({ $0.working }) && DispatchTime.now().uptimeNanoseconds < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let (left, inFlight) = state.withLock { state -> ([DriftNotification], Bool) in
+            defer { state.queue.removeAll() }
+            return (state.queue, state.working)
+        }
+        if inFlight {
+            log(LogEntry(.warning, "notify.dropped", "a notification to \(displayTarget) was still being sent at shutdown after \(Seconds.formatDuration(timeout)); it may not have arrived"))
+        }
+        for notification in left {
+            log(LogEntry(.warning, "notify.dropped", "dropped the \(notification.kind.rawValue) notification of registry '\(notification.registry)' to \(displayTarget): still queued at shutdown",
+                         [("kind", notification.kind.rawValue), ("registry", notification.registry)]))
         }
     }
 

@@ -282,6 +282,10 @@ public final class ReconcileLoop: Sendable {
                 case .succeeded:
                     log(LogEntry(.info, "change.applied", "\(name)/\(result.change.webhook): \(result.change.action.rawValue) done",
                                  fields + [("webhook", result.change.webhook), ("action", result.change.action.rawValue), ("result", "success")]))
+                case .skipped where result.wasNotStarted:
+                    // Stopping (SIGTERM) between changes: not a failure, the next run does it.
+                    log(LogEntry(.info, "change.not_started", "\(name)/\(result.change.webhook): \(result.change.action.rawValue) not started: the loop is stopping",
+                                 fields + [("webhook", result.change.webhook), ("action", result.change.action.rawValue), ("result", "not_started")]))
                 case .failed(_, let message), .skipped(let message):
                     log(LogEntry(.error, "change.failed", "\(name)/\(result.change.webhook): \(result.change.action.rawValue) failed: \(scrubber.scrub(message))",
                                  fields + [("webhook", result.change.webhook), ("action", result.change.action.rawValue), ("result", "failure")]))

@@ -52,6 +52,8 @@ public final class ReconcileMetrics: Sendable {
                 state.unmanaged[outcome.registry] = plan.unmanaged.count
             }
             for result in outcome.applied {
+                // A change the stopping loop never started was neither done nor failed.
+                if result.wasNotStarted { continue }
                 state.applied["\(outcome.registry)\u{0}\(result.change.action.rawValue)\u{0}\(result.isSuccess ? "success" : "failure")", default: 0] += 1
             }
             state.up[outcome.registry] = outcome.isSuccess

@@ -63,7 +63,7 @@ public struct Applier: Sendable {
         var attempts: Int { if case .done(_, let attempts) = self { attempts } else { 0 } }
     }
 
-    static let interruptedReason = "not started: the apply was interrupted"
+    public static let interruptedReason = "not started: the apply was interrupted"
 
     /// One registry's changes through one provider.
     struct Run: Sendable {

@@ -22,6 +22,14 @@ public struct ChangeResult: Hashable, Sendable, Codable {
     public var retries: Int { max(0, attempts - (change.action == .replace ? 2 : 1)) }
 }
 
+extension ChangeResult {
+    /// Not attempted because the apply was interrupted (Ctrl-C, SIGTERM): nothing went wrong with it.
+    public var wasNotStarted: Bool {
+        if case .skipped(let reason) = outcome { return reason == Applier.interruptedReason }
+        return false
+    }
+}
+
 /// The result of an apply: every change with its outcome, in plan order.
 public struct ApplyReport: Hashable, Sendable, Codable {
     public var results: [ChangeResult]

@@ -176,6 +176,28 @@ import Testing
         #expect(notification.results.first?.message == "the registry said \(hostile)")
     }
 
+    @Test("notifications still queued at shutdown are logged as dropped, each by kind and registry, and the log names scheme, host and port")
+    func droppedAtShutdown() async throws {
+        let receiver = try LoopbackReceiver(status: 500)
+        defer { receiver.stop() }
+        let lines = Lines()
+        let notifier = try DriftNotifier(url: receiver.url + "/hooks/secret-path", options: DriftNotifier.Options(maxAttempts: 4, firstBackoff: 30, timeout: 2),
+                                         log: lines.writer)
+        let loop = Self.loop(apply: false, lines: lines) { .invalid([]) }
+        let change = ReconcileLoopTests.create(Fixture.webhook("alpha1"))
+        for registry in ["one", "two", "three"] {
+            let outcome = RegistryOutcome(registry: registry, plan: RegistryPlan(name: registry, target: "t", fingerprint: "", changes: [change], unmanaged: []))
+            notifier.send(loop.notification(.driftDetected, outcome, revision: nil, scrubber: SecretScrubber(secrets: [])))
+        }
+        await notifier.drain(timeout: 0.3)
+        let port = String(receiver.url.split(separator: ":").last ?? "")
+        #expect(lines.text.contains("was still being sent at shutdown"), "\(lines.text)")
+        for registry in ["two", "three"] {
+            #expect(lines.text.contains("dropped the drift_detected notification of registry '\(registry)' to http://127.0.0.1:\(port): still queued at shutdown"), "\(lines.text)")
+        }
+        #expect(!lines.text.contains("secret-path"))
+    }
+
     @Test("backoff after failures: 1 s, 2 s, 4 s … never above the interval, always within the jitter")
     func backoff() {
         let lines = Lines()

@@ -134,4 +134,62 @@ import Testing
         #expect(setup.emulator.requests.contains { $0.hasPrefix("PATCH ") })
         #expect(await setup.run(["plan", "--detailed-exitcode"]).code == .success)
     }
+
+    /// (variable, value, refused) for endpoints a sign-in takes from the environment.
+    static let environmentEndpoints: [(String, String, Bool)] = [
+        ("AZURE_AUTHORITY_HOST", "http://localhost:PORT", true),
+        ("AZURE_AUTHORITY_HOST", "http://login.example.invalid", true),
+        ("AZURE_AUTHORITY_HOST", "http://127.0.0.1.example.com:PORT", true),
+        ("AZURE_AUTHORITY_HOST", "http://user:pw@127.0.0.1:PORT", true),
+        ("AZURE_AUTHORITY_HOST", "ftp://127.0.0.1:PORT", true),
+        ("AZURE_AUTHORITY_HOST", "http://127.0.0.1:PORT", false),
+        ("IDENTITY_ENDPOINT", "http://localhost:PORT/msi/token", true),
+        ("IDENTITY_ENDPOINT", "http://10.0.0.5:PORT/msi/token", true),
+        ("IDENTITY_ENDPOINT", "http://127.0.0.1:PORT/msi/token", false),
+        ("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://metadata.example.invalid", true),
+        ("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://localhost:PORT", true),
+        ("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:PORT", false),
+    ]
+
+    @Test("a sign-in endpoint from the environment must be https or http to a loopback IP literal; a refused one gets no request at all",
+          arguments: environmentEndpoints.indices)
+    func environmentEndpoint(_ index: Int) async throws {
+        let (name, template, refused) = Self.environmentEndpoints[index]
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        let port = String(setup.emulator.endpoint.split(separator: ":").last ?? "")
+        let value = template.replacingOccurrences(of: "PORT", with: port)
+        var environment = ["AZURE_ACCESS_TOKEN": "", name: value]
+        switch name {
+        case "AZURE_AUTHORITY_HOST": environment.merge(["AZURE_TENANT_ID": "tenant", "AZURE_CLIENT_ID": "client", "AZURE_CLIENT_SECRET": setup.emulator.clientSecret]) { _, new in new }
+        case "IDENTITY_ENDPOINT": environment["IDENTITY_HEADER"] = "identity-header-secret"
+        default: break
+        }
+        let result = await setup.run(["plan"], environment: environment)
+        let signIns = setup.emulator.requests.filter { $0.contains("/oauth2/") || $0.contains("/msi/") || $0.contains("/metadata/") }
+        if refused {
+            #expect(result.code == .failure, "\(value): \(result.stderr)")
+            #expect(result.stderr.contains("\(name) "), "\(result.stderr)")
+            #expect(result.stderr.contains("https") && result.stderr.contains("Nothing was sent") || result.stderr.contains("not an http(s) URL")
+                    || result.stderr.contains("must not hold credentials"), "\(result.stderr)")
+            #expect(signIns.isEmpty, "a refused endpoint was sent \(signIns)")
+            #expect(setup.emulator.requests.isEmpty, "nothing at all may be sent: \(setup.emulator.requests)")
+        } else {
+            #expect(result.code == .success, "\(value): \(result.stderr)")
+            #expect(signIns.count == 1, "\(setup.emulator.requests)")
+        }
+        #expect(!result.stderr.contains(setup.emulator.clientSecret) && !result.stderr.contains("identity-header-secret"))
+    }
+
+    @Test("a token endpoint that cannot be reached is said in a sentence")
+    func unreachableTokenEndpoint() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        let result = await setup.run(["plan"], environment: ["AZURE_ACCESS_TOKEN": "", "AZURE_TENANT_ID": "tenant", "AZURE_CLIENT_ID": "client",
+                                                              "AZURE_CLIENT_SECRET": "s3cret-value", "AZURE_AUTHORITY_HOST": "http://127.0.0.1:9"])
+        #expect(result.code == .failure)
+        #expect(result.stderr.contains("client secret: could not reach the token endpoint at 127.0.0.1: connection refused"), "\(result.stderr)")
+    }
 }

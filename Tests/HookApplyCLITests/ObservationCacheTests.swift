@@ -194,4 +194,17 @@ import Testing
         #expect(setup.emulator.callbackConfigReads == before)
         #expect(!warm.stdout.contains("their-secret"))
     }
+
+    @Test("HOOKAPPLY_CACHE_DIR naming a file gets a sentence, not a Cocoa error code; the plan still works")
+    func cacheFolderIsAFile() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try await Self.apply(setup, webhooks: 1)
+        try "not a folder".write(toFile: setup.directory + "/cachefile", atomically: true, encoding: .utf8)
+        let result = await setup.run(["plan"], environment: ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cachefile"])
+        #expect(result.code == .success, "\(result.stderr)")
+        #expect(result.stderr.contains("cachefile is a file, not a folder; point HOOKAPPLY_CACHE_DIR at a folder"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains("code 5"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: setup.directory + "/cachefile", encoding: .utf8) == "not a folder")
+    }
 }

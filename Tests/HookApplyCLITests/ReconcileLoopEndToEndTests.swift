@@ -102,6 +102,20 @@ import Testing
         #expect(!apply.running.stderr.contains("t0ken") && !apply.running.stderr.contains("c0de"))
     }
 
+    @Test("an address in use is said once, in one sentence, and reconcile exits 1")
+    func listenInUse() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let taken = try LoopbackReceiver()
+        defer { taken.stop() }
+        let address = taken.url.replacingOccurrences(of: "http://", with: "")
+        let binary = try #require(BuiltBinary("hookapply"))
+        let running = try binary.start(["reconcile", "--listen", address, "--interval", "1h"], environment: [:], directory: workspace.directory)
+        #expect(running.wait(timeout: 15) == 1, "\(running.stderr)")
+        #expect(running.stderr.components(separatedBy: "cannot listen on").count == 2, "\(running.stderr)")
+        #expect(running.stderr.contains("error: cannot listen on \(address): "), "\(running.stderr)")
+    }
+
     @Test("SIGHUP starts a cycle now, however long the interval")
     func sighup() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)
@@ -222,6 +236,8 @@ import Testing
             // Registries are logged when the cycle ends: a signal logged before them came mid-cycle.
             let log = daemon.running.stderr
             if let signal = log.range(of: "received SIGTERM"), let registry = log.range(of: "registry 'reg"), signal.lowerBound < registry.lowerBound { midCycle += 1 }
+            // Changes the signal kept from starting are not failures, and are not logged as errors.
+            #expect(!log.contains("failed: not started"), "\(log.suffix(2000))")
             func counts() -> [Int] {
                 (0..<5).map { (try? LocalRegistryProvider(path: workspace.directory + "/.hookapply/reg\($0).json").currentWebhooks().count) ?? -1 }
             }

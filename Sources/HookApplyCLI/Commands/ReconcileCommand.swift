@@ -98,7 +98,8 @@ enum ReconcileCommand {
                              [("listen", "\(listen.host):\(started.port)")]))
                 server = started
             } catch {
-                context.standardError.line("error: cannot listen on \(listen.host):\(listen.port): \(error)")
+                // HTTPError already names the address: "cannot listen on HOST:PORT: REASON".
+                context.standardError.line("error: \(error)")
                 return .failure
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import HookKit
+import HookSpec
 import Reconciler
 
 #if canImport(FoundationNetworking)
@@ -69,7 +70,43 @@ public final class CredentialChain: TokenCredential, Sendable {
         return host
     }
 
+    /// The endpoints a sign-in may take from the environment, and whether each may be the instance
+    /// metadata service's own link-local address (which only speaks http).
+    static let environmentEndpoints: [(name: String, allowsMetadataAddress: Bool)] = [
+        ("AZURE_AUTHORITY_HOST", false), ("IDENTITY_ENDPOINT", false), ("AZURE_POD_IDENTITY_AUTHORITY_HOST", true),
+    ]
+
+    /// Why an endpoint from the environment is refused, or nil. The rule ARM endpoints follow, stricter
+    /// about names: https, or http to a loopback address written as an IP literal. A token request
+    /// carries a client secret, an assertion or an identity header, which must never cross a network in
+    /// clear, and `localhost` is a name that /etc/hosts can point anywhere.
+    static func endpointProblem(_ name: String, _ value: String, allowsMetadataAddress: Bool) -> String? {
+        let uri: ServiceURI
+        do {
+            uri = try ServiceURI(parsing: value)
+        } catch {
+            return "\(name) is not an http(s) URL (\(error.message)); unset it or give a URL such as https://login.microsoftonline.com"
+        }
+        if uri.userinfo != nil || uri.query != nil { return "\(name) must not hold credentials or a query; give the endpoint's URL alone" }
+        if uri.scheme == "https" { return nil }
+        let host = uri.host.lowercased()
+        let isLoopbackLiteral = host == "[::1]" || (host.hasPrefix("127.") && uri.isLoopback)
+        if isLoopbackLiteral || (allowsMetadataAddress && host == "169.254.169.254") { return nil }
+        return "\(name) is \(uri.masked), plain http to a host that is not a loopback address: endpoints taken from the environment must use https, or http to a loopback IP literal (127.0.0.1 or [::1]), because a sign-in sends credentials to them. Nothing was sent"
+    }
+
+    /// The first endpoint of the environment that is refused, as a message; checked before any request.
+    func environmentEndpointProblem() -> String? {
+        for endpoint in Self.environmentEndpoints {
+            if let text = value(endpoint.name), let problem = Self.endpointProblem(endpoint.name, text, allowsMetadataAddress: endpoint.allowsMetadataAddress) {
+                return problem
+            }
+        }
+        return nil
+    }
+
     private func fetch(scope: String) async throws -> AccessToken {
+        if let problem = environmentEndpointProblem() { throw ProviderError.fatal(.credentials, problem) }
         var tried: [String] = []
         if let token = value("AZURE_ACCESS_TOKEN") {
             return AccessToken(token: token, expiresAt: Date().addingTimeInterval(3600))
@@ -149,7 +186,7 @@ public final class CredentialChain: TokenCredential, Sendable {
         do {
             (data, response) = try await session.data(for: request)
         } catch let error as URLError {
-            throw ProviderError.fatal(.credentials, "\(what): the token endpoint \(error.reason(timeout: request.timeoutInterval))")
+            throw ProviderError.fatal(.credentials, "\(what): could not reach the token endpoint \(request.url?.host.map { "at \($0)" } ?? ""): \(error.reason(timeout: request.timeoutInterval))")
         }
         let answer = ARMWire.decode(ARMWire.TokenAnswer.self, Array(data))
         guard let http = response as? HTTPURLResponse, (200..<300).contains(http.statusCode),

@@ -64,8 +64,18 @@ public struct ObservationCache: Sendable {
     /// a cache that cannot be written only makes the next plan cold.
     public func save(_ entries: [String: Entry]) -> String? {
         let directory = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), !isFolder.boolValue {
+            return "the observation cache folder \(directory) is a file, not a folder; point HOOKAPPLY_CACHE_DIR at a folder. Until then every plan reads every webhook's secrets"
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            // Foundation's error is a Cocoa code; the POSIX one beneath it makes a sentence.
+            let posix = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { Int32($0.code) } ?? EIO
+            return "the observation cache folder \(directory) could not be made (\(FileBytes.reason(posix))); the next plan will read every webhook's secrets"
+        }
+        do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let data = try encoder.encode(File(format_version: Self.formatVersion, resource_id: resourceID, webhooks: entries))
