@@ -62,7 +62,16 @@ public final class ReconcileLoop: Sendable {
         var completed: [String: Bool] = [:]
         var cycles = 0
         var revision: String?
+        /// When the last cycle finished (uptime nanoseconds), or the loop was made: readiness needs one
+        /// within three intervals, so a loop stuck in a cycle is taken out of service.
+        var lastFinished = DispatchTime.now().uptimeNanoseconds
+        /// A digest of the invalid spec's problems last logged in full: the same problems are then a
+        /// one-line reminder per cycle, not the whole list again.
+        var loggedProblems: String?
     }
+
+    /// The most diagnostics of an invalid spec logged in full; the rest are counted.
+    static let loggedProblemLimit = 50
 
     private let options: Options
     private let load: @Sendable () async -> SpecLoad
@@ -87,6 +96,10 @@ public final class ReconcileLoop: Sendable {
     /// in its last cycle (an apply failure is reported, not a reason to be taken out of service).
     public var readiness: (ready: Bool, reason: String) {
         let state = self.state.value
+        let silence = Double(DispatchTime.now().uptimeNanoseconds - min(state.lastFinished, DispatchTime.now().uptimeNanoseconds)) / 1e9
+        if silence > 3 * options.interval {
+            return (false, "no cycle has finished in the last \(Seconds.formatDuration(silence.rounded())) (three intervals are \(Seconds.formatDuration(3 * options.interval)))")
+        }
         guard let spec = state.lastGood else { return (false, "no cycle has completed with a valid spec yet") }
         let pending = spec.registries.map(\.name).filter { state.completed[$0] != true }
         return pending.isEmpty ? (true, "ready") : (false, "not reconciled in the last cycle: " + pending.map { "'\($0)'" }.joined(separator: ", "))
@@ -156,6 +169,7 @@ public final class ReconcileLoop: Sendable {
         func finish(_ result: String, _ outcomes: [RegistryOutcome], specValid: Bool) -> CycleSummary {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             metrics.cycleFinished(result: result, seconds: seconds)
+            state.withLock { $0.lastFinished = DispatchTime.now().uptimeNanoseconds }
             return CycleSummary(number: number, result: result, outcomes: outcomes, specValid: specValid, revision: state.value.revision, seconds: seconds)
         }
         if let git {
@@ -183,6 +197,7 @@ public final class ReconcileLoop: Sendable {
         switch await load() {
         case .valid(let spec, let warnings):
             for warning in warnings { log(LogEntry(.warning, "spec.warning", warning)) }
+            state.withLock { $0.loggedProblems = nil }
             let previous = state.withLock { state -> CycleSpec? in
                 defer { state.lastGood = spec }
                 return state.lastGood
@@ -193,8 +208,24 @@ public final class ReconcileLoop: Sendable {
         case .invalid(let problems):
             specValid = false
             let kept = state.value.lastGood != nil
-            for problem in problems { log(LogEntry(.error, "spec.invalid", problem)) }
-            log(LogEntry(.error, "spec.invalid", "the spec is invalid (\(problems.count) problem\(problems.count == 1 ? "" : "s")); \(kept ? "reconciling the last good spec until it is fixed" : "nothing to reconcile until it is fixed")"))
+            let plan = kept ? "reconciling the last good spec until it is fixed" : "nothing to reconcile until it is fixed"
+            let count = "\(problems.count) problem\(problems.count == 1 ? "" : "s")"
+            // Once per set of problems, at most a screenful: a spec with 40,000 problems at a 1 s interval
+            // must not flood the log. Later cycles say in one line that it is still so.
+            let digest = SHA256.hexDigest(Array(problems.joined(separator: "\n").utf8))
+            let isNew = state.withLock { state -> Bool in
+                defer { state.loggedProblems = digest }
+                return state.loggedProblems != digest
+            }
+            if isNew {
+                for problem in problems.prefix(Self.loggedProblemLimit) { log(LogEntry(.error, "spec.invalid", problem)) }
+                if problems.count > Self.loggedProblemLimit {
+                    log(LogEntry(.error, "spec.invalid", "… and \(problems.count - Self.loggedProblemLimit) more; run 'hookapply validate' to see them all"))
+                }
+                log(LogEntry(.error, "spec.invalid", "the spec is invalid (\(count)); \(plan)", [("problems", String(problems.count))]))
+            } else {
+                log(LogEntry(.error, "spec.invalid", "the spec is still invalid (the same \(count), logged when first seen); \(plan)", [("problems", String(problems.count))]))
+            }
         }
         metrics.specValid(specValid)
         guard let spec = state.value.lastGood else { return finish("failure", [], specValid: false) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads whole files with POSIX calls, so that errors say exactly what went wrong ("no such file",
-/// "is a folder", "permission denied") in a sentence, never as a Cocoa error number.
+/// "is a folder", "permission denied") in a sentence, never as a Cocoa error number, and never blocks.
 public enum FileBytes {
     public struct ReadError: Error, Sendable, CustomStringConvertible {
         public enum Kind: Sendable {
@@ -13,17 +13,28 @@ public enum FileBytes {
         public var description: String { reason }
     }
 
-    /// - Parameter regularOnly: refuse devices, pipes and sockets (a state file must be a file; a spec
-    ///   may come from a pipe such as `<(…)`).
-    public static func read(_ path: String, limit: Int = 64 * 1024 * 1024, regularOnly: Bool = false) throws(ReadError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NONBLOCK : 0))
+    /// The one way hookapply reads a file it was pointed at (spec, state, saved plan, cache, key, token
+    /// file). Only a regular file is read: a FIFO, a device, a socket or a folder is refused at once, so a
+    /// spec that a commit turned into a FIFO, or a link to `/proc/self/fd/2`, can never block a command or
+    /// the reconcile loop. The file is opened with `O_NONBLOCK` and read that way, and `EAGAIN` is a
+    /// refusal too: some procfs files (`/proc/kmsg`) look regular and would block. Files under `/proc` and
+    /// `/sys` are the kernel's, never the user's, and are refused by name.
+    public static func read(_ path: String, limit: Int = 64 * 1024 * 1024) throws(ReadError) -> [UInt8] {
+        let resolved = ResolvedPath.resolve(path)
+        for kernel in ["/proc", "/sys"] where resolved == kernel || resolved.hasPrefix(kernel + "/") {
+            throw ReadError(kind: .notRegularFile, reason: "it is under \(kernel), a file of the kernel's, not a file of yours; name a file")
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         if descriptor < 0 { throw error(errno) }
         defer { close(descriptor) }
         var info = stat()
-        if fstat(descriptor, &info) == 0 {
-            let type = info.st_mode & S_IFMT
-            if type == S_IFDIR { throw ReadError(kind: .directory, reason: "it is a folder; name a file") }
-            if regularOnly && type != S_IFREG { throw ReadError(kind: .notRegularFile, reason: "it is not a regular file (a device, pipe or socket); name a file") }
+        guard fstat(descriptor, &info) == 0 else { throw error(errno) }
+        let type = info.st_mode & S_IFMT
+        if type == S_IFDIR { throw ReadError(kind: .directory, reason: "it is a folder; name a file") }
+        if type != S_IFREG {
+            throw ReadError(kind: .notRegularFile, reason: type == S_IFIFO
+                ? "it is a pipe (FIFO), not a regular file; name a file (a spec can come from a pipe through standard input: -f -)"
+                : "it is not a regular file (a device or socket); name a file")
         }
         var bytes: [UInt8] = []
         if info.st_size > 0 { bytes.reserveCapacity(Int(min(Int64(limit), Int64(info.st_size)))) }
@@ -32,6 +43,9 @@ public enum FileBytes {
             let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    throw ReadError(kind: .notRegularFile, reason: "it would block (a special file that only looks regular); name a file")
+                }
                 throw error(errno)
             }
             if count == 0 { break }
@@ -49,6 +63,8 @@ public enum FileBytes {
         case ENOTDIR: ReadError(kind: .missing, reason: "a part of the path is not a folder")
         case EACCES, EPERM: ReadError(kind: .permission, reason: "permission denied; check the file's permissions")
         case EISDIR: ReadError(kind: .directory, reason: "it is a folder; name a file")
+        case ENXIO: ReadError(kind: .notRegularFile, reason: "it is a socket or a device with nothing behind it, not a regular file; name a file")
+        case ELOOP: ReadError(kind: .missing, reason: "it is a symbolic link that loops; name a file")
         default: ReadError(kind: .other, reason: String(cString: strerror(code)).lowercased())
         }
     }

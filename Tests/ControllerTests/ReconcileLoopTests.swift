@@ -96,6 +96,41 @@ import Testing
         #expect(lines.text.contains("reconciling the last good spec until it is fixed"))
     }
 
+    @Test("an invalid spec's problems are logged once, at most 50 and a count; later cycles log one reminder; new problems are logged again")
+    func invalidSpecDoesNotFlood() async {
+        let problems = (0..<40_000).map { "webhooks.json:\($0 + 1):3: error: [unknown-property] 'x' is not a property" }
+        let current = Locked(problems)
+        let lines = Lines()
+        let loop = Self.loop(apply: true, lines: lines) { .invalid(current.value) }
+        for _ in 0..<3 { _ = await loop.runCycle() }
+        let first = lines.lines.value
+        let expected = Self.loggedLimit + 2 + 2  // the first 50, "… and N more", the summary; two reminders
+        #expect(first.count == expected, "\(first.count) lines")
+        #expect(first.contains { $0.contains("… and 39950 more; run 'hookapply validate' to see them all") })
+        #expect(first.filter { $0.contains("the spec is still invalid (the same 40000 problems") }.count == 2)
+        current.set(["webhooks.json:1:1: error: [invalid-json] expected a value"])
+        _ = await loop.runCycle()
+        #expect(lines.lines.value.count == first.count + 2, "new problems are logged in full: \(lines.lines.value.suffix(3))")
+        #expect(lines.text.contains("[invalid-json] expected a value"))
+    }
+
+    static let loggedLimit = 50
+
+    @Test("readiness: 503 once no cycle has finished within three intervals, ready again after one does")
+    func readinessNeedsRecentCycles() async throws {
+        let provider = InMemoryProvider()
+        let spec = CycleSpec(specDigest: String(repeating: "c", count: 64), registries: [Self.registry("dev", provider, [])], hiddenValues: [])
+        let lines = Lines()
+        let loop = Self.loop(apply: false, lines: lines, interval: 0.1) { .valid(spec, warnings: []) }
+        _ = await loop.runCycle()
+        #expect(loop.readiness.ready)
+        try await Task.sleep(nanoseconds: 450_000_000)
+        #expect(loop.readiness.ready == false)
+        #expect(loop.readiness.reason.contains("no cycle has finished in the last"), "\(loop.readiness.reason)")
+        _ = await loop.runCycle()
+        #expect(loop.readiness.ready)
+    }
+
     @Test("with no good spec yet, a cycle fails and nothing is touched")
     func noGoodSpec() async {
         let lines = Lines()

@@ -22,7 +22,7 @@ import Testing
     // A named pipe stands in for a device such as /dev/null: the same "not a regular file" case, without
     // putting the machine's /dev/null at risk if the product ever regresses (as root, a rename replaces it).
     @Test("a local state path that is a folder or a pipe is refused with a fix, and never replaced", arguments: [
-        (".", "it is a folder"), ("pipe", "it is not a regular file"),
+        (".", "it is a folder"), ("pipe", "not a regular file"),
     ])
     func statePaths(_ path: String, _ reason: String) async throws {
         let workspace = try ReconcileCommandTests.Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {"path": "\#(path)"}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/", "actions": ["push"]}]}]}"#)

@@ -116,6 +116,29 @@ import Testing
         #expect(running.stderr.contains("error: cannot listen on \(address): "), "\(running.stderr)")
     }
 
+    @Test("a spec that becomes a FIFO or a link to /proc/self/fd/2 never hangs the loop: cycles go on with the last good spec, SIGTERM is prompt")
+    func specBecomesFIFO() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let daemon = try Daemon.start(["--interval", "1s"], directory: workspace.directory)
+        #expect(daemon.wait { daemon.running.stderr.contains("cycle 1 finished") }, "\(daemon.running.stderr)")
+        let spec = workspace.directory + "/webhooks.json"
+        for fifo in [true, false] {
+            try FileManager.default.removeItem(atPath: spec)
+            #expect(fifo ? mkfifo(spec, 0o600) == 0 : symlink("/proc/self/fd/2", spec) == 0)
+            let reason = fifo ? "pipe (FIFO)" : "under /proc"
+            #expect(daemon.wait { daemon.running.stderr.contains(reason) }, "\(daemon.running.stderr)")
+            let cycles = daemon.metric(#"hookapply_reconcile_cycles_total{result="success"}"#) ?? 0
+            #expect(daemon.wait { (daemon.metric(#"hookapply_reconcile_cycles_total{result="success"}"#) ?? 0) > cycles }, "the loop stopped cycling")
+            #expect(daemon.metric("hookapply_spec_valid") == 0)
+            #expect(daemon.get("/healthz").status == 200)
+            #expect(daemon.get("/readyz").status == 200, "the last good spec is still reconciled")
+        }
+        let started = Date()
+        #expect(daemon.stop() == 0)
+        #expect(Date().timeIntervalSince(started) < 5, "SIGTERM took \(Date().timeIntervalSince(started)) s")
+    }
+
     @Test("SIGHUP starts a cycle now, however long the interval")
     func sighup() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)

@@ -122,7 +122,9 @@ public final class CredentialChain: TokenCredential, Sendable {
             guard let tenant = value("AZURE_TENANT_ID"), let client = value("AZURE_CLIENT_ID") else {
                 throw ProviderError.fatal(.credentials, "AZURE_FEDERATED_TOKEN_FILE is set but AZURE_TENANT_ID and AZURE_CLIENT_ID are not both set; workload identity needs all three")
             }
-            guard let assertion = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !assertion.isEmpty else {
+            guard let bytes = try? FileBytes.read(file, limit: 1024 * 1024),
+                case let assertion = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), !assertion.isEmpty
+            else {
                 throw ProviderError.fatal(.credentials, "cannot read the federated token file '\(file)' (AZURE_FEDERATED_TOKEN_FILE)")
             }
             return try await clientCredentials(tenant: tenant, form: [

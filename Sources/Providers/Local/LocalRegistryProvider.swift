@@ -83,7 +83,7 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, BatchCo
         if let webhooks = cache.webhooks { return webhooks }
         let bytes: [UInt8]
         do {
-            bytes = try FileBytes.read(path, regularOnly: true)
+            bytes = try FileBytes.read(path)
         } catch {
             if error.kind == .missing && !FileManager.default.fileExists(atPath: path) {
                 cache.webhooksWithIndex = []
