@@ -98,20 +98,50 @@ public struct GitWorkingCopy: Sendable {
         return TerminalText.line(withoutCredentials(line.trimmingCharacters(in: .whitespaces)))
     }
 
-    /// `scheme://user:secret@host` becomes `scheme://…@host`, wherever it appears.
+    /// `scheme://user:secret@host` becomes `scheme://…@host`, wherever it appears; a URL's query becomes
+    /// `?…`, and a path segment that looks like a token (16 or more letters, digits, `-` and `_`, with
+    /// both letters and digits, or a known token prefix) becomes `…`: remotes such as
+    /// `https://host/<token>/repo.git` or `…?private_token=…` carry their secret there.
     static func withoutCredentials(_ text: String) -> String {
         var result = ""
         var rest = Substring(text)
         while let range = rest.range(of: "://") {
             result += rest[..<range.upperBound]
             rest = rest[range.upperBound...]
-            let authority = rest.prefix { !"/ \t\"'".contains($0) }
+            let url = rest.prefix { !" \t\"'".contains($0) }
+            rest = rest[url.endIndex...]
+            var authority = url.prefix { $0 != "/" && $0 != "?" }
+            var remainder = url[authority.endIndex...]
             if let at = authority.lastIndex(of: "@") {
                 result += "…"
-                rest = rest[at...]
+                authority = authority[at...]
             }
+            result += authority
+            var query: Substring = ""
+            if let mark = remainder.firstIndex(of: "?") {
+                query = "?…"
+                remainder = remainder[..<mark]
+            }
+            result += remainder.split(separator: "/", omittingEmptySubsequences: false).map { looksLikeToken($0) ? "…" : String($0) }.joined(separator: "/")
+            result += query
         }
         return result + rest
+    }
+
+    static func looksLikeToken(_ segment: Substring) -> Bool {
+        let lowered = segment.lowercased()
+        if ["ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "x-access-token", "oauth2"].contains(where: { lowered.hasPrefix($0) }) { return true }
+        guard segment.count >= 16, segment.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return false }
+        return segment.contains(where: \.isLetter) && segment.contains(where: \.isNumber)
+    }
+
+    /// The working copy's top folder (`git rev-parse --show-toplevel`), its links resolved; nil when git
+    /// cannot say. With --git-pull, the spec and every local path must resolve inside it.
+    public func topLevel() -> String? {
+        let outcome = run(["rev-parse", "--show-toplevel"])
+        let line = outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard outcome.status == 0, line.hasPrefix("/") else { return nil }
+        return ResolvedPath.resolve(line)
     }
 
     private struct Outcome {

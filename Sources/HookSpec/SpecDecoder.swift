@@ -32,6 +32,17 @@ struct SpecDecoder: Sendable {
             _ = decodeVersion(node)
             return nil
         }
+        // A file that is not a spec at all (a link that points at some other file, a pushed commit that
+        // swapped it) is said to be one thing, with no part of its content quoted: it may be a secret.
+        guard case .object(let top) = root.value else {
+            report(.error("not-a-spec", at: pointer, "this is not a hookapply spec: the document is \(root.value.kindName), not an object with 'version' and 'registries'"),
+                   offset: root.offset)
+            return nil
+        }
+        if !top.contains(where: { $0.key == "version" || $0.key == "registries" }) {
+            report(.error("not-a-spec", at: pointer, "this is not a hookapply spec: it has neither 'version' nor 'registries'"), offset: root.offset)
+            return nil
+        }
         guard let members = members(of: root, at: pointer, what: "the spec", allowed: Self.topKeys,
                                      required: ["version", "registries"]) else { return nil }
         var version = Spec.currentVersion

@@ -283,6 +283,10 @@ import Testing
         ("https://x-access-token:abc@host/a and ssh://git:pw@other/b", "https://…@host/a and ssh://…@other/b"),
         ("fatal: repository 'https://github.com/o/r.git/' not found", "fatal: repository 'https://github.com/o/r.git/' not found"),
         ("no url here", "no url here"),
+        ("fatal: unable to access 'https://git.example.com/glpat-AbCdEf123456/r.git/': 403", "fatal: unable to access 'https://git.example.com/…/r.git/': 403"),
+        ("fatal: 'https://host/api/r.git?private_token=s3cr3tvalue&x=1' failed", "fatal: 'https://host/api/r.git?…' failed"),
+        ("remote https://host/0123456789abcdef0123/repo.git gone", "remote https://host/…/repo.git gone"),
+        ("https://user:pw@host/ghp_abc/r?token=1", "https://…@host/…/r?…"),
     ])
     func credentials(input: String, expected: String) {
         #expect(GitWorkingCopy.withoutCredentials(input) == expected)

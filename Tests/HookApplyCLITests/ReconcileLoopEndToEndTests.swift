@@ -303,6 +303,57 @@ import Testing
         #expect(!apply.running.stderr.contains("c0de-secret") && !apply.running.stderr.contains("t0ken-secret"))
     }
 
+    @Test("--git-pull: a pushed spec that links outside the working copy, or a local path outside it, is refused unread; its content never reaches the log")
+    func gitPullOutside() async throws {
+        let root = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let environment = ["HOME": root, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"]
+        func git(_ arguments: [String], in folder: String) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", folder] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "git \(arguments.joined(separator: " "))")
+        }
+        try git(["init", "--bare", "-q", "-b", "main", root + "/upstream.git"], in: root)
+        try git(["clone", "-q", root + "/upstream.git", root + "/author"], in: root)
+        let good = #"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "first1", "serviceUri": "https://a.example.com/", "actions": ["push"]}]}]}"#
+        try good.write(toFile: root + "/author/webhooks.json", atomically: true, encoding: .utf8)
+        try git(["add", "webhooks.json"], in: root + "/author")
+        try git(["commit", "-q", "-m", "one"], in: root + "/author")
+        try git(["push", "-q", "origin", "HEAD:main"], in: root + "/author")
+        try git(["clone", "-q", root + "/upstream.git", root + "/deployed"], in: root)
+        // A file outside the repository that a link in a commit will point at.
+        try #""SECRET-FROM-OUTSIDE-REPO""#.write(toFile: root + "/outside.json", atomically: true, encoding: .utf8)
+
+        let daemon = try Daemon.start(["--interval", "1s", "--git-pull"], environment: environment, directory: root + "/deployed")
+        #expect(daemon.wait { daemon.running.stderr.contains("cycle 1 finished") }, "\(daemon.running.stderr)")
+        try FileManager.default.removeItem(atPath: root + "/author/webhooks.json")
+        #expect(symlink("../outside.json", root + "/author/webhooks.json") == 0)
+        try git(["add", "webhooks.json"], in: root + "/author")
+        try git(["commit", "-q", "-m", "link out"], in: root + "/author")
+        try git(["push", "-q", "origin", "HEAD:main"], in: root + "/author")
+        #expect(daemon.wait { daemon.running.stderr.contains("resolves outside it") }, "\(daemon.running.stderr)")
+        #expect(daemon.metric("hookapply_spec_valid") == 0)
+
+        // A spec in the repository whose local path leaves it.
+        try FileManager.default.removeItem(atPath: root + "/author/webhooks.json")
+        try good.replacingOccurrences(of: #""local": {}"#, with: #""local": {"path": "../../escaped.json"}"#)
+            .write(toFile: root + "/author/webhooks.json", atomically: true, encoding: .utf8)
+        try git(["add", "webhooks.json"], in: root + "/author")
+        try git(["commit", "-q", "-m", "path out"], in: root + "/author")
+        try git(["push", "-q", "origin", "HEAD:main"], in: root + "/author")
+        #expect(daemon.wait { daemon.running.stderr.contains("'local.path' must resolve inside the working copy") }, "\(daemon.running.stderr)")
+        #expect(daemon.stop() == 0)
+        #expect(!daemon.running.stderr.contains("SECRET-FROM-OUTSIDE-REPO"), "\(daemon.running.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/escaped.json"))
+    }
+
     @Test("--git-pull follows a commit pushed to the upstream, records the revision, and refuses a dirty working copy")
     func gitPull() async throws {
         let root = try makeTemporaryDirectory()
@@ -325,13 +376,15 @@ import Testing
         }
         _ = try git(["init", "--bare", "-q", "-b", "main", root + "/upstream.git"], in: root)
         _ = try git(["clone", "-q", root + "/upstream.git", root + "/author"], in: root)
-        let one = #"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {"path": "../state/dev.json"}, "webhooks": [{"name": "first1", "serviceUri": "https://a.example.com/", "actions": ["push"]}]}]}"#
+        // The state stays inside the working copy (with --git-pull every local path must), in .hookapply/,
+        // which ignores itself, so git sees no local change.
+        let one = #"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "first1", "serviceUri": "https://a.example.com/", "actions": ["push"]}]}]}"#
         try one.write(toFile: root + "/author/webhooks.json", atomically: true, encoding: .utf8)
         _ = try git(["add", "webhooks.json"], in: root + "/author")
         _ = try git(["commit", "-q", "-m", "one"], in: root + "/author")
         _ = try git(["push", "-q", "origin", "HEAD:main"], in: root + "/author")
         _ = try git(["clone", "-q", root + "/upstream.git", root + "/deployed"], in: root)
-        let state = root + "/state/dev.json"
+        let state = root + "/deployed/.hookapply/dev.json"
 
         let daemon = try Daemon.start(["--interval", "1s", "--apply", "--git-pull"], environment: environment, directory: root + "/deployed")
         #expect(daemon.wait { (try? LocalRegistryProvider(path: state).currentWebhooks().count) == 1 }, "\(daemon.running.stderr)")

@@ -46,8 +46,11 @@ import Testing
         Case("valid spec with every field",
              hooks(hook(#", "customHeaders": {"Authorization": "Bearer x", "Content-Type": "application/json"}, "status": "disabled", "scope": "web/app:v1.2", "description": "d""#.dropFirst(2).description))),
         Case("$schema is allowed at the top", #"{"$schema": "x", "version": 1, "registries": [{"name": "dev", "local": {}, "webhooks": []}]}"#),
-        Case("not an object", "[]", [("", "wrong-type")]),
-        Case("missing version and registries", "{}", [("/version", "missing-key"), ("/registries", "missing-key")]),
+        Case("not an object", "[]", [("", "not-a-spec")]),
+        Case("a string, not a spec", #""SECRET-FROM-ELSEWHERE""#, [("", "not-a-spec")]),
+        Case("missing version and registries: not a spec", "{}", [("", "not-a-spec")]),
+        Case("another file's object: not a spec", #"{"token": "SECRET-VALUE"}"#, [("", "not-a-spec")]),
+        Case("missing registries", #"{"version": 1}"#, [("/registries", "missing-key")]),
         Case("version 2 is refused and nothing else is checked", #"{"version": 2, "registries": 5, "bogus": 1}"#, [("/version", "unsupported-version")]),
         Case("version 0", #"{"version": 0, "registries": [{"name": "dev", "local": {}, "webhooks": []}]}"#, [("/version", "invalid-version")]),
         Case("version as a string", #"{"version": "1", "registries": [{"name": "dev", "local": {}, "webhooks": []}]}"#, [("/version", "invalid-version")]),
@@ -210,6 +213,8 @@ import Testing
         #expect((document.spec == nil) == document.diagnostics.hasErrors)
         // Every diagnostic from a file has a position.
         #expect(document.diagnostics.allSatisfy { $0.position != nil })
+        // Nothing of a file that is not a spec is quoted: it may be some other file's secret.
+        #expect(!document.diagnostics.contains { $0.message.contains("SECRET") })
     }
 
     @Test("did-you-mean suggestions for keys and values")

@@ -85,7 +85,17 @@ enum ReconcileCommand {
             }
             git = workingCopy
         }
-        let source = CycleSource(arguments: arguments, context: context, azure: azure)
+        // With --git-pull, whoever can push decides what the spec is: it and every local path must stay
+        // inside the working copy, or a pushed link could make the loop read (and log) any file.
+        var boundary: String? = nil
+        if let git {
+            guard let top = git.topLevel() else {
+                context.standardError.line("error: git could not name the working copy's top folder (git rev-parse --show-toplevel)")
+                return .failure
+            }
+            boundary = top
+        }
+        let source = CycleSource(arguments: arguments, context: context, azure: azure, boundary: boundary)
         let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: interval, apply: arguments.has("apply"), parallelism: arguments.integer("parallelism") ?? 10,
                                                                 firstBackoff: min(1, interval)),
                                  git: git, notifier: notifier, log: log) { source.load() }
@@ -138,14 +148,28 @@ enum ReconcileCommand {
         let context: Context
         let azure: AzureSettings
         let cached = Locked<(digest: String, spec: CycleSpec)?>(nil)
+        /// The working copy's top folder with --git-pull: nothing outside it is read or written.
+        let boundary: String?
 
-        init(arguments: ParsedArguments, context: Context, azure: AzureSettings) {
+        init(arguments: ParsedArguments, context: Context, azure: AzureSettings, boundary: String? = nil) {
             self.arguments = arguments
             self.context = context
             self.azure = azure
+            self.boundary = boundary
+        }
+
+        /// Why `path` may not be used with --git-pull (it resolves outside the working copy), or nil.
+        func outside(_ path: String) -> Bool {
+            guard let boundary else { return false }
+            let resolved = ResolvedPath.resolve(path, from: context.currentDirectory)
+            return resolved != boundary && !resolved.hasPrefix(boundary.hasSuffix("/") ? boundary : boundary + "/")
         }
 
         func load() -> SpecLoad {
+            let file = arguments.value("file") ?? SpecInput.defaultFile
+            if file != "-", outside(context.absolutePath(file)) {
+                return .invalid(["\(file): with --git-pull the spec must be a file inside the working copy \(boundary ?? ""); it resolves outside it (a link?), and is not read"])
+            }
             let input: (displayName: String, path: String?, bytes: [UInt8])
             switch SpecInput.read(arguments.value("file"), context) {
             case .success(let value): input = value
@@ -170,6 +194,10 @@ enum ReconcileCommand {
             }
             if selected.isEmpty { selected = spec.registries }
             let directory = loaded.directory(context)
+            for registry in spec.registries {
+                guard case .local(let path) = registry.target, outside(ProviderFactory.localStatePath(path, specDirectory: directory)) else { continue }
+                return .invalid(["\(loaded.displayName): registry '\(registry.name)': with --git-pull, 'local.path' must resolve inside the working copy \(boundary ?? ""); '\(path)' does not"])
+            }
             if let shared = ProviderFactory.sharedStateFile(spec.registries, specDirectory: directory) {
                 return .invalid(["\(loaded.displayName): registries '\(shared.first)' and '\(shared.second)' use the same local state file; give each its own 'path'"])
             }
