@@ -13,9 +13,6 @@ public struct Change: Hashable, Sendable, Codable {
     public var unchangedCount: Int
     public var before: MaskedWebhook?
     public var after: MaskedWebhook?
-    /// SHA-256 of the desired secret values (service URI and header values): lets a saved plan notice
-    /// that a secret now resolves to something else, without storing the secret.
-    public var secretDigest: String?
     /// The desired state with secrets, for the applier. Never encoded.
     public var desired: WebhookState?
     /// For a replacement: the webhook as observed, secrets included, so that the applier can put it back
@@ -27,12 +24,11 @@ public struct Change: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case registry, webhook, action, actions, reasons, fields, before, after
         case unchangedCount = "unchanged_count"
-        case secretDigest = "secret_digest"
     }
 
     public init(
         registry: String, webhook: String, action: ChangeAction, reasons: [String], fields: [FieldChange], unchangedCount: Int,
-        before: MaskedWebhook?, after: MaskedWebhook?, secretDigest: String?, desired: WebhookState? = nil, previous: WebhookState? = nil
+        before: MaskedWebhook?, after: MaskedWebhook?, desired: WebhookState? = nil, previous: WebhookState? = nil
     ) {
         self.registry = registry
         self.webhook = webhook
@@ -42,7 +38,6 @@ public struct Change: Hashable, Sendable, Codable {
         self.unchangedCount = unchangedCount
         self.before = before
         self.after = after
-        self.secretDigest = secretDigest
         self.desired = desired
         self.previous = previous
     }
@@ -57,7 +52,6 @@ public struct Change: Hashable, Sendable, Codable {
         unchangedCount = try container.decode(Int.self, forKey: .unchangedCount)
         before = try container.decodeIfPresent(MaskedWebhook.self, forKey: .before)
         after = try container.decodeIfPresent(MaskedWebhook.self, forKey: .after)
-        secretDigest = try container.decodeIfPresent(String.self, forKey: .secretDigest)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -71,13 +65,12 @@ public struct Change: Hashable, Sendable, Codable {
         try container.encode(unchangedCount, forKey: .unchangedCount)
         try container.encode(before, forKey: .before)
         try container.encode(after, forKey: .after)
-        try container.encode(secretDigest, forKey: .secretDigest)
     }
 
     public var changedFields: Set<WebhookField> { Set(fields.map(\.field)) }
 
     /// The change as a plan file holds it: without the in-memory desired state. Saved and fresh plans
-    /// are compared in this form (secrets by their digest).
+    /// are compared in this form, masked: a plan carries no secret, nor any digest of one.
     public var withoutDesiredState: Change {
         var copy = self
         copy.desired = nil

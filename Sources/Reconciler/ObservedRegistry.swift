@@ -68,8 +68,9 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
         self.notes = notes
     }
 
-    /// SHA-256 of a canonical form of everything observed (secrets included, so a rotated secret makes
-    /// a saved plan stale): the webhooks sorted by name, every field in a fixed order, then the facts.
+    /// SHA-256 of a canonical form of everything observed but secret material: the webhooks sorted by
+    /// name, every field but the service URI and header values in a fixed order (header names, not
+    /// values), then the facts. A secret that changed shows in a saved plan's compared changes instead.
     public var fingerprint: String {
         // One buffer, hashed once: many small updates cost more than the hashing itself.
         var bytes: [UInt8] = []
@@ -86,21 +87,11 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
         for (key, webhook) in webhooks.map({ ($0.name.lowercased(), $0) }).sorted(by: { $0.0 < $1.0 }) {
             add("webhook")
             add(key)
-            if !sealed.isEmpty, let secrets = sealed[key] {
-                // Known by digest only (an unchanged webhook another team owns): its digests stand in.
-                add("sealed")
-                add(secrets.serviceUri)
-                for (name, digest) in secrets.headers.sorted(by: { $0.key < $1.key }) {
-                    add(name)
-                    add(digest)
-                }
-            } else {
-                add(webhook.serviceUri)
-                for (name, value) in webhook.customHeaders.map({ ($0.name.lowercased(), $0.value) }).sorted(by: { $0.0 < $1.0 }) {
-                    add(name)
-                    add(value)
-                }
-            }
+            // Header names only, never a value nor the service URI: the fingerprint is written into plans,
+            // and a digest over secret material would let whoever holds a plan test guesses offline.
+            // Sealed webhooks (secrets known only to the observation cache) give the same names.
+            let names = (!sealed.isEmpty ? sealed[key].map { Array($0.headers.keys) } : nil) ?? webhook.customHeaders.map { $0.name.lowercased() }
+            for name in names.sorted() { add(name) }
             for action in webhook.normalisedActions { add(action.rawValue) }
             add(webhook.status.rawValue)
             add(webhook.scope)

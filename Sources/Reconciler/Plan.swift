@@ -7,8 +7,9 @@ import HookSpec
 /// (``Change/desired``) for the applier; that is never encoded.
 public struct Plan: Hashable, Sendable, Codable {
     /// The plan schema's version (schema/hookapply-plan.schema.json): 2 made values typed and made
-    /// `plan --format json` and `plan --out` one document.
-    public static let currentFormatVersion = 2
+    /// `plan --format json` and `plan --out` one document; 3 dropped every digest of secret material
+    /// (`secret_digest`, the service URI and header digests of dependencies, secrets in fingerprints).
+    public static let currentFormatVersion = 3
 
     public var formatVersion: Int
     /// SHA-256 of the spec file's bytes: a saved plan applies only to the spec it was made from.

@@ -191,13 +191,13 @@ public enum Planner {
         fields.append(FieldChange(field: .scope, old: nil, new: quoted(desired.scope)))
         if let location = desired.location { fields.append(FieldChange(field: .location, old: nil, new: quoted(location))) }
         return Change(registry: registry, webhook: desired.name, action: .create, reasons: [], fields: fields,
-                      unchangedCount: 0, before: nil, after: MaskedWebhook(desired), secretDigest: secretDigest(desired),
+                      unchangedCount: 0, before: nil, after: MaskedWebhook(desired),
                       desired: desired)
     }
 
     static func delete(_ current: WebhookState, registry: String, reason: String) -> Change {
         Change(registry: registry, webhook: current.name, action: .delete, reasons: [reason], fields: [], unchangedCount: 0,
-               before: MaskedWebhook(current), after: nil, secretDigest: nil, desired: nil)
+               before: MaskedWebhook(current), after: nil, desired: nil)
     }
 
     /// The change that turns `current` into `desired`, or nil when they match.
@@ -281,18 +281,12 @@ public enum Planner {
         }
         return Change(registry: registry, webhook: current.name, action: action, reasons: reasons, fields: fields,
                       unchangedCount: unchanged, before: MaskedWebhook(current), after: MaskedWebhook(target),
-                      secretDigest: secretDigest(target), desired: target, previous: action == .replace ? current : nil)
+                      desired: target, previous: action == .replace ? current : nil)
     }
 
     /// Azure accepts "West Europe" and returns "westeurope"; compare the forms that mean the same region.
     public static func normaliseLocation(_ location: String) -> String {
         String(location.lowercased().filter { !$0.isWhitespace })
-    }
-
-    static func secretDigest(_ state: WebhookState) -> String {
-        var text = "uri\u{0}\(state.serviceUri)"
-        for (name, value) in state.normalisedHeaders.sorted(by: { $0.key < $1.key }) { text += "\u{0}\(name)\u{0}\(value)" }
-        return SHA256.hexDigest(text)
     }
 
     static func quoted(_ text: String) -> FieldValue { .text(text) }

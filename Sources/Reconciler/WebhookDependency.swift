@@ -1,14 +1,19 @@
 import HookKit
 import HookSpec
 
-/// What a plan relied on about one webhook, field by field, without a secret: a saved plan is stale
-/// when one of these differs at apply time, and the difference is named ("serviceUri changed").
+/// What a plan relied on about one webhook, field by field, without a secret or any digest of one (a
+/// plan is a CI artifact: an unkeyed digest of a token lets its holder test guesses offline). A saved
+/// plan is stale when one of these differs at apply time, and the difference is named ("scope
+/// changed"). Secret values need no evidence: applying sets the spec's values whatever the live ones
+/// are, and whether they differ shows in the plan's (masked) changes, which are compared too.
 public struct WebhookDependency: Hashable, Sendable, Codable {
     /// False when the webhook was absent (a create depends on it still being absent).
     public var exists: Bool
-    /// SHA-256 of the service URI and of the headers (names lowercased, sorted): never the values.
+    /// The service URI masked as every plan shows it (no userinfo, no query): a moved host or path is
+    /// named, and nothing is recorded that the plan does not already show.
     public var serviceUri: String?
-    public var customHeaders: String?
+    /// The custom header names, lowercased and sorted: never a value.
+    public var headerNames: [String]?
     public var actions: [WebhookAction]?
     public var status: WebhookStatus?
     public var scope: String?
@@ -25,8 +30,8 @@ public struct WebhookDependency: Hashable, Sendable, Codable {
 
     public init(_ webhook: WebhookState, provisioning: ProvisioningState?) {
         exists = true
-        serviceUri = SHA256.hexDigest(webhook.serviceUri)
-        customHeaders = SHA256.hexDigest(webhook.normalisedHeaders.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }.joined(separator: "\u{0}\u{0}"))
+        serviceUri = Redaction.maskURI(webhook.serviceUri)
+        headerNames = webhook.customHeaders.map { $0.name.lowercased() }.sorted()
         actions = webhook.normalisedActions
         status = webhook.status
         scope = webhook.scope
@@ -40,7 +45,7 @@ public struct WebhookDependency: Hashable, Sendable, Codable {
         if exists != now.exists { return now.exists ? "now exists" : "no longer exists" }
         var fields: [String] = []
         if serviceUri != now.serviceUri { fields.append("serviceUri") }
-        if customHeaders != now.customHeaders { fields.append("customHeaders") }
+        if headerNames != now.headerNames { fields.append("customHeaders") }
         if actions != now.actions { fields.append("actions") }
         if status != now.status { fields.append("status") }
         if scope != now.scope { fields.append("scope") }

@@ -27,7 +27,7 @@ import Testing
         let spec = ResolvedSpec(owner: "team", registries: [ResolvedRegistry(name: "dev", target: .local(path: "dev.json"), prune: .owned, webhooks: [webhook])])
         let result = Planner.plan(spec, specDigest: String(repeating: "0", count: 64), observed: ["dev": ObservedRegistry(webhooks: [])], targets: ["dev": "t"])
         return result.plan?.changes.first ?? Change(registry: "dev", webhook: webhook.name, action: .create, reasons: [], fields: [], unchangedCount: 0,
-                                                     before: nil, after: nil, secretDigest: nil)
+                                                     before: nil, after: nil)
     }
 
     static func loop(apply: Bool, lines: Lines, interval: Double = 60, load: @escaping @Sendable () async -> SpecLoad) -> ReconcileLoop {

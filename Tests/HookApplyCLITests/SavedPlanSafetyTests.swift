@@ -26,7 +26,7 @@ import Testing
             let registries = plan["registries"] as? [Any] ?? []
             plan["registries"] = registries + registries
         },
-        EditCase(id: "renamed to another registry", message: "the plan's changes for 'prod' are not what applying would do now") { plan in
+        EditCase(id: "renamed to another registry", message: "the plan names the target of 'prod' as") { plan in
             var registries = plan["registries"] as? [[String: Any]] ?? []
             registries[0]["name"] = "prod"
             plan["registries"] = registries
@@ -45,6 +45,17 @@ import Testing
         EditCase(id: "a change listed twice", message: "is changed twice") { plan in
             let changes = plan["changes"] as? [Any] ?? []
             plan["changes"] = changes + changes.prefix(1)
+        },
+        // What `show` displays must be what apply does: a target or unmanaged list edited to mislead a reviewer.
+        EditCase(id: "the target edited", message: "the plan names the target of 'dev' as 'azure: innocuous in rg9', but applying would write 'local: .hookapply/dev.json'") { plan in
+            var registries = plan["registries"] as? [[String: Any]] ?? []
+            registries[0]["target"] = "azure: innocuous in rg9"
+            plan["registries"] = registries
+        },
+        EditCase(id: "an unmanaged webhook added", message: "list of webhooks 'dev' does not manage is not what the registry holds now") { plan in
+            var registries = plan["registries"] as? [[String: Any]] ?? []
+            registries[0]["unmanaged"] = [["name": "decoy", "owner": "other", "reason": "owned by 'other'"]]
+            plan["registries"] = registries
         },
         EditCase(id: "a fingerprint emptied", message: "has no valid fingerprint") { plan in
             var registries = plan["registries"] as? [[String: Any]] ?? []

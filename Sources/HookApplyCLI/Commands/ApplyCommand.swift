@@ -92,7 +92,12 @@ enum ApplyCommand {
             let options = PlanOptions(adoptConflicts: arguments.has("adopt-conflicts"), recordsEvidence: saved != nil)
             let (plan, _) = try await reconciliation.plan(context, options: options)
             if let saved {
-                if let problem = staleness(saved: saved.plan, fresh: plan) {
+                // Compared as a file would hold the fresh plan, with the spec's ${env:…} values hidden alike.
+                guard let written = SavedPlan.asWritten(plan, hiding: reconciliation.spec.environmentValues) else {
+                    context.standardError.line("error: the fresh plan could not be compared with the saved one; run plan again. Nothing was changed")
+                    return .failure
+                }
+                if let problem = staleness(saved: saved.plan, fresh: written) {
                     context.standardError.line("error: saved plan is stale: \(problem); run plan again. Nothing was changed")
                     return .failure
                 }
@@ -137,15 +142,18 @@ enum ApplyCommand {
             if let difference = registry.staleness(against: now) {
                 return difference
             }
+            // What `show` displays must be what applying does: the target and the unmanaged list too, not
+            // only the changes (an edited target once showed one registry while apply wrote another).
+            if now.target != registry.target {
+                return "the plan names the target of '\(registry.name)' as '\(registry.target)', but applying would write '\(now.target)' (was the plan file edited?)"
+            }
+            if now.unmanaged != registry.unmanaged {
+                return "the plan's list of webhooks '\(registry.name)' does not manage is not what the registry holds now (was the plan file edited?)"
+            }
             let fresh = now.changes.map(\.withoutDesiredState)
             let planned = registry.changes.map(\.withoutDesiredState)
             if fresh != planned {
-                func withoutSecrets(_ changes: [Change]) -> [Change] { changes.map { var copy = $0; copy.secretDigest = nil; return copy } }
-                if withoutSecrets(fresh) == withoutSecrets(planned) {
-                    // Same spec bytes and same registry: only the environment can differ, i.e. a secret.
-                    return "a secret referenced by the plan for '\(registry.name)' now resolves to a different value"
-                }
-                return "the plan's changes for '\(registry.name)' are not what applying would do now (was the plan file edited?)"
+                return "the plan's changes for '\(registry.name)' are not what applying would do now (was the plan file edited, or did a secret change?)"
             }
         }
         return nil

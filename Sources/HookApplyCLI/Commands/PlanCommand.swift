@@ -50,8 +50,12 @@ enum PlanCommand {
             case .file(let planPath)?:
                 let saved = SavedPlan(
                     spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: planPath) }, plan: plan)
+                guard let document = saved.document(hiding: reconciliation.spec.environmentValues) else {
+                    context.standardError.line("error: the plan was not saved: a value of an ${env:…} variable could not be hidden in it without breaking the file")
+                    return .failure
+                }
                 do {
-                    try AtomicFile.write(Array(JSONOutput.encode(saved).utf8), to: planPath, permissions: 0o644)
+                    try AtomicFile.write(Array(document.utf8), to: planPath, permissions: 0o644)
                 } catch {
                     context.standardError.line("error: the plan was not saved: \(error)")
                     return .failure

@@ -55,4 +55,24 @@ struct SavedPlan: Codable {
         try container.encode(hookapply_version, forKey: .hookapply_version)
         try container.encodeIfPresent(spec_file, forKey: .spec_file)
     }
+
+    /// The document as a file holds it: masked, and with every raw `${env:…}` value of the spec hidden
+    /// too (a value can sit where masking shows text, such as a service URI's path). A file is written
+    /// without the output streams' last line of defence, so the same hiding is applied here. Nil when
+    /// hiding a value would break the document (a value that spans JSON structure), which is refused.
+    func document(hiding values: [String]) -> String? {
+        let text = JSONOutput.encode(self)
+        let scrubber = SecretScrubber(secrets: values)
+        guard !scrubber.isEmpty else { return text }
+        let hidden = scrubber.scrub(text)
+        guard hidden == text || (try? JSONDecoder().decode(SavedPlan.self, from: Data(hidden.utf8))) != nil else { return nil }
+        return hidden
+    }
+
+    /// `plan` as it reads back from a file written with ``document(hiding:)``: what a saved plan is
+    /// compared with, so that hidden values compare equal.
+    static func asWritten(_ plan: Plan, hiding values: [String]) -> Plan? {
+        guard let text = SavedPlan(spec_file: nil, plan: plan).document(hiding: values) else { return nil }
+        return (try? JSONDecoder().decode(SavedPlan.self, from: Data(text.utf8)))?.plan
+    }
 }
