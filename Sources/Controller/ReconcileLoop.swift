@@ -25,8 +25,14 @@ public final class ReconcileLoop: Sendable {
         public var lockTimeout: Double
         /// The first retry delay after a failed cycle; doubled on each failure, never above `interval`.
         public var firstBackoff: Double
+        /// How often a registry's observation ignores its cache and reads every secret (default 1 h).
+        public var fullRefreshEvery: Double
 
-        public init(interval: Double, jitter: Double = 0.1, apply: Bool, parallelism: Int = 10, lockTimeout: Double = 10, firstBackoff: Double = 1) {
+        public init(
+            interval: Double, jitter: Double = 0.1, apply: Bool, parallelism: Int = 10, lockTimeout: Double = 10, firstBackoff: Double = 1,
+            fullRefreshEvery: Double = 3600
+        ) {
+            self.fullRefreshEvery = fullRefreshEvery
             self.interval = interval
             self.jitter = jitter
             self.apply = apply
@@ -68,6 +74,8 @@ public final class ReconcileLoop: Sendable {
         /// A digest of the invalid spec's problems last logged in full: the same problems are then a
         /// one-line reminder per cycle, not the whole list again.
         var loggedProblems: String?
+        /// When each registry last observed without its cache (uptime nanoseconds); counted from the start.
+        var fullRefreshes: [String: UInt64] = [:]
     }
 
     /// The most diagnostics of an invalid spec logged in full; the rest are counted.
@@ -80,6 +88,8 @@ public final class ReconcileLoop: Sendable {
     private let notifier: DriftNotifier?
     private let log: LogWriter
     private let state = Locked(State())
+    /// When the loop was made: full refreshes are counted from here.
+    private let started = DispatchTime.now().uptimeNanoseconds
 
     public init(options: Options, git: GitWorkingCopy?, notifier: DriftNotifier?, log: LogWriter, load: @escaping @Sendable () async -> SpecLoad) {
         self.options = options
@@ -264,6 +274,23 @@ public final class ReconcileLoop: Sendable {
                 lock = try await lockable.lockForApply(timeout: options.lockTimeout)
             } catch {
                 return failed(error, "could not lock")
+            }
+        }
+        if let refreshing = registry.provider as? any ObservationRefreshing {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let due = state.withLock { state -> Bool in
+                let last = state.fullRefreshes[registry.name] ?? started
+                guard Double(now - min(last, now)) / 1e9 >= options.fullRefreshEvery else {
+                    if state.fullRefreshes[registry.name] == nil { state.fullRefreshes[registry.name] = last }
+                    return false
+                }
+                state.fullRefreshes[registry.name] = now
+                return true
+            }
+            if due {
+                refreshing.refreshFully()
+                log(LogEntry(.info, "registry.full_refresh", "registry '\(registry.name)': reading every webhook's secrets, not the observation cache (every \(Seconds.formatDuration(options.fullRefreshEvery)))",
+                             [("registry", registry.name)]))
             }
         }
         let observed: ObservedRegistry

@@ -56,11 +56,19 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
     public var sealed: [String: SealedSecrets]
     /// What the provider wants the user to know about how it observed (a cache it could not use).
     public var notes: [String]
+    /// The key ``sealed`` digests were made with (the observation cache's), to match them with the spec.
+    /// Never encoded.
+    public var sealer: HMAC?
+
+    enum CodingKeys: String, CodingKey {
+        case webhooks, facts, provisioning, sealed, notes
+    }
 
     public init(
         webhooks: [WebhookState], facts: RegistryFacts = RegistryFacts(), provisioning: [String: ProvisioningState] = [:],
-        sealed: [String: SealedSecrets] = [:], notes: [String] = []
+        sealed: [String: SealedSecrets] = [:], notes: [String] = [], sealer: HMAC? = nil
     ) {
+        self.sealer = sealer
         self.webhooks = webhooks
         self.facts = facts
         self.provisioning = provisioning

@@ -65,3 +65,10 @@ public protocol SecretHydrating: WebhookProvider {
     /// `observed` with the secrets of `names` (lowercased) read from the registry and unsealed.
     func hydrate(_ observed: ObservedRegistry, names: Set<String>) async throws -> ObservedRegistry
 }
+
+/// Keeps an observation cache that the next observation can be told to ignore: `reconcile` does so at
+/// least hourly, since a cached webhook is trusted as long as its `lastModifiedAt` stands still.
+public protocol ObservationRefreshing: WebhookProvider {
+    /// The next observation reads every webhook's secrets and rewrites the cache.
+    func refreshFully()
+}

@@ -1,15 +1,16 @@
 import HookKit
 import HookSpec
 
-/// A webhook's secrets known only by their SHA-256 digests: what an observation cache keeps, so that a
+/// A webhook's secrets known only by their keyed digests (HMAC-SHA256 with the cache key, never a plain
+/// hash, which a guess could be checked against offline): what an observation cache keeps, so that a
 /// warm observation need not read every webhook's secrets again (on Azure, one `getCallbackConfig` POST
 /// each). A digest that matches the spec's value means the live value *is* the spec's value, so the
 /// webhook can be planned exactly as if it had been read; any other sealed webhook a plan touches is
 /// read for real first (``Planner/planHydrating(_:specDigest:observed:providers:targets:options:)``).
 public struct SealedSecrets: Hashable, Sendable, Codable {
-    /// SHA-256 of the service URI.
+    /// HMAC-SHA256 of the service URI.
     public var serviceUri: String
-    /// SHA-256 of each header value, by lowercased header name.
+    /// HMAC-SHA256 of each header value, by lowercased header name.
     public var headers: [String: String]
     /// Each header name as the registry spells it, by lowercased name (names are not secret).
     public var headerNames: [String: String]
@@ -20,13 +21,13 @@ public struct SealedSecrets: Hashable, Sendable, Codable {
         self.headerNames = headerNames
     }
 
-    /// The digests of a webhook whose secrets were read.
-    public init(of webhook: WebhookState) {
-        serviceUri = SHA256.hexDigest(webhook.serviceUri)
+    /// The digests of a webhook whose secrets were read, keyed with `sealer`.
+    public init(of webhook: WebhookState, sealer: HMAC) {
+        serviceUri = sealer.hexCode(webhook.serviceUri)
         var headers: [String: String] = [:]
         var names: [String: String] = [:]
         for header in webhook.customHeaders {
-            headers[header.name.lowercased()] = SHA256.hexDigest(header.value)
+            headers[header.name.lowercased()] = sealer.hexCode(header.value)
             names[header.name.lowercased()] = header.name
         }
         self.headers = headers
@@ -35,20 +36,23 @@ public struct SealedSecrets: Hashable, Sendable, Codable {
 
     /// Whether `desired` has exactly these secrets: the same service URI and the same headers (names
     /// case-insensitively, values exactly).
-    public func match(_ desired: WebhookState) -> Bool {
-        guard SHA256.hexDigest(desired.serviceUri) == serviceUri, desired.customHeaders.count == headers.count else { return false }
-        return desired.customHeaders.allSatisfy { headers[$0.name.lowercased()] == SHA256.hexDigest($0.value) }
+    public func match(_ desired: WebhookState, sealer: HMAC) -> Bool {
+        guard HMAC.constantTimeEqual(sealer.hexCode(desired.serviceUri), serviceUri), desired.customHeaders.count == headers.count else { return false }
+        return desired.customHeaders.allSatisfy { header in
+            headers[header.name.lowercased()].map { HMAC.constantTimeEqual($0, sealer.hexCode(header.value)) } ?? false
+        }
     }
 
     /// `observed` with every sealed webhook whose digests match its declaration filled in with the
     /// declared values (which are then its live values), and unsealed.
     public static func unseal(_ observed: ObservedRegistry, declared: [WebhookState]) -> ObservedRegistry {
-        guard !observed.sealed.isEmpty else { return observed }
+        // Without the key the digests were made with, nothing can be matched: the planner reads them.
+        guard !observed.sealed.isEmpty, let sealer = observed.sealer else { return observed }
         var result = observed
         let byName = Dictionary(declared.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         for index in result.webhooks.indices {
             let key = result.webhooks[index].name.lowercased()
-            guard let secrets = result.sealed[key], let desired = byName[key], secrets.match(desired) else { continue }
+            guard let secrets = result.sealed[key], let desired = byName[key], secrets.match(desired, sealer: sealer) else { continue }
             result.webhooks[index].serviceUri = desired.serviceUri
             // The registry's spelling of each name, the spec's (equal) value.
             result.webhooks[index].customHeaders = desired.customHeaders.map {

@@ -116,15 +116,39 @@ import Testing
 
     static let loggedLimit = 50
 
+    @Test("a registry whose provider keeps an observation cache is read in full every --full-refresh-every, and not more often")
+    func fullRefresh() async throws {
+        let provider = InMemoryProvider()
+        let spec = CycleSpec(specDigest: String(repeating: "c", count: 64), registries: [Self.registry("dev", provider, [])], hiddenValues: [])
+        let lines = Lines()
+        let every = 2.0
+        let made = Date()
+        let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: 60, apply: false, fullRefreshEvery: every), git: nil, notifier: nil,
+                                 log: lines.writer) { .valid(spec, warnings: []) }
+        _ = await loop.runCycle()
+        _ = await loop.runCycle()
+        // On a machine this busy a cycle may start late; only a check made within the period proves "not yet".
+        if Date().timeIntervalSince(made) < every { #expect(provider.fullRefreshRequests.value == 0, "not due yet") }
+        try await Task.sleep(nanoseconds: UInt64(every * 1.1 * 1e9))
+        _ = await loop.runCycle()
+        _ = await loop.runCycle()
+        let elapsed = Date().timeIntervalSince(made)
+        #expect(provider.fullRefreshRequests.value >= 1)
+        #expect(provider.fullRefreshRequests.value <= Int(elapsed / every), "more often than every \(every) s")
+        #expect(lines.text.contains("registry 'dev': reading every webhook's secrets, not the observation cache"), "\(lines.text)")
+    }
+
+
     @Test("readiness: 503 once no cycle has finished within three intervals, ready again after one does")
     func readinessNeedsRecentCycles() async throws {
         let provider = InMemoryProvider()
         let spec = CycleSpec(specDigest: String(repeating: "c", count: 64), registries: [Self.registry("dev", provider, [])], hiddenValues: [])
         let lines = Lines()
-        let loop = Self.loop(apply: false, lines: lines, interval: 0.1) { .valid(spec, warnings: []) }
+        // Three intervals are 1.5 s: wide enough that a busy machine does not fail the checks made right after a cycle.
+        let loop = Self.loop(apply: false, lines: lines, interval: 0.5) { .valid(spec, warnings: []) }
         _ = await loop.runCycle()
         #expect(loop.readiness.ready)
-        try await Task.sleep(nanoseconds: 450_000_000)
+        try await Task.sleep(nanoseconds: 1_700_000_000)
         #expect(loop.readiness.ready == false)
         #expect(loop.readiness.reason.contains("no cycle has finished in the last"), "\(loop.readiness.reason)")
         _ = await loop.runCycle()

@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import TestSupport
 import Testing
 
@@ -11,7 +12,10 @@ import Testing
     typealias Setup = AzureCommandTests.Setup
 
     /// A setup whose commands use a cache folder of their own.
-    static func cached(_ setup: Setup) -> [String: String] { ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cache"] }
+    static func cached(_ setup: Setup) -> [String: String] { ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cache", "HOOKAPPLY_CACHE_KEY": key] }
+
+    /// A cache key as CI would set it (32 bytes, hex); the cache is sealed with it.
+    static let key = String(repeating: "5a", count: 32)
 
     /// Writes a spec of `webhooks` webhooks and applies it with the cache on; `warm` then plans once, so
     /// that the cache holds every webhook.
@@ -101,8 +105,9 @@ import Testing
     @Test("a damaged, foreign or newer cache is a note, never an error: the plan is right and the cache is written anew", arguments: [
         ("{not json", "is not one hookapply wrote"),
         (#"{"format_version": 99, "resource_id": "x", "webhooks": {}}"#, "has format 99"),
-        (#"{"format_version": 1, "resource_id": "/subscriptions/other", "webhooks": {}}"#, "belongs to another registry"),
-        (#"{"format_version": 1, "resource_id": 5}"#, "is damaged"),
+        (#"{"format_version": 1, "resource_id": "x", "webhooks": {}}"#, "has format 1"),
+        (#"{"format_version": 2, "resource_id": "/subscriptions/other", "webhooks": {}}"#, "belongs to another registry"),
+        (#"{"format_version": 2, "resource_id": 5}"#, "is damaged"),
     ])
     func damagedCache(content: String, note: String) async throws {
         let setup = try Setup()
@@ -201,10 +206,116 @@ import Testing
         defer { setup.finish() }
         try await Self.apply(setup, webhooks: 1)
         try "not a folder".write(toFile: setup.directory + "/cachefile", atomically: true, encoding: .utf8)
-        let result = await setup.run(["plan"], environment: ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cachefile"])
+        let result = await setup.run(["plan"], environment: ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cachefile", "HOOKAPPLY_CACHE_KEY": Self.key])
         #expect(result.code == .success, "\(result.stderr)")
         #expect(result.stderr.contains("cachefile is a file, not a folder; point HOOKAPPLY_CACHE_DIR at a folder"), "\(result.stderr)")
         #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains("code 5"), "\(result.stderr)")
         #expect(try String(contentsOfFile: setup.directory + "/cachefile", encoding: .utf8) == "not a folder")
+    }
+
+    /// Rewrites one entry of the cache file.
+    static func editEntry(_ setup: Setup, _ webhook: String, _ edit: (inout [String: Any]) -> Void) throws {
+        let file = try #require(Self.cacheFiles(setup).first)
+        var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        var webhooks = try #require(root["webhooks"] as? [String: Any])
+        var entry = try #require(webhooks[webhook] as? [String: Any])
+        edit(&entry)
+        webhooks[webhook] = entry
+        root["webhooks"] = webhooks
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: file))
+    }
+
+    @Test("someone who can write the cache cannot hide drift made through ARM: an entry claiming the new lastModifiedAt fails authentication and is read")
+    func forgedEntryCannotHideDrift() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try await Self.apply(setup, webhooks: 2, warm: true)
+        try setup.armPatch(webhook: "hook0x", properties: ["serviceUri": "https://attacker.example.com/steal"])
+        let now = try #require(setup.emulator.lastModifiedAt(subscription: AzureCommandTests.subscription, group: "rg-prod", name: "contosoprod", webhook: "hook0x"))
+        // The forger keeps the old digests (those of the spec's values) and claims the webhook unchanged since.
+        try Self.editEntry(setup, "hook0x") { $0["lastModifiedAt"] = now }
+        let planned = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
+        #expect(planned.code == .changes, "the forged entry hid the drift:\n\(planned.stdout)\(planned.stderr)")
+        #expect(planned.stdout.contains("hook0x"))
+        #expect(planned.stderr.contains("1 entry of the observation cache") && planned.stderr.contains("failed authentication"), "\(planned.stderr)")
+        // With another key the whole cache is someone else's: every entry is read again, nothing is trusted.
+        let otherKey = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup).merging(["HOOKAPPLY_CACHE_KEY": String(repeating: "ab", count: 32)]) { $1 })
+        #expect(otherKey.code == .changes)
+        #expect(otherKey.stderr.contains("failed authentication"), "\(otherKey.stderr)")
+    }
+
+    @Test("the cache keeps keyed digests only: no plain SHA-256 of a secret, and no secret")
+    func noPlainDigests() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try await Self.apply(setup, webhooks: 2, warm: true)
+        let text = try String(contentsOfFile: try #require(Self.cacheFiles(setup).first), encoding: .utf8)
+        for secret in ["c0de-secret", "t0ken-secret", "Bearer t0ken-secret", "https://hooks.example.com/0?code=c0de-secret"] {
+            #expect(!text.contains(secret))
+            #expect(!text.contains(SHA256.hexDigest(secret)), "a plain digest of '\(secret)' is in the cache")
+        }
+        #expect(text.contains("\"mac\""))
+    }
+
+    @Test("a cache folder that others can write, or that is not the user's, is not used: a note, and every secret is read")
+    func untrustedFolder() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try await Self.apply(setup, webhooks: 2, warm: true)
+        let folder = setup.directory + "/cache"
+        #expect(chmod(folder, 0o777) == 0)
+        let before = setup.emulator.callbackConfigReads
+        let open = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
+        #expect(open.code == .success)
+        #expect(open.stderr.contains("can be written by others") && open.stderr.contains("not using it"), "\(open.stderr)")
+        #expect(setup.emulator.callbackConfigReads == before + 2)
+        #expect(chmod(folder, 0o700) == 0)
+        if geteuid() == 0 {
+            // Root can give the folder away: a folder of another user is refused the same way.
+            #expect(chown(folder, 65534, 65534) == 0)
+            let foreign = await setup.run(["plan", "--detailed-exitcode"], environment: Self.cached(setup))
+            #expect(foreign.stderr.contains("belongs to another user"), "\(foreign.stderr)")
+            #expect(setup.emulator.callbackConfigReads == before + 4)
+        }
+    }
+
+    @Test("without a key to keep, the cache stays in memory: one note, no file, and a one-shot plan is cold")
+    func ephemeralKey() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        let environment = ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cache"]  // no key, no HOME, no XDG_CONFIG_HOME
+        #expect(await setup.run(["apply", "--auto-approve"], environment: environment).code == .success)
+        let before = setup.emulator.callbackConfigReads
+        let planned = await setup.run(["plan", "--detailed-exitcode"], environment: environment)
+        #expect(planned.code == .success)
+        #expect(planned.stderr.components(separatedBy: "held in memory for this process only").count == 2, "one note: \(planned.stderr)")
+        #expect(setup.emulator.callbackConfigReads == before + 2, "a one-shot command without a key is cold")
+        #expect(Self.cacheFiles(setup).isEmpty, "an entry sealed with a key that dies with the process was written")
+    }
+
+    @Test("a key file is made 0600 on first use in XDG_CONFIG_HOME and reused; a key file others can read is refused")
+    func keyFile() async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        let config = setup.directory + "/config"
+        let environment = ["HOOKAPPLY_CACHE_DIR": setup.directory + "/cache", "XDG_CONFIG_HOME": config]
+        #expect(await setup.run(["apply", "--auto-approve"], environment: environment).code == .success)
+        _ = await setup.run(["plan"], environment: environment)
+        let keyPath = config + "/hookapply/cache.key"
+        var info = stat()
+        #expect(stat(keyPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let before = setup.emulator.callbackConfigReads
+        let warm = await setup.run(["plan", "--detailed-exitcode"], environment: environment)
+        #expect(warm.code == .success && !warm.stderr.contains("note:"), "\(warm.stderr)")
+        #expect(setup.emulator.callbackConfigReads == before, "the key file's key did not keep the cache warm")
+        #expect(chmod(keyPath, 0o644) == 0)
+        let exposed = await setup.run(["plan", "--detailed-exitcode"], environment: environment)
+        #expect(exposed.stderr.contains("can be read or written by others"), "\(exposed.stderr)")
+        #expect(setup.emulator.callbackConfigReads == before + 2)
+        // The key itself is in no output.
+        let key = try String(contentsOfFile: keyPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!(warm.stdout + warm.stderr + exposed.stdout + exposed.stderr).contains(key))
     }
 }

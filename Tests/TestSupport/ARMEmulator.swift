@@ -117,6 +117,16 @@ public final class ARMEmulator: @unchecked Sendable {
         lock.withLock { registries[Self.key(subscription, group, name)]?.hooks[webhook.lowercased()]?.serviceUri = serviceUri }
     }
 
+    /// `systemData.lastModifiedAt` as listings show it for a change counter.
+    static func lastModifiedAt(_ seconds: Int) -> String {
+        String(format: "2026-11-30T%02d:%02d:%02d.%07dZ", seconds / 3600 % 24, seconds / 60 % 60, seconds % 60, seconds)
+    }
+
+    /// What a listing shows as a webhook's lastModifiedAt now (anyone with read access can learn it).
+    public func lastModifiedAt(subscription: String, group: String, name: String, webhook: String) -> String? {
+        lock.withLock { registries[Self.key(subscription, group, name)]?.hooks[webhook.lowercased()].map { Self.lastModifiedAt($0.modified) } }
+    }
+
     /// How many getCallbackConfig POSTs were answered (the calls an observation cache saves).
     public var callbackConfigReads: Int { lock.withLock { log.filter { $0.hasPrefix("POST ") && $0.hasSuffix("/getCallbackConfig") }.count } }
 
@@ -403,7 +413,7 @@ public final class ARMEmulator: @unchecked Sendable {
             let seconds = hook.modified
             item["systemData"] = ["createdBy": "tester@example.com", "createdByType": "User",
                                   "lastModifiedBy": "tester@example.com", "lastModifiedByType": "User",
-                                  "lastModifiedAt": String(format: "2026-11-30T%02d:%02d:%02d.%07dZ", seconds / 3600 % 24, seconds / 60 % 60, seconds % 60, seconds)]
+                                  "lastModifiedAt": Self.lastModifiedAt(seconds)]
         }
         return item
     }

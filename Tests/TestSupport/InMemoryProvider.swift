@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import HookSpec
 import Reconciler
 
@@ -18,6 +19,8 @@ public actor InMemoryProvider: WebhookProvider {
     }
 
     public nonisolated let displayName = "memory"
+    /// How many times a full refresh (no cache) was asked for.
+    public nonisolated let fullRefreshRequests = Locked(0)
     public private(set) var webhooks: [WebhookState]
     public var facts: RegistryFacts
     public private(set) var calls: [Call] = []
@@ -88,4 +91,9 @@ public actor InMemoryProvider: WebhookProvider {
     public func events(name: String, limit: Int) async throws -> [DeliveryRecord] { [] }
 
     public func set(_ webhooks: [WebhookState]) { self.webhooks = webhooks }
+}
+
+/// The in-memory registry keeps no cache; it counts what a loop asks of one.
+extension InMemoryProvider: ObservationRefreshing {
+    public nonisolated func refreshFully() { fullRefreshRequests.withLock { $0 += 1 } }
 }

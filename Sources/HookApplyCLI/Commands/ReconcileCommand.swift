@@ -33,10 +33,13 @@ enum ReconcileCommand {
                        allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many Azure calls run at once across all registries, and changes at once per registry (default 10).", number: .integer(1...256)),
             .refresh,
+            OptionSpec(long: "full-refresh-every", valueName: "duration",
+                       help: "How often each Azure registry is read without the observation cache, every secret included (default 1h; 1m to 168h)."),
             .armEndpoint,
         ])
 
     static let intervalRange: ClosedRange<Double> = 1...86_400
+    static let fullRefreshRange: ClosedRange<Double> = 60...604_800
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         var interval = 300.0
@@ -46,6 +49,14 @@ enum ReconcileCommand {
                                             usage: spec.usage, context, helpFor: "reconcile")
             }
             interval = parsed
+        }
+        var fullRefreshEvery = 3600.0
+        if let text = arguments.value("full-refresh-every") {
+            guard let parsed = Seconds.parseDuration(text), fullRefreshRange.contains(parsed) else {
+                return HookApply.usageError("--full-refresh-every '\(TerminalText.line(text))' is not a duration from 1m to 168h; write it like 30m, 1h or 24h",
+                                            usage: spec.usage, context, helpFor: "reconcile")
+            }
+            fullRefreshEvery = parsed
         }
         if arguments.value("file") == "-" {
             return HookApply.usageError("reconcile reads the spec again every cycle, and standard input can be read only once; pass -f FILE",
@@ -97,7 +108,7 @@ enum ReconcileCommand {
         }
         let source = CycleSource(arguments: arguments, context: context, azure: azure, boundary: boundary)
         let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: interval, apply: arguments.has("apply"), parallelism: arguments.integer("parallelism") ?? 10,
-                                                                firstBackoff: min(1, interval)),
+                                                                firstBackoff: min(1, interval), fullRefreshEvery: fullRefreshEvery),
                                  git: git, notifier: notifier, log: log) { source.load() }
         var server: HTTPServer? = nil
         if let listen {

@@ -13,7 +13,7 @@ import Reconciler
 /// With an ``ObservationCache``, a webhook whose ARM id and `systemData.lastModifiedAt` are those the cache
 /// recorded is not read: it comes back sealed (``SealedSecrets``), and the planner asks for the few it
 /// needs (``hydrate(_:names:)``). A warm plan without drift makes no `getCallbackConfig` call at all.
-public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating, Sendable {
+public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating, ObservationRefreshing, Sendable {
     /// The most webhooks each tier allows.
     public static let tierLimits = ["basic": 2, "standard": 10, "premium": 500]
 
@@ -23,23 +23,39 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
     private let resourceID: String
     /// What the last observation learnt (region, tier), for create bodies and quota messages.
     private let facts = Locked(RegistryFacts())
-    private let cache: ObservationCache?
+    private let cacheDirectory: String?
+    private let cacheKeys: CacheKeyStore?
     /// The cache's entries as last loaded or written (nil: not loaded yet).
     private let entries = Locked<[String: ObservationCache.Entry]?>(nil)
+    /// Set by ``refreshFully()``: the next observation reads every webhook's secrets.
+    private let fullRefresh = Locked(false)
 
-    /// - Parameter cacheDirectory: where the observation cache lives; nil reads every webhook's secrets.
-    public init(client: ARMClient, subscriptionId: String, resourceGroup: String, registry: String, cacheDirectory: String? = nil) {
+    /// - Parameters:
+    ///   - cacheDirectory: where the observation cache lives; nil reads every webhook's secrets.
+    ///   - cacheKeys: the key the cache is sealed with (one per run, shared by its registries).
+    public init(client: ARMClient, subscriptionId: String, resourceGroup: String, registry: String, cacheDirectory: String? = nil,
+                cacheKeys: CacheKeyStore? = nil) {
         self.client = client
         let path = "/subscriptions/\(AzureProvider.escape(subscriptionId))/resourceGroups/\(AzureProvider.escape(resourceGroup))/providers/Microsoft.ContainerRegistry/registries/\(AzureProvider.escape(registry))"
         self.base = path
         self.resourceID = "/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)/providers/Microsoft.ContainerRegistry/registries/\(registry)"
         self.displayName = "azure: \(registry) in \(resourceGroup)"
-        let resourceID = self.resourceID
-        self.cache = cacheDirectory.map { ObservationCache(directory: $0, resourceID: resourceID) }
+        self.cacheDirectory = cacheDirectory
+        self.cacheKeys = cacheDirectory == nil ? nil : cacheKeys ?? CacheKeyStore(environment: [:])
+    }
+
+    /// The observation cache, when one is used: made on first use, when the key is found.
+    private var cache: ObservationCache? {
+        guard let cacheDirectory, let cacheKeys else { return nil }
+        return ObservationCache(directory: cacheDirectory, resourceID: resourceID, key: cacheKeys.key)
     }
 
     /// Where this registry's observation cache is, when one is used.
     public var cachePath: String? { cache?.path }
+
+    /// The next observation reads every webhook's secrets and rewrites the cache (`reconcile` does this
+    /// at least hourly: a change that did not move `lastModifiedAt` is then seen too).
+    public func refreshFully() { fullRefresh.set(true) }
 
     static func escape(_ component: String) -> String {
         var allowed = CharacterSet.alphanumerics
@@ -123,7 +139,13 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
         // budget, except for webhooks the cache knows unchanged (same id, same lastModifiedAt).
         var notes: [String] = []
         var known: [String: ObservationCache.Entry] = [:]
-        if let cache {
+        let cache = self.cache
+        let full = fullRefresh.withLock { value -> Bool in
+            defer { value = false }
+            return value
+        }
+        if cache != nil, let note = cacheKeys?.takeNote() { notes.append(note) }
+        if let cache, !full {
             if let loaded = entries.value {
                 known = loaded
             } else {
@@ -170,18 +192,18 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
                 if let secrets = sealed[key] {
                     fresh[key] = ObservationCache.Entry(id: id, lastModifiedAt: modified, secrets: secrets)
                 } else if read[key] != nil {
-                    fresh[key] = ObservationCache.Entry(id: id, lastModifiedAt: modified, secrets: SealedSecrets(of: webhook))
+                    fresh[key] = ObservationCache.Entry(id: id, lastModifiedAt: modified, secrets: SealedSecrets(of: webhook, sealer: cache?.key.hmac ?? HMAC(key: [])))
                 }
             }
             if let note = store(fresh, previous: known) { notes.append(note) }
         }
-        return ObservedRegistry(webhooks: webhooks, facts: found, provisioning: provisioning, sealed: sealed, notes: notes)
+        return ObservedRegistry(webhooks: webhooks, facts: found, provisioning: provisioning, sealed: sealed, notes: notes, sealer: cache?.key.hmac)
     }
 
     /// Writes the cache when its entries changed from what it held (a warm plan without drift writes nothing).
     private func store(_ fresh: [String: ObservationCache.Entry], previous: [String: ObservationCache.Entry]) -> String? {
         entries.set(fresh)
-        guard fresh != previous, let cache else { return nil }
+        guard fresh != previous, let cache = self.cache else { return nil }
         return cache.save(fresh)
     }
 

@@ -23,6 +23,8 @@ public struct AzureSettings: Sendable {
     /// Where observation caches live (``ObservationCache``); nil reads every webhook's secrets each time
     /// (`--refresh=full`, and the commands that show or export secrets).
     public var observationCacheDirectory: String? = nil
+    /// The key that seals and authenticates the observation cache, found on first use.
+    public var cacheKeys: CacheKeyStore
 
     /// - Parameters:
     ///   - parallelism: how many ARM calls may be in flight at once across every registry.
@@ -37,6 +39,7 @@ public struct AzureSettings: Sendable {
     ///   silently fall back to a default, and an absurd number must not reach a sleep.
     public init(environment: [String: String], parallelism: Int, endpointFlag: String?) throws(Problem) {
         credential = CredentialChain(environment: environment)
+        cacheKeys = CacheKeyStore(environment: environment)
         budget = AsyncSemaphore(parallelism)
         endpointOverride = endpointFlag ?? environment["HOOKAPPLY_ARM_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
         pollInterval = try Self.seconds(environment, "HOOKAPPLY_ARM_POLL_INTERVAL", default: 2, range: 0...300)
@@ -59,6 +62,6 @@ public struct AzureSettings: Sendable {
                                retry: RetryPolicy(maxAttempts: 8, baseDelay: retryBase), defaultPollInterval: pollInterval,
                                pacer: pacer, requestTimeout: requestTimeout, trace: trace)
         return AzureProvider(client: client, subscriptionId: subscriptionId, resourceGroup: resourceGroup, registry: registry,
-                             cacheDirectory: observationCacheDirectory)
+                             cacheDirectory: observationCacheDirectory, cacheKeys: cacheKeys)
     }
 }
