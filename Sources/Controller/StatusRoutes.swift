@@ -1,11 +1,14 @@
 import HTTP1
 
 /// What `reconcile --listen` answers: `GET /healthz` (alive), `GET /readyz` (the last cycle reached every
-/// registry), `GET /metrics` (Prometheus text). Nothing else, and nothing that changes state.
+/// registry, and one finished within three intervals), `GET /metrics` (Prometheus text), and `HEAD` of
+/// each (the server sends GET's headers without the body). Nothing else, and nothing that changes state.
 public enum StatusRoutes {
     public static func respond(_ request: HTTPRequest, loop: ReconcileLoop) -> HTTPServer.Response {
         let path = String(request.target.split(separator: "?", maxSplits: 1).first ?? "")
-        switch (request.method, path) {
+        // HEAD is GET without the body, which the server leaves out.
+        let method: HTTPMethod = request.method == .head ? .get : request.method
+        switch (method, path) {
         case (.get, "/healthz"):
             return .text(200, "ok\n")
         case (.get, "/readyz"):

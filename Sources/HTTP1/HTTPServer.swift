@@ -67,7 +67,7 @@ public final class HTTPServer: Sendable {
     public typealias BatchHandler = @Sendable ([HTTPRequest]) -> [Response]
 
     public let port: UInt16
-    private let listener: Int32
+    private let listeners: [Int32]
     /// A pipe whose write end wakes the loop for ``stop(timeout:)``.
     private let waker: (read: Int32, write: Int32)
     private let handler: BatchHandler
@@ -88,28 +88,55 @@ public final class HTTPServer: Sendable {
     public convenience init(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
                             headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
                             handler: @escaping @Sendable (HTTPRequest) -> Response) throws(HTTPError) {
-        try self.init(host: host, port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, batch: { $0.map(handler) })
+        try self.init(hosts: [host], port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, batch: { $0.map(handler) })
+    }
+
+    /// One server on several addresses at one port (`localhost` is 127.0.0.1 and ::1): the first picks
+    /// the port when `port` is 0, the others take the same.
+    public convenience init(hosts: [String], port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
+                            headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
+                            handler: @escaping @Sendable (HTTPRequest) -> Response) throws(HTTPError) {
+        try self.init(hosts: hosts, port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, batch: { $0.map(handler) })
     }
 
     /// A server whose handler gets every request that arrived together (at least one), and answers each.
     public static func batching(host: String, port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
                                 headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
                                 handler: @escaping BatchHandler) throws(HTTPError) -> HTTPServer {
-        try HTTPServer(host: host, port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, batch: handler)
+        try batching(hosts: [host], port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, handler: handler)
     }
 
-    private init(host: String, port: UInt16, limits: HTTPLimits, timeouts: Timeouts,
+    /// ``batching(host:port:limits:timeouts:headCheck:handler:)`` on several addresses at one port.
+    public static func batching(hosts: [String], port: UInt16, limits: HTTPLimits = HTTPLimits(), timeouts: Timeouts = Timeouts(),
+                                headCheck: @escaping @Sendable (HTTPRequest) -> Response? = { _ in nil },
+                                handler: @escaping BatchHandler) throws(HTTPError) -> HTTPServer {
+        try HTTPServer(hosts: hosts, port: port, limits: limits, timeouts: timeouts, headCheck: headCheck, batch: handler)
+    }
+
+    private init(hosts: [String], port: UInt16, limits: HTTPLimits, timeouts: Timeouts,
                  headCheck: @escaping @Sendable (HTTPRequest) -> Response?, batch: @escaping BatchHandler) throws(HTTPError) {
-        let (listener, port) = try Socket.listen(host: host, port: port)
+        var listeners: [Int32] = []
+        var chosen = port
+        for host in hosts {
+            do {
+                let (listener, got) = try Socket.listen(host: host, port: chosen)
+                listeners.append(listener)
+                chosen = got
+            } catch {
+                for listener in listeners { close(listener) }
+                throw error
+            }
+        }
+        guard !listeners.isEmpty else { throw .address("no address") }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else {
             let reason = String(cString: strerror(errno))
-            close(listener)
+            for listener in listeners { close(listener) }
             throw .socket(reason)
         }
-        for descriptor in [listener] + ends { Self.makeNonBlocking(descriptor) }
-        self.listener = listener
-        self.port = port
+        for descriptor in listeners + ends { Self.makeNonBlocking(descriptor) }
+        self.listeners = listeners
+        self.port = chosen
         self.waker = (ends[0], ends[1])
         self.handler = batch
         self.headCheck = headCheck
@@ -159,7 +186,7 @@ public final class HTTPServer: Sendable {
     }
 
     private func closeDescriptors() {
-        close(listener)
+        for listener in listeners { close(listener) }
         close(waker.read)
         close(waker.write)
     }
@@ -199,18 +226,21 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    static func serialize(_ response: Response, keepAlive: Bool) -> [UInt8] {
+    /// - Parameter omitsBody: the answer to a HEAD: GET's headers, Content-Length included, and no body
+    ///   (RFC 9110 §9.3.2).
+    static func serialize(_ response: Response, keepAlive: Bool, omitsBody: Bool = false) -> [UInt8] {
         var head = "HTTP/1.1 \(response.status.rawValue) \(response.status.reasonPhrase)\r\nContent-Length: \(response.body.count)\r\n"
         head += "Connection: \(keepAlive ? "keep-alive" : "close")\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        return Array((head + "\r\n").utf8) + response.body
+        return Array((head + "\r\n").utf8) + (omitsBody ? [] : response.body)
     }
 
     /// One connection, owned by the loop's thread alone.
     private final class Connection {
         enum Pending {
             /// The answer to the batch's request at this index.
-            case request(Int, keepAlive: Bool)
+            /// `omitsBody`: a HEAD, answered with the headers (Content-Length included) of what GET would get.
+            case request(Int, keepAlive: Bool, omitsBody: Bool)
             /// An answer that ends the connection (a refused head, a malformed request, a timeout).
             case final(Response)
             /// Bytes to send as they are (100 Continue).
@@ -277,7 +307,9 @@ public final class HTTPServer: Sendable {
                     watched.removeAll(keepingCapacity: true)
                     order.removeAll(keepingCapacity: true)
                     watched.append(pollfd(fd: server.waker.read, events: Int16(POLLIN), revents: 0))
-                    watched.append(pollfd(fd: acceptPausedUntil == nil ? server.listener : -1, events: Int16(POLLIN), revents: 0))
+                    for listener in server.listeners {
+                        watched.append(pollfd(fd: acceptPausedUntil == nil ? listener : -1, events: Int16(POLLIN), revents: 0))
+                    }
                     for connection in connections.values {
                         // After the client's end of stream, reading again would report it again at once, for
                         // as long as an answer is still going out: only room to write is waited for then.
@@ -294,9 +326,10 @@ public final class HTTPServer: Sendable {
                     }
                     if count > 0 {
                         if watched[0].revents != 0 { _ = scratch.withUnsafeMutableBytes { read(server.waker.read, $0.baseAddress, $0.count) } }
-                        if watched[1].revents != 0 { accept() }
+                        let first = 1 + server.listeners.count
+                        for (index, listener) in server.listeners.enumerated() where watched[1 + index].revents != 0 { accept(listener) }
                         for (offset, connection) in order.enumerated() {
-                            let flags = watched[offset + 2].revents
+                            let flags = watched[offset + first].revents
                             guard flags != 0, connections[connection.descriptor] === connection else { continue }
                             // An error or hang-up with an answer pending: the send says which, and drops it.
                             if flags & Int16(POLLOUT | POLLERR | POLLHUP) != 0, connection.hasOutput { flush(connection) }
@@ -324,13 +357,13 @@ public final class HTTPServer: Sendable {
             connections = [:]
         }
 
-        mutating func accept() {
+        mutating func accept(_ listener: Int32) {
             while true {
                 var address = sockaddr_storage()
                 var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 let client = withUnsafeMutablePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.accept(server.listener, $0, &length)
+                        Glibc.accept(listener, $0, &length)
                     }
                 }
                 if client < 0 {
@@ -410,7 +443,7 @@ public final class HTTPServer: Sendable {
                     }
                 case .request(let request)?:
                     let keepAlive = request.keepsAlive && !server.isStopped
-                    connection.pending.append(.request(batch.count, keepAlive: keepAlive))
+                    connection.pending.append(.request(batch.count, keepAlive: keepAlive, omitsBody: request.method == .head))
                     batch.append(request)
                     // The next request's clock starts with its first byte (already buffered ones start it now).
                     connection.requestStarted = nil
@@ -427,9 +460,9 @@ public final class HTTPServer: Sendable {
             guard !connection.pending.isEmpty else { return }
             for item in connection.pending {
                 switch item {
-                case .request(let index, let keepAlive):
+                case .request(let index, let keepAlive, let omitsBody):
                     let response = index < responses.count ? responses[index] : .text(500, "no answer for this request")
-                    connection.output += HTTPServer.serialize(response, keepAlive: keepAlive)
+                    connection.output += HTTPServer.serialize(response, keepAlive: keepAlive, omitsBody: omitsBody)
                     if !keepAlive { connection.closeAfterWrite = true }
                 case .final(let response):
                     connection.output += HTTPServer.serialize(response, keepAlive: false)

@@ -9,31 +9,56 @@ import Glibc
 /// the test servers in TestSupport, so there is one copy of the fiddly parts (binding, partial sends,
 /// SIGPIPE, waiting with a deadline).
 public enum Socket {
-    /// A listening IPv4 TCP socket on `host:port` (port 0 picks a free one), and the port it got.
+    /// A listening TCP socket on `host:port` (port 0 picks a free one), and the port it got. `host` is an
+    /// IPv4 literal, or an IPv6 literal with or without brackets (`::1`, `[::]`); names are resolved by
+    /// the caller (`localhost` is two listeners, 127.0.0.1 and ::1). An IPv6 socket is IPv6 only, so that
+    /// `[::]` and `0.0.0.0` can be bound side by side.
     public static func listen(host: String, port: UInt16, backlog: Int32 = 128) throws(HTTPError) -> (descriptor: Int32, port: UInt16) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let isIPv6 = bare.contains(":")
+        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw .socket(String(cString: strerror(errno))) }
         var yes: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            close(descriptor)
-            throw .address(host)
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let bound: Int32
+        if isIPv6 {
+            setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &yes, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, bare, &address.sin6_addr) == 1 else {
+                close(descriptor)
+                throw .address(host)
+            }
+            bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, bare, &address.sin_addr) == 1 else {
+                close(descriptor)
+                throw .address(host)
+            }
+            bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         guard bound == 0, Glibc.listen(descriptor, backlog) == 0 else {
             let reason = String(cString: strerror(errno))
             close(descriptor)
-            throw .listen(host, port, reason)
+            throw .listen(isIPv6 ? "[\(bare)]" : bare, port, reason)
         }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var actual = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return (descriptor, UInt16(bigEndian: actual.sin_port))
+        let got: UInt16 = withUnsafePointer(to: &actual) { pointer in
+            isIPv6
+                ? pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                : pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+        return (descriptor, got)
     }
 
     /// Sends every byte (looping over partial sends, never raising SIGPIPE); false when the peer is gone

@@ -10,6 +10,28 @@ public struct RawConnection {
 
     public let descriptor: Int32
 
+    /// An IPv6 connection to `host6` (`::1`).
+    public init(port: UInt16, timeout: Int = 5, source: String? = nil, ipv6 host6: String) throws {
+        descriptor = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure() }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = port.bigEndian
+        guard inet_pton(AF_INET6, host6, &address.sin6_addr) == 1 else {
+            Glibc.close(descriptor)
+            throw Failure()
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(descriptor)
+            throw Failure()
+        }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// - Parameter source: the local address to connect from: another loopback address (127.0.0.2) is
     ///   another client as far as per-client limits go.
     public init(port: UInt16, timeout: Int = 5, source: String? = nil) throws {

@@ -33,6 +33,10 @@ enum ReconcileCommand {
                        allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many Azure calls run at once across all registries, and changes at once per registry (default 10).", number: .integer(1...256)),
             .refresh,
+            OptionSpec(long: "max-connections", valueName: "n", help: "Open connections to --listen beyond which new ones get 503 (default 64).",
+                       number: .integer(1...4096)),
+            OptionSpec(long: "max-connections-per-client", valueName: "n",
+                       help: "Open connections to --listen from one address beyond which its new ones get 503 (default 8).", number: .integer(1...4096)),
             OptionSpec(long: "full-refresh-every", valueName: "duration",
                        help: "How often each Azure registry is read without the observation cache, every secret included (default 1h; 1m to 168h)."),
             .armEndpoint,
@@ -62,10 +66,11 @@ enum ReconcileCommand {
             return HookApply.usageError("reconcile reads the spec again every cycle, and standard input can be read only once; pass -f FILE",
                                         usage: spec.usage, context, helpFor: "reconcile")
         }
-        var listen: (host: String, port: UInt16)? = nil
+        var listen: ListenAddress? = nil
         if let text = arguments.value("listen") {
             guard let parsed = ListenAddress.parse(text) else {
-                return HookApply.usageError("--listen needs HOST:PORT, for example 127.0.0.1:9090", usage: spec.usage, context, helpFor: "reconcile")
+                return HookApply.usageError("--listen needs HOST:PORT: an IP address and a port, [::1]:9090 for IPv6, or localhost:9090 for both loopbacks",
+                                            usage: spec.usage, context, helpFor: "reconcile")
             }
             listen = parsed
         }
@@ -113,10 +118,15 @@ enum ReconcileCommand {
         var server: HTTPServer? = nil
         if let listen {
             do {
-                let started = try HTTPServer(host: listen.host, port: listen.port) { StatusRoutes.respond($0, loop: loop) }
+                // A probe endpoint must stay answerable: few connections, and slow clients dropped soon, so a
+                // handful of trickling connections cannot make /healthz fail and get the pod restarted.
+                let timeouts = HTTPServer.Timeouts(idle: 5, header: 5, request: 10,
+                                                   maxConnections: arguments.integer("max-connections") ?? 64,
+                                                   maxConnectionsPerClient: arguments.integer("max-connections-per-client") ?? 8)
+                let started = try HTTPServer(hosts: listen.hosts, port: listen.port, timeouts: timeouts) { StatusRoutes.respond($0, loop: loop) }
                 started.start()
-                log(LogEntry(.info, "listen.started", "serving http://\(listen.host):\(started.port)/healthz, /readyz and /metrics",
-                             [("listen", "\(listen.host):\(started.port)")]))
+                log(LogEntry(.info, "listen.started", "serving http://\(listen.shown):\(started.port)/healthz, /readyz and /metrics",
+                             [("listen", "\(listen.shown):\(started.port)")]))
                 server = started
             } catch {
                 // HTTPError already names the address: "cannot listen on HOST:PORT: REASON".

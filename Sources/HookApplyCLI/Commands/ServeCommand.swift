@@ -51,7 +51,7 @@ enum ServeCommand {
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         let listen = arguments.value("listen") ?? "127.0.0.1:5080"
-        guard let (host, port) = ListenAddress.parse(listen) else {
+        guard let address = ListenAddress.parse(listen) else {
             return HookApply.usageError("--listen needs HOST:PORT, for example 127.0.0.1:5080", usage: spec.usage, context, helpFor: "serve")
         }
         let attempts = arguments.integer("max-attempts") ?? 5
@@ -105,13 +105,13 @@ enum ServeCommand {
                 idle: defaults.idle, header: defaults.header, request: defaults.request,
                 maxConnections: arguments.integer("max-connections") ?? defaults.maxConnections,
                 maxConnectionsPerClient: arguments.integer("max-connections-per-client") ?? defaults.maxConnectionsPerClient)
-            let server = try HTTPServer.batching(host: host, port: port, timeouts: timeouts, headCheck: service.precheck, handler: service.handle(batch:))
+            let server = try HTTPServer.batching(hosts: address.hosts, port: address.port, timeouts: timeouts, headCheck: service.precheck, handler: service.handle(batch:))
             if token == nil {
                 log(LogEntry(.warning, "auth.none", "no --token-env: anyone who can reach \(listen) can post events"))
             }
             server.start()
-            log(LogEntry(.info, "serve.started", "serving registry '\(registry.name)' on http://\(host):\(server.port)/events (GET /healthz, /metrics)",
-                         [("registry", registry.name), ("listen", "\(host):\(server.port)")]))
+            log(LogEntry(.info, "serve.started", "serving registry '\(registry.name)' on http://\(address.shown):\(server.port)/events (GET /healthz, /metrics)",
+                         [("registry", registry.name), ("listen", "\(address.shown):\(server.port)")]))
             let signals = SignalWatcher { signal in
                 log(LogEntry(.info, "serve.stopping", "received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"); finishing deliveries in flight"))
                 server.stop()

@@ -19,11 +19,32 @@ extension OptionSpec {
 
 /// `HOST:PORT` for a listener (`serve`, `reconcile`): exactly one colon, a port of digits only (`:0`
 /// picks a free one).
-enum ListenAddress {
-    static func parse(_ text: String) -> (host: String, port: UInt16)? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let port = UInt16(parts[1]) else { return nil }
-        return (String(parts[0]), port)
+/// `--listen HOST:PORT`: an IPv4 literal, an IPv6 literal in brackets (`[::1]:9090`, `[::]:9090`), or
+/// `localhost`, which is both loopbacks (127.0.0.1 and ::1) at one port.
+struct ListenAddress {
+    /// What to bind, each an IP literal.
+    var hosts: [String]
+    /// How logs show it (`[::1]`, `localhost`).
+    var shown: String
+    var port: UInt16
+
+    static func parse(_ text: String) -> ListenAddress? {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+            guard host.contains(":"), host.utf8.allSatisfy({ $0 == 0x3A || $0 == 0x2E || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) else { return nil }
+        } else {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { return nil }
+            host = parts[0]
+            portText = parts[1]
+        }
+        guard !host.isEmpty, !portText.isEmpty, portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = UInt16(portText) else { return nil }
+        if host.lowercased() == "localhost" { return ListenAddress(hosts: ["127.0.0.1", "::1"], shown: "localhost", port: port) }
+        if host.contains(":") { return ListenAddress(hosts: [String(host)], shown: "[\(host)]", port: port) }
+        return ListenAddress(hosts: [String(host)], shown: String(host), port: port)
     }
 }
