@@ -65,18 +65,24 @@ public struct EventLog: Sendable {
         guard !records.isEmpty else { return }
         var line: [UInt8] = []
         for record in records { line += record.jsonLine() + [0x0A] }
-        var descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        if descriptor >= 0, rotateIfNeeded(descriptor, adding: line.count) {
-            close(descriptor)
-            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        // Never blocks: a log path that is a FIFO or a device is refused, not waited on.
+        func open() -> Result<Int32, FileBytes.ReadError> {
+            do { return .success(try FileBytes.openForAppending(path)) } catch { return .failure(error) }
         }
-        if descriptor < 0 && errno == ENOENT {  // the folder is made on first use only: serve appends per attempt
+        var opened = open()
+        if case .success(let descriptor) = opened, rotateIfNeeded(descriptor, adding: line.count) {
+            close(descriptor)
+            opened = open()
+        }
+        if case .failure(let problem) = opened, problem.kind == .missing {  // the folder is made on first use only: serve appends per attempt
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? PrivateFolder.create(directory) }
-            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            opened = open()
         }
-        guard descriptor >= 0 else {
-            throw Failure(code: .open, message: "cannot open the event log '\(path)': \(String(cString: strerror(errno)))")
+        let descriptor: Int32
+        switch opened {
+        case .success(let value): descriptor = value
+        case .failure(let problem): throw Failure(code: .open, message: "cannot open the event log '\(path)': \(problem.reason)")
         }
         defer { close(descriptor) }
         // One write for the lines: with O_APPEND, lines from concurrent writers never interleave.
@@ -96,7 +102,7 @@ public struct EventLog: Sendable {
         var newestFirst: [DeliveryRecord] = []
         for file in files {
             guard newestFirst.count < limit else { break }
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            guard let data = try? FileBytes.read(file, limit: max(maxBytes, 1) * 4) else { continue }
             var records: [DeliveryRecord] = []
             for line in data.split(separator: 0x0A) where !line.isEmpty {
                 guard let record = try? decoder.decode(DeliveryRecord.self, from: Data(line)) else { continue }

@@ -57,6 +57,24 @@ public enum FileBytes {
         return bytes
     }
 
+    /// Opens `path` for appending (made 0600 when missing), only when it is a regular file: a log or queue
+    /// path that is a FIFO would block the open until a reader came, and a device is not ours to write.
+    /// The descriptor is returned blocking, as appends expect.
+    public static func openForAppending(_ path: String) throws(ReadError) -> Int32 {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0o600)
+        if descriptor < 0 {
+            // A FIFO with no reader answers ENXIO to a non-blocking open for writing.
+            throw errno == ENXIO ? ReadError(kind: .notRegularFile, reason: "it is a pipe or socket, not a regular file; name a file") : error(errno)
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw ReadError(kind: .notRegularFile, reason: "it is not a regular file (a device, pipe or socket); name a file")
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        return descriptor
+    }
+
     static func error(_ code: Int32) -> ReadError {
         switch code {
         case ENOENT: ReadError(kind: .missing, reason: "no such file")

@@ -50,7 +50,14 @@ public final class DeliveryQueue: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let data: [UInt8]
+        do {
+            // Never blocks: a queue path that is a FIFO or a device is refused, not waited on.
+            data = try FileBytes.read(path, limit: Int(Int32.max))
+        } catch {
+            if error.kind == .missing { return }
+            throw QueueError(.open, "cannot read the delivery queue '\(path)': \(error.reason)")
+        }
         // A crash mid-write leaves a torn last line; the next append must not be glued onto it.
         tornTail = data.last.map { $0 != 0x0A } ?? false
         for line in data.split(separator: 0x0A) where !line.isEmpty {
@@ -292,9 +299,10 @@ public final class DeliveryQueue: @unchecked Sendable {
         if descriptor < 0 {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? PrivateFolder.create(directory) }
-            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else {
-                throw QueueError(.open, "cannot open the delivery queue '\(path)': \(String(cString: strerror(errno)))")
+            do {
+                descriptor = try FileBytes.openForAppending(path)
+            } catch {
+                throw QueueError(.open, "cannot open the delivery queue '\(path)': \(error.reason)")
             }
         }
         let bytes = tornTail ? [0x0A] + bytes : bytes

@@ -34,4 +34,24 @@ import Testing
         #expect(running.stderr.contains(words), "\(what): \(running.stderr)")
         #expect(!running.stderr.contains("must-not-show-1234"), "\(what): a kernel file's content was quoted")
     }
+
+    @Test("a delivery log that is a FIFO blocks neither ping (which appends to it) nor events (which reads it)")
+    func eventLogFIFO() throws {
+        let binary = try #require(BuiltBinary("hookapply"), "build the hookapply product first (swift build)")
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try #"{"version": 1, "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "http://127.0.0.1:9/x", "actions": ["push"]}]}]}"#
+            .write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
+        let apply = try binary.start(["apply", "--auto-approve"], environment: [:], directory: directory)
+        #expect(apply.wait(timeout: 20) == 0, "\(apply.stderr)")
+        #expect(mkfifo(directory + "/.hookapply/dev.events.jsonl", 0o600) == 0)
+        for arguments in [["ping", "hookone"], ["events", "hookone"]] {
+            let started = Date()
+            let running = try binary.start(arguments, environment: [:], directory: directory)
+            let status = running.wait(timeout: 15)
+            #expect(status != nil, "\(arguments[0]) hung on the FIFO")
+            #expect(Date().timeIntervalSince(started) < 10)
+            if arguments[0] == "ping" { #expect(running.stderr.contains("not a regular file") || running.stderr.contains("pipe"), "\(running.stdout)\(running.stderr)") }
+        }
+    }
 }
