@@ -28,8 +28,8 @@ public enum AtomicFile {
         return removed
     }
 
-    /// Writes `bytes` as the whole of `path`, with exactly `permissions` (whatever the umask: a file that
-    /// may hold a secret must never be readable by others because of the caller's umask).
+    /// Writes `bytes` as the whole of `path`. A private mode (0600) is set exactly, whatever the umask: a
+    /// file that may hold a secret must never be readable by others because of the caller's umask.
     ///
     /// A symbolic link at `path` is written through, never replaced: the file it ends at is replaced, and
     /// the link stays (a link at `/dev/stdout` must not become a file of secrets). Only a regular file, or
@@ -49,8 +49,9 @@ public enum AtomicFile {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         guard descriptor >= 0 else { throw WriteError(description: "cannot write '\(givenPath)': \(FileBytes.reason(errno))") }
-        // open's mode is filtered by the umask; this sets exactly what was asked for.
-        fchmod(descriptor, permissions)
+        // A private file (no group or other bits asked for) gets exactly its mode, whatever the umask; a
+        // shareable one (a plan, a masked export) keeps the umask's say, as files of other tools do.
+        if permissions & 0o077 == 0 { fchmod(descriptor, permissions) }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }

@@ -30,6 +30,10 @@ public struct SecretScrubber: Sendable {
     /// Whether a match may begin at a byte: some secret's literal first byte, or an escape's first byte
     /// (`%`, `\`, `+`), with which any secret may begin.
     private var mayBegin: [Bool]
+    /// One bit per pair of bytes that begins some secret's literal spelling: at a literal first byte, a
+    /// second byte that begins no secret and starts no escape rules the position out at once (the scan's
+    /// common case, as cheap as the exact search it replaced).
+    private var literalPairs: [UInt64]
 
     public init(secrets values: [String]) {
         var bases: Set<String> = []
@@ -40,9 +44,12 @@ public struct SecretScrubber: Sendable {
         secrets = bases.sorted().map(EncodedSecret.init).filter { !$0.units.isEmpty }.sorted { $0.literal.count > $1.literal.count }
         byFirstByte = Array(repeating: [], count: 256)
         mayBegin = Array(repeating: false, count: 256)
+        literalPairs = Array(repeating: 0, count: 1024)
         for (index, secret) in secrets.enumerated() {
             byFirstByte[Int(secret.literal[0])].append(index)
             mayBegin[Int(secret.literal[0])] = true
+            let pair = Int(secret.literal[0]) << 8 | Int(secret.literal.count > 1 ? secret.literal[1] : 0)
+            literalPairs[pair >> 6] |= 1 << UInt64(pair & 63)
         }
         if !secrets.isEmpty {
             for byte in EncodedSecret.escapeStarts { mayBegin[Int(byte)] = true }
@@ -153,6 +160,13 @@ public struct SecretScrubber: Sendable {
     /// The end of the longest secret that begins at `index`, if any does.
     private func longestMatch(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
         let byte = bytes[index]
+        if !EncodedSecret.escapeStarts.contains(byte) {
+            // Every secret is at least two bytes long: the next byte is its second literal byte or begins an escape.
+            guard index + 1 < bytes.count else { return nil }
+            let next = bytes[index + 1]
+            let pair = Int(byte) << 8 | Int(next)
+            if literalPairs[pair >> 6] & (1 << UInt64(pair & 63)) == 0 && !EncodedSecret.escapeStarts.contains(next) { return nil }
+        }
         var best: Int?
         if EncodedSecret.escapeStarts.contains(byte) {
             for secret in secrets {
