@@ -3,13 +3,14 @@ import Testing
 
 @testable import HookApplyCLI
 
-/// The README's Commands table, `--help` and the man page say the same: every command has a row, and
-/// each row's synopsis names exactly the command's options, with the values `--help` allows. (The man
-/// page is generated from the same tables as `--help` and kept equal by ManPageTests.)
+/// The overview table of docs/commands.md, `--help` and the man page say the same: every command has a
+/// row, and each row's synopsis names exactly the command's options, with the values `--help` allows.
+/// (The man page and the reference part of docs/commands.md are generated from the same tables as
+/// `--help`, and kept equal by ManPageTests and CommandsDocTests.)
 @Suite struct ReadmeCommandsTests {
     /// The synopses in the first cell of each table row, by command name: "`plan [-f FILE] …`".
     static func synopses() throws -> [String: String] {
-        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: repositoryRoot + "/docs/commands.md", encoding: .utf8)
         guard let start = readme.range(of: "| command | what it does |") else { return [:] }
         var result: [String: String] = [:]
         for line in readme[start.upperBound...].split(separator: "\n").dropFirst() {
@@ -42,13 +43,13 @@ import Testing
         return result
     }
 
-    @Test("every command has a README row naming exactly its options and their allowed values")
+    @Test("every command has a row in docs/commands.md naming exactly its options and their allowed values")
     func tableAgreesWithHelp() throws {
         let synopses = try Self.synopses()
-        #expect(!synopses.isEmpty, "no Commands table found in README.md")
+        #expect(!synopses.isEmpty, "no overview table found in docs/commands.md")
         for command in HookApply.commands.map(\.spec) + [HookApply.helpSpec] {
             guard let synopsis = synopses[command.name] else {
-                Issue.record("README's Commands table has no row for '\(command.name)'")
+                Issue.record("docs/commands.md's overview table has no row for '\(command.name)'")
                 continue
             }
             let tokens = synopsis.split(whereSeparator: { " []|".contains($0) })
@@ -57,15 +58,15 @@ import Testing
                 if let short = option.short, tokens.contains(Substring("-\(short)")) { named.insert(option.long) }
             }
             let options = Set(command.options.map(\.long))
-            #expect(named == options, "README row for '\(command.name)': missing \(options.subtracting(named).sorted()), unknown \(named.subtracting(options).sorted())")
+            #expect(named == options, "docs/commands.md row for '\(command.name)': missing \(options.subtracting(named).sorted()), unknown \(named.subtracting(options).sorted())")
             for option in command.options {
                 guard let values = option.allowedValues else { continue }
                 #expect(synopsis.contains("--\(option.long) \(values.joined(separator: "|"))"),
-                        "README row for '\(command.name)' should spell --\(option.long) \(values.joined(separator: "|"))")
+                        "docs/commands.md row for '\(command.name)' should spell --\(option.long) \(values.joined(separator: "|"))")
             }
         }
         let known = Set(HookApply.commands.map(\.spec.name) + ["help"])
-        for name in synopses.keys { #expect(known.contains(name), "README's Commands table has a row for unknown command '\(name)'") }
+        for name in synopses.keys { #expect(known.contains(name), "docs/commands.md's overview table has a row for unknown command '\(name)'") }
     }
 
     @Test("the usage line of --help names the same options as the spec (so the check above covers --help)")

@@ -62,7 +62,7 @@ enum ManPage {
             out += [".TP", ".B \(escape(name))", text(meaning)]
         }
         out.append(".SH SEE ALSO")
-        out.append(text("The README and docs/spec.md in the hookapply repository."))
+        out.append(text("The README, docs/commands.md and docs/spec.md in the hookapply repository."))
         return out.joined(separator: "\n") + "\n"
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Process exit codes, as documented in the README.
+/// Process exit codes, as documented in docs/commands.md.
 public enum ExitCode: Int32, Sendable {
     /// Success (validate: valid, warnings allowed; plan: no changes, or changes without --detailed-exitcode).
     case success = 0
