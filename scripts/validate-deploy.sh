@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates the deployment files: Kubernetes manifests with kubernetes-validate (strict: unknown fields
-# fail), the GitHub Actions workflow with check-jsonschema's vendored workflow schema, and the
+# fail), the GitHub Actions workflows (the example and the repository's own) with check-jsonschema's
+# vendored workflow schema, and the
 # kustomization's resource list. (The hookapply command lines in these files are checked against the
 # option tables by DeployFilesTests.) The validators come from PyPI into a throwaway virtualenv; they
 # are CI tools, never product dependencies.
@@ -22,7 +23,7 @@ manifests=$(ls deploy/kubernetes/*.yaml | grep -v kustomization.yaml)
 # shellcheck disable=SC2086
 "$venv/bin/kubernetes-validate" --strict --quiet $manifests
 echo "kubernetes manifests: valid (strict) against Kubernetes $("$venv/bin/kubernetes-validate" --version 2>/dev/null | tail -1 || echo '?')"
-"$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows examples/ci/github-actions.yml
+"$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows examples/ci/github-actions.yml .github/workflows/*.yml
 
 "$venv/bin/python" - <<'PY'
 import os, sys, yaml

@@ -5,7 +5,7 @@ public enum SpecSchema {
     public static let text = #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "$id": "https://hookapply.dev/schema/hookapply.schema.json",
+  "$id": "urn:hookapply:schema:spec:1",
   "title": "hookapply webhook spec",
   "description": "The container-registry webhooks a team wants, version 1. Reference: docs/spec.md.",
   "type": "object",
