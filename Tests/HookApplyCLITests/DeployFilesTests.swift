@@ -13,7 +13,7 @@ import Testing
         var lines: [(String, [String])] = []
         func read(_ path: String) throws -> String { try String(contentsOfFile: repositoryRoot + "/" + path, encoding: .utf8) }
         // Kubernetes: a hookapply container's `args`, as a block list or a flow list.
-        for path in ["deploy/kubernetes/deployment.yaml", "deploy/kubernetes/cronjob.yaml"] {
+        for path in ["deploy/kubernetes/deployment/deployment.yaml", "deploy/kubernetes/cronjob/cronjob.yaml"] {
             let text = try read(path).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             var inHookapply = false
             var index = 0

@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import TestSupport
 import Testing
 
@@ -25,14 +26,16 @@ import Testing
         #expect(spec.contains("\"owner\" : \"team\"") || spec.contains("\"owner\": \"team\""), "\(spec)")
         // The secrets went to the dotenv file only, mode 0600.
         let env = workspace.read("adopted.env")
-        #expect(env.contains("='Bearer t0ken-value'") && env.contains("='code=c0de-value'"), "\(env)")
+        // Literal values, as docker --env-file and kubectl create secret --from-env-file read them.
+        #expect(env.contains("=Bearer t0ken-value\n") && env.contains("=code=c0de-value\n") && !env.contains("'"), "\(env)")
         let mode = (try FileManager.default.attributesOfItem(atPath: workspace.directory + "/adopted.env")[.posixPermissions] as? Int) ?? 0
         #expect(mode == 0o600)
-        // Read the dotenv back as a shell would, and plan the adopted spec: nothing to do.
+        // Read the dotenv back as those loaders do (everything after the first '=', as it is), and plan the
+        // adopted spec: nothing to do.
         var environment: [String: String] = [:]
         for line in env.split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            environment[parts[0]] = String(parts[1].dropFirst().dropLast())
+            environment[parts[0]] = parts[1]
         }
         let planned = await workspace.run(["plan", "-f", "adopted.json", "--detailed-exitcode"], environment: environment)
         #expect(planned.code == .success, "\(planned.stdout)\(planned.stderr)")
@@ -64,5 +67,29 @@ import Testing
         #expect(exported.stdout.contains("tells the deploy bot"), "\(exported.stdout)")
         #expect(exported.stdout.contains("application/cloudevents+json"))
         #expect(!exported.stdout.contains("secret-value-1"))
+    }
+
+    @Test("--secrets-env pairs with kubectl create secret --from-env-file: every value comes back exactly")
+    func dotenvPairsWithKubectl() async throws {
+        guard let kubectl = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return }
+        let awkward = "Bearer a b'c\"d$e=f#g\\h"
+        let spec = #"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/?k=q%20v'1", "customHeaders": {"Authorization": \#(JSONText.quote(awkward))}, "actions": ["push"]}]}]}"#
+        let workspace = try Workspace(spec)
+        defer { workspace.remove() }
+        #expect(await workspace.run(["apply", "--auto-approve"]).code == .success)
+        #expect(await workspace.run(["export", "-r", "dev", "--out", "adopted.json", "--secrets-env", "adopted.env"]).code == .success)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: kubectl)
+        process.arguments = ["create", "secret", "generic", "x", "--from-env-file=" + workspace.directory + "/adopted.env", "--dry-run=client", "-o", "json"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let secret = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let values = Set((secret["data"] as? [String: String] ?? [:]).values.compactMap { Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) } })
+        #expect(values.contains(awkward), "\(values)")
+        #expect(values.contains("k=q%20v'1"), "\(values)")
     }
 }

@@ -163,14 +163,16 @@ enum ExportCommand {
     struct Exported {
         var json: String
         var variables: [String]
-        /// `NAME='value'` lines for `--secrets-env`.
+        /// `NAME=value` lines for `--secrets-env`.
         var dotenv: String
         /// Why the dotenv file cannot be written: a value a line-based loader would misread.
         var dotenvProblem: String? = nil
     }
 
-    /// A dotenv value: single-quoted, a quote inside written as '\''.
-    static func dotenvValue(_ value: String) -> String { "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    /// A dotenv value, as it is: `docker --env-file`, `kubectl create secret --from-env-file` and
+    /// systemd's `EnvironmentFile=` take everything after the first `=` literally, and quotes would end
+    /// up in the secret. What a literal loader would misread (a line break) is refused instead.
+    static func dotenvValue(_ value: String) -> String { value }
 
     static func export(
         _ state: ObservedRegistry, registry: ResolvedRegistry, owner: String, includeSecrets: Bool, target: Target?, descriptions: [String: String] = [:]
