@@ -88,4 +88,30 @@ import Testing
         #expect(throws: (any Error).self) { try ArgumentParser.parse(["--intervall=5m"], for: spec) }
         #expect(throws: (any Error).self) { try ArgumentParser.parse(["--log-format=xml"], for: spec) }
     }
+
+    @Test("the Azure custom roles: least privilege, no wildcards, the planner a strict subset that still reads callback configs")
+    func azureRoles() throws {
+        func actions(_ name: String) throws -> (actions: Set<String>, scopes: [String]) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/deploy/azure/" + name))) as? [String: Any])
+            #expect(object["IsCustom"] as? Bool == true)
+            #expect((object["NotActions"] as? [String])?.isEmpty == true && (object["DataActions"] as? [String])?.isEmpty == true)
+            return (Set(object["Actions"] as? [String] ?? []), object["AssignableScopes"] as? [String] ?? [])
+        }
+        let manager = try actions("hookapply-role.json")
+        let planner = try actions("hookapply-plan-role.json")
+        for role in [manager, planner] {
+            #expect(!role.scopes.isEmpty && role.scopes.allSatisfy { $0.hasPrefix("/subscriptions/") })
+            #expect(role.actions.allSatisfy { !$0.contains("*") && $0.hasPrefix("Microsoft.ContainerRegistry/registries/") }, "\(role.actions)")
+        }
+        let webhooks = "Microsoft.ContainerRegistry/registries/webhooks/"
+        // Every call the Azure provider makes (see docs/azure.md) is allowed to the manager.
+        for needed in ["Microsoft.ContainerRegistry/registries/read", "Microsoft.ContainerRegistry/registries/replications/read",
+                       webhooks + "read", webhooks + "write", webhooks + "delete", webhooks + "getCallbackConfig/action",
+                       webhooks + "ping/action", webhooks + "listEvents/action"] {
+            #expect(manager.actions.contains(needed), "the manager role lacks \(needed)")
+        }
+        #expect(planner.actions.isSubset(of: manager.actions))
+        #expect(planner.actions.contains(webhooks + "getCallbackConfig/action"), "even plan reads callback configs")
+        for forbidden in [webhooks + "write", webhooks + "delete", webhooks + "ping/action"] { #expect(!planner.actions.contains(forbidden)) }
+    }
 }
