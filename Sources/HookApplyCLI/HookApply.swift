@@ -19,6 +19,7 @@ public enum HookApply {
         Command(spec: ExportCommand.spec) { await ExportCommand.run($0, $1) },
         Command(spec: ServeCommand.spec) { await ServeCommand.run($0, $1) },
         Command(spec: ReconcileCommand.spec) { await ReconcileCommand.run($0, $1) },
+        Command(spec: AuthCommand.spec) { await AuthCommand.run($0, $1) },
         Command(spec: SchemaCommand.spec) { SchemaCommand.run($0, $1) },
         Command(spec: CompletionCommand.spec) { CompletionCommand.run($0, $1) },
         Command(spec: VersionCommand.spec) { VersionCommand.run($0, $1) },

@@ -72,3 +72,31 @@ public protocol ObservationRefreshing: WebhookProvider {
     /// The next observation reads every webhook's secrets and rewrites the cache.
     func refreshFully()
 }
+
+/// Who a provider signs in as, as `hookapply auth` shows it: the way that signed in and what its token
+/// says (never the token).
+public struct CredentialIdentity: Sendable, Equatable {
+    /// `client secret`, `workload identity`, `managed identity (instance metadata)`, `the Azure CLI`…
+    public var source: String
+    /// False for an opaque token, whose claims cannot be read.
+    public var isJWT: Bool
+    public var tenantId: String?
+    public var clientId: String?
+    public var objectId: String?
+
+    public init(source: String, isJWT: Bool, tenantId: String? = nil, clientId: String? = nil, objectId: String? = nil) {
+        self.source = source
+        self.isJWT = isJWT
+        self.tenantId = tenantId
+        self.clientId = clientId
+        self.objectId = objectId
+    }
+}
+
+/// Signs in, and can say whether the identity may read the registry: what `hookapply auth` checks.
+public protocol AccessChecking: WebhookProvider {
+    /// Signs in (or reuses the run's token) and says as whom.
+    func identity() async throws -> CredentialIdentity
+    /// Reads the registry and lists its webhooks; how many the first page lists. Throws what ARM refused.
+    func checkAccess() async throws -> Int
+}

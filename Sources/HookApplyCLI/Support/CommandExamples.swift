@@ -29,6 +29,10 @@ enum CommandExamples {
             ("hookapply serve -r selfhosted --listen 127.0.0.1:5080 --token-env REGISTRY_TOKEN", "receive a Distribution registry's notifications"),
             ("hookapply serve -r selfhosted --log-format json", "JSON log lines, for a log shipper"),
         ],
+        "auth": [
+            ("hookapply auth", "which credential signs in, and whether it can read each Azure registry of webhooks.json"),
+            ("hookapply auth -r prod --format json", "the same for one registry, as JSON"),
+        ],
         "reconcile": [
             ("hookapply reconcile --interval 5m --listen 0.0.0.0:9090", "report drift every 5 minutes; metrics on :9090"),
             ("hookapply reconcile --apply --git-pull --notify \"$SLACK_WEBHOOK_URL\"", "pull, correct drift, and tell Slack when something changed"),

@@ -81,6 +81,9 @@ public final class ARMClient: Sendable {
     /// Calls and retries made so far (for `--verbose` and the benchmark).
     public var statistics: CallStatistics { counters.value }
 
+    /// A token for this endpoint's audience (cached by the credential): who the client signs in as.
+    public func signIn() async throws -> AccessToken { try await credential.token(scope: scope) }
+
     /// The token audience for this endpoint: `https://management.azure.com/.default` for the public cloud.
     public var scope: String {
         var text = "\(endpoint.scheme ?? "https")://\(endpoint.host ?? "")"

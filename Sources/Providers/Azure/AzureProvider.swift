@@ -13,7 +13,7 @@ import Reconciler
 /// With an ``ObservationCache``, a webhook whose ARM id and `systemData.lastModifiedAt` are those the cache
 /// recorded is not read: it comes back sealed (``SealedSecrets``), and the planner asks for the few it
 /// needs (``hydrate(_:names:)``). A warm plan without drift makes no `getCallbackConfig` call at all.
-public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating, ObservationRefreshing, Sendable {
+public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating, ObservationRefreshing, AccessChecking, Sendable {
     /// The most webhooks each tier allows.
     public static let tierLimits = ["basic": 2, "standard": 10, "premium": 500]
 
@@ -73,6 +73,23 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
     /// How many times observing waits for webhooks whose operation is still running (`Creating`,
     /// `Updating`, `Deleting`) before reporting them as in progress, which the planner refuses.
     public static let settleAttempts = 10
+
+    /// Who this provider signs in as: the credential's way, and the token's claims when it is a JWT.
+    public func identity() async throws -> CredentialIdentity {
+        let token = try await client.signIn()
+        guard let claims = TokenClaims(token: token.token) else { return CredentialIdentity(source: token.source, isJWT: false) }
+        return CredentialIdentity(source: token.source, isJWT: true, tenantId: claims.tenantId, clientId: claims.clientId, objectId: claims.objectId)
+    }
+
+    /// What `hookapply auth` asks: can this identity read the registry and list its webhooks? Returns how
+    /// many webhooks the first page lists; throws the ARM error (401, 403, 404) as a ProviderError.
+    public func checkAccess() async throws -> Int {
+        let registry = try await client.send("GET", base, what: "reading registry \(resourceID)")
+        guard registry.status == 200 else { throw ARMClient.error(registry, what: "reading the registry") }
+        let page = try await client.send("GET", base + "/webhooks", what: "listing webhooks of \(resourceID)")
+        guard page.status == 200, let list = page.decode(ARMWire.WebhookPage.self) else { throw ARMClient.error(page, what: "listing webhooks") }
+        return list.value?.count ?? 0
+    }
 
     public func observe() async throws -> ObservedRegistry {
         var attempt = 1

@@ -109,7 +109,7 @@ public final class CredentialChain: TokenCredential, Sendable {
         if let problem = environmentEndpointProblem() { throw ProviderError.fatal(.credentials, problem) }
         var tried: [String] = []
         if let token = value("AZURE_ACCESS_TOKEN") {
-            return AccessToken(token: token, expiresAt: Date().addingTimeInterval(3600))
+            return AccessToken(token: token, expiresAt: Date().addingTimeInterval(3600), source: "AZURE_ACCESS_TOKEN")
         }
         tried.append("AZURE_ACCESS_TOKEN (not set)")
         if let tenant = value("AZURE_TENANT_ID"), let client = value("AZURE_CLIENT_ID"), let secret = value("AZURE_CLIENT_SECRET") {
@@ -202,7 +202,7 @@ public final class CredentialChain: TokenCredential, Sendable {
             let scrubber = SecretScrubber(secrets: credentialSecrets(request))
             throw ProviderError.fatal(.credentials, scrubber.scrub("\(what): sign-in failed: \(code)\(description.isEmpty ? "" : ": " + description)"))
         }
-        return AccessToken(token: token, expiresAt: answer.expiry)
+        return AccessToken(token: token, expiresAt: answer.expiry, source: what)
     }
 
     /// Every secret a token request can carry: the form's client secret and assertion, and header values.
@@ -237,6 +237,6 @@ public final class CredentialChain: TokenCredential, Sendable {
         guard process.terminationStatus == 0, let answer = ARMWire.decode(ARMWire.TokenAnswer.self, Array(data)),
             let token = answer.accessToken
         else { throw ProviderError.fatal(.credentials, "the Azure CLI gave no token") }
-        return AccessToken(token: token, expiresAt: answer.expiry)
+        return AccessToken(token: token, expiresAt: answer.expiry, source: "the Azure CLI")
     }
 }
