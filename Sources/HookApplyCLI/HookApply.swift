@@ -67,7 +67,12 @@ public enum HookApply {
             context.standardOutput.write(overview)
             return .success
         case "--version", "-v":
-            return VersionCommand.run(ParsedArguments(), context)
+            // `--version --format json` is `version --format json`: the rest is version's options.
+            do {
+                return VersionCommand.run(try ArgumentParser.parse(arguments, for: VersionCommand.spec), context)
+            } catch {
+                return usageError(error.message, usage: VersionCommand.spec.usage, context, helpFor: "version")
+            }
         case "help":
             return help(arguments, context)
         case CompletionCommand.namesCommand:
@@ -115,7 +120,8 @@ public enum HookApply {
     }
 
     static func usageError(_ message: String, usage: String, _ context: Context, helpFor command: String? = nil) -> ExitCode {
-        context.standardError.line("Error: \(message)")
+        // One prefix for every error, as the rest of the output writes it (and as terraform and kubectl do).
+        context.standardError.line("error: \(message)")
         context.standardError.line("Usage: \(usage)")
         context.standardError.line("  See 'hookapply help\(command.map { " \($0)" } ?? "")' for more information.")
         return .usage

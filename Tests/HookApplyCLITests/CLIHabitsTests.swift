@@ -40,6 +40,50 @@ import Testing
         #expect(!result.stdout.contains("registry \"dev\""))
     }
 
+    @Test("-r compares registry names case-insensitively, as the spec does", arguments: [["plan", "-r", "PROD"], ["list", "--registry", "Prod"], ["plan", "-r", "prod", "-r", "PROD"]])
+    func registryCase(_ arguments: [String]) async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let result = await workspace.run(arguments)
+        #expect(result.code == .success, "\(result.stderr)")
+        #expect(!result.stdout.contains("registry \"dev\""), "\(result.stdout)")
+        #expect(result.stdout.components(separatedBy: "registry \"prod\"").count <= 2, "listed twice: \(result.stdout)")
+    }
+
+    @Test("--version honours --format json, and refuses what version does not take")
+    func versionFormat() async throws {
+        let json = await hookapply(["--version", "--format", "json"])
+        #expect(json.code == .success)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["version"] as? String == "0.1.0")
+        let bad = await hookapply(["--version", "--bogus"])
+        #expect(bad.code == .usage)
+        #expect(bad.stderr.hasPrefix("error: "), "\(bad.stderr)")
+    }
+
+    @Test("duration options take units like --interval does; a bare number is seconds", arguments: [("30s", 30.0), ("2m", 120.0), ("250ms", 0.25), ("1h", 3600.0), ("45", 45.0), ("0.5", 0.5)])
+    func durationUnits(_ text: String, _ seconds: Double) throws {
+        let parsed = try ArgumentParser.parse(["--lock-timeout", text], for: ApplyCommand.spec)
+        #expect(parsed.seconds("lock-timeout") == seconds)
+        if seconds <= 300 {  // serve's timeout goes up to 300 s
+            let serve = try ArgumentParser.parse(["--timeout", text], for: ServeCommand.spec)
+            #expect(serve.seconds("timeout") == seconds)
+        }
+    }
+
+    @Test("every error starts with 'error:', usage errors included", arguments: [
+        ["bogus"], ["plan", "--bogus"], ["plan", "--parallelism", "0"], ["plan", "--format", "yaml"], ["plan", "-r", "nope"],
+        ["validate", "-f", "nope.json"], ["apply", "nope.json"], ["get"], ["reconcile", "--interval", "forever"],
+    ])
+    func errorPrefix(_ arguments: [String]) async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let result = await workspace.run(arguments)
+        #expect(result.code != .success)
+        #expect(result.stderr.hasPrefix("error: "), "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.contains("Error: "), "\(result.stderr)")
+    }
+
     @Test("events for a webhook nobody declares is an error with a did-you-mean; a declared one without deliveries is not")
     func eventsUnknown() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)

@@ -71,6 +71,6 @@ import Testing
         #expect(lenient.stdout.contains("byhandx (not managed by hookapply)"))
         let strict = await workspace.run(["plan", "--detailed-exitcode", "--strict"])
         #expect(strict.code == .changes)
-        #expect(strict.stderr.contains("strict: 1 webhook not managed by this spec count as drift"))
+        #expect(strict.stderr.contains("strict: 1 webhook not managed by this spec counts as drift"))
     }
 }

@@ -22,7 +22,7 @@ enum ApplyCommand {
             OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10).", number: .integer(1...256)),
             .refresh,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
-            OptionSpec(long: "lock-timeout", valueName: "seconds", help: "How long to wait for another apply's lock (default 0: fail at once).", number: .seconds(0...86_400)),
+            OptionSpec(long: "lock-timeout", valueName: "duration", help: "How long to wait for another apply's lock, like 30s or 2m; a bare number is seconds (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
             OptionSpec(long: "format", valueName: "format",

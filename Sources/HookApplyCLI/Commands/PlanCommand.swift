@@ -79,7 +79,7 @@ enum PlanCommand {
             }
             let unmanaged = plan.registries.reduce(0) { $0 + $1.unmanaged.count }
             if arguments.has("strict") && unmanaged > 0 {
-                context.standardError.line("strict: \(unmanaged) webhook\(unmanaged == 1 ? "" : "s") not managed by this spec count as drift")
+                context.standardError.line("strict: \(unmanaged) webhook\(unmanaged == 1 ? "" : "s") not managed by this spec \(unmanaged == 1 ? "counts" : "count") as drift")
             }
             let drift = !plan.isEmpty || (arguments.has("strict") && unmanaged > 0)
             return arguments.has("detailed-exitcode") && drift ? .changes : .success

@@ -208,10 +208,10 @@ enum ReconcileCommand {
             let warnings = lines(resolved.diagnostics)
             var selected: [ResolvedRegistry] = []
             for name in arguments.allValues("registry") {
-                guard let registry = spec.registries.first(where: { $0.name == name }) else {
+                guard let registry = spec.registries.first(where: { $0.name.lowercased() == name.lowercased() }) else {
                     return .invalid(["\(loaded.displayName): the spec has no registry '\(name)' (named with --registry); it has \(spec.registries.map { "'\($0.name)'" }.joined(separator: ", "))"])
                 }
-                if !selected.contains(where: { $0.name == name }) { selected.append(registry) }
+                if !selected.contains(where: { $0.name == registry.name }) { selected.append(registry) }
             }
             if selected.isEmpty { selected = spec.registries }
             let directory = loaded.directory(context)

@@ -52,13 +52,14 @@ struct Reconciliation {
         let names = arguments.allValues("registry")
         var selected: [ResolvedRegistry] = []
         for name in names {
-            guard let registry = spec.registries.first(where: { $0.name == name }) else {
+            // Case-insensitively, as the spec compares registry names: `-r DEV` is `dev`.
+            guard let registry = spec.registries.first(where: { $0.name.lowercased() == name.lowercased() }) else {
                 var message = "error: the spec has no registry '\(name)'; it has \(spec.registries.map { "'\($0.name)'" }.joined(separator: ", "))"
                 if let match = Suggestion.closest(to: name, among: spec.registries.map(\.name)) { message += "; did you mean '\(match)'?" }
                 context.standardError.line(message)
                 throw Failure(code: .usage)
             }
-            if !selected.contains(where: { $0.name == name }) { selected.append(registry) }
+            if !selected.contains(where: { $0.name == registry.name }) { selected.append(registry) }
         }
         if names.isEmpty {
             if requireSelection && spec.registries.count > 1 {

@@ -39,7 +39,7 @@ enum ServeCommand {
             OptionSpec(long: "listen", valueName: "host:port", help: "Where to listen (default 127.0.0.1:5080)."),
             OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),
             OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5).", number: .integer(1...100)),
-            OptionSpec(long: "timeout", valueName: "seconds", help: "Per-delivery timeout (default 5, as ACR).", number: .seconds(0.001...300)),
+            OptionSpec(long: "timeout", valueName: "duration", help: "Per-delivery timeout, like 5s or 500ms; a bare number is seconds (default 5s, as ACR).", number: .seconds(0.001...300)),
             OptionSpec(long: "max-connections", valueName: "n", help: "Open connections beyond which new ones get 503 (default 256).",
                        number: .integer(1...4096)),
             OptionSpec(long: "max-connections-per-client", valueName: "n",

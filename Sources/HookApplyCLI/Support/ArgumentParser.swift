@@ -17,8 +17,14 @@ struct OptionSpec: Sendable {
 enum NumberRule: Sendable {
     /// A whole number in the range.
     case integer(ClosedRange<Int>)
-    /// Seconds: digits with an optional fraction (`0.5`), in the range.
+    /// A duration in the range: plain seconds (`30`, `0.5`) or with units like every duration option
+    /// (`30s`, `5m`, `1h30m`, `250ms`).
     case seconds(ClosedRange<Double>)
+
+    /// A duration option's value in seconds: plain digits are seconds, anything else a duration with units.
+    static func seconds(_ text: String) -> Double? {
+        Seconds.parsePlain(text) ?? Seconds.parseDuration(text)
+    }
 
     /// The value, or why it is not acceptable.
     func check(_ text: String) -> String? {
@@ -29,8 +35,8 @@ enum NumberRule: Sendable {
             }
             return range.contains(value) ? nil : "a whole number from \(range.lowerBound) to \(range.upperBound)"
         case .seconds(let range):
-            let limits = "a number of seconds from \(NumberRule.format(range.lowerBound)) to \(NumberRule.format(range.upperBound))"
-            guard let value = Seconds.parsePlain(text), range.contains(value) else { return limits }
+            let limits = "a duration from \(NumberRule.format(range.lowerBound)) to \(NumberRule.format(range.upperBound)) seconds (like 30, 30s, 5m or 250ms)"
+            guard let value = NumberRule.seconds(text), value.isFinite, range.contains(value) else { return limits }
             return nil
         }
     }
@@ -109,7 +115,7 @@ struct ParsedArguments: Sendable {
     func value(_ long: String) -> String? { values[long]?.last }
     /// A numeric option's value; the parser has already checked it against the option's ``NumberRule``.
     func integer(_ long: String) -> Int? { value(long).flatMap { Int($0) } }
-    func seconds(_ long: String) -> Double? { value(long).flatMap { Double($0) } }
+    func seconds(_ long: String) -> Double? { value(long).flatMap(NumberRule.seconds) }
     func allValues(_ long: String) -> [String] { values[long] ?? [] }
     func has(_ flag: String) -> Bool { flags.contains(flag) }
 }
