@@ -15,9 +15,9 @@ public struct SpecDocument: Sendable {
     }
 
     /// Resolves the spec's `${env:...}` references; diagnostics carry positions in this document.
-    public func resolve(environment: [String: String]) -> (spec: ResolvedSpec?, diagnostics: [Diagnostic]) {
+    public func resolve(environment: [String: String], scope: ResolutionScope = .all) -> (spec: ResolvedSpec?, diagnostics: [Diagnostic]) {
         guard let spec else { return (nil, diagnostics) }
-        let result = SpecResolver.resolve(spec, environment: environment)
+        let result = SpecResolver.resolve(spec, environment: environment, scope: scope)
         return (result.spec, locate(result.diagnostics))
     }
 

@@ -1,11 +1,32 @@
 import Dispatch
 import HookKit
 
+/// Which part of a spec a command needs resolved: a command needs only the secrets it uses. `plan -r dev`
+/// needs dev's variables and not prod's; `list`, `get`, `events`, `ping` and `export` send none of the
+/// spec's secrets and need none of them (a registry's own coordinates, such as an Azure subscription
+/// from `${env:…}`, are still needed for the registries they read).
+public struct ResolutionScope: Sendable, Equatable {
+    /// The registries whose variables must be set, by lowercased name; nil for every registry.
+    public var registries: Set<String>?
+    /// Whether the webhooks' service URIs and header values must resolve (plan and apply send them).
+    public var secrets: Bool
+
+    public init(registries: Set<String>? = nil, secrets: Bool = true) {
+        self.registries = registries.map { Set($0.map { $0.lowercased() }) }
+        self.secrets = secrets
+    }
+
+    /// Every variable of every registry: `validate --resolve`, and plan and apply of the whole spec.
+    public static let all = ResolutionScope()
+
+    public func includes(_ registry: String) -> Bool { registries?.contains(registry.lowercased()) ?? true }
+}
+
 /// Replaces `${env:...}` references with values from an environment passed in (never read here,
 /// which keeps HookSpec pure and tests free of the real environment).
 public enum SpecResolver {
     /// Checks that every referenced variable is set and non-empty (or has a fallback), without resolving.
-    public static func checkEnvironment(_ spec: Spec, environment: [String: String]) -> [Diagnostic] {
+    public static func checkEnvironment(_ spec: Spec, environment: [String: String], scope: ResolutionScope = .all) -> [Diagnostic] {
         // A variable is satisfied when every use of it has a value: set and non-empty, or a fallback.
         var needsValue: Set<String> = []
         func note(_ template: Template) {
@@ -13,8 +34,9 @@ public enum SpecResolver {
                 needsValue.insert(name)
             }
         }
-        for registry in spec.registries {
+        for registry in spec.registries where scope.includes(registry.name) {
             if case .azure(let azure) = registry.target { note(azure.subscriptionId) }
+            guard scope.secrets else { continue }
             for webhook in registry.webhooks {
                 note(webhook.serviceUri)
                 for header in webhook.customHeaders { note(header.value) }
@@ -25,7 +47,13 @@ public enum SpecResolver {
         // Only now find every place each missing variable is used, for the message.
         var diagnostics: [Diagnostic] = []
         for reference in spec.environmentReferences where unsatisfied.contains(reference.name) {
-            let places = reference.pointers.map(\.description).joined(separator: ", ")
+            // Only the places this command needs (the same variable may also serve a registry it leaves alone).
+            let needed = scope == .all ? reference.pointers : reference.pointers.filter { pointer in
+                let tokens = pointer.description.split(separator: "/")
+                guard tokens.count >= 2, tokens[0] == "registries", let index = Int(tokens[1]), index < spec.registries.count else { return true }
+                return scope.includes(spec.registries[index].name) && (scope.secrets || tokens.count < 3 || tokens[2] != "webhooks")
+            }
+            let places = (needed.isEmpty ? reference.pointers : needed).map(\.description).joined(separator: ", ")
             let first = reference.pointers.first ?? .root
             if environment[reference.name] == nil {
                 // A secret's fallback would be committed with the spec: for secrets, say only to set it.
@@ -44,8 +72,11 @@ public enum SpecResolver {
 
     /// Resolves a valid spec. Values are re-checked after substitution (a variable can hold a bad URI or a
     /// line break); messages name the variables involved but never their values.
-    public static func resolve(_ spec: Spec, environment: [String: String]) -> (spec: ResolvedSpec?, diagnostics: [Diagnostic]) {
-        var diagnostics = checkEnvironment(spec, environment: environment)
+    /// - Parameter scope: what must resolve; the rest resolves leniently (an unset variable without a
+    ///   fallback becomes empty, and is not checked), so that a command can run without secrets it
+    ///   does not use.
+    public static func resolve(_ spec: Spec, environment: [String: String], scope: ResolutionScope = .all) -> (spec: ResolvedSpec?, diagnostics: [Diagnostic]) {
+        var diagnostics = checkEnvironment(spec, environment: environment, scope: scope)
         if diagnostics.hasErrors { return (nil, diagnostics) }
         @Sendable func value(_ template: Template) -> String {
             template.rendered { name, fallback in
@@ -70,6 +101,8 @@ public enum SpecResolver {
         }
         DispatchQueue.concurrentPerform(iterations: spec.registries.count) { registryIndex in
             let registry = spec.registries[registryIndex]
+            let inScope = scope.includes(registry.name)
+            let needsSecrets = inScope && scope.secrets
             var diagnostics: [Diagnostic] = []
             let registryPointer = JSONPointer.root.appending("registries").appending(registryIndex)
             let target: ResolvedTarget
@@ -78,7 +111,7 @@ public enum SpecResolver {
                 target = .local(path: path ?? Target.defaultLocalPath(registry: registry.name))
             case .azure(let azure):
                 let subscription = value(azure.subscriptionId)
-                if azure.subscriptionId.hasReferences, !SpecValidator.isUUID(subscription) {
+                if inScope, azure.subscriptionId.hasReferences, !SpecValidator.isUUID(subscription) {
                     diagnostics.append(.error("invalid-subscription-id",
                                               at: registryPointer.appending("azure").appending("subscriptionId"),
                                               "'subscriptionId'\(origin(azure.subscriptionId)) is not a UUID"))
@@ -101,7 +134,7 @@ public enum SpecResolver {
                         secrets.insert(found)
                     }
                 }
-                if webhook.serviceUri.hasReferences {
+                if needsSecrets, webhook.serviceUri.hasReferences {
                     var found = SpecValidator.validateServiceURIText(
                         uri, at: pointer.appending("serviceUri"), context: "serviceUri" + origin(webhook.serviceUri),
                         hasHeaders: !webhook.customHeaders.isEmpty)
@@ -114,7 +147,7 @@ public enum SpecResolver {
                 var headers: [ResolvedHeader] = []
                 for header in webhook.customHeaders {
                     let headerValue = value(header.value)
-                    if header.value.hasReferences, let problem = SpecValidator.headerValueProblem(headerValue) {
+                    if needsSecrets, header.value.hasReferences, let problem = SpecValidator.headerValueProblem(headerValue) {
                         diagnostics.append(.error("invalid-header-value",
                                                   at: pointer.appending("customHeaders").appending(header.name),
                                                   "the value of header '\(header.name)'\(origin(header.value)) \(problem)"))

@@ -115,7 +115,7 @@ import Testing
     func missingVariable() async throws {
         let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/?code=${env:HOOK_CODE}", "actions": ["push"]}]}, {"name": "prod", "azure": {"subscriptionId": "${env:SUB_ID}", "resourceGroup": "rg", "registry": "contoso"}, "webhooks": []}]}"#)
         defer { workspace.remove() }
-        let result = await workspace.run(["plan", "-r", "dev"])
+        let result = await workspace.run(["plan"])  // every registry: both variables are needed
         let output = result.stderr
         #expect(result.code == .failure)
         let secretLine = output.split(separator: "\n").first { $0.contains("'HOOK_CODE'") } ?? ""
@@ -127,10 +127,12 @@ import Testing
 
     @Test("a read-only export does not say 'nothing was changed'")
     func exportReadOnly() async throws {
-        let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/?code=${env:HOOK_CODE}", "actions": ["push"]}]}]}"#)
+        // export needs no secret, but it needs the registry's own coordinates: an unset subscription fails it.
+        let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "prod", "azure": {"subscriptionId": "${env:SUB_ID}", "resourceGroup": "rg", "registry": "contoso"}, "webhooks": [{"name": "hookone", "serviceUri": "https://h.example.com/?code=${env:HOOK_CODE}", "actions": ["push"]}]}]}"#)
         defer { workspace.remove() }
         let result = await workspace.run(["export"])
         #expect(result.code == .failure)
+        #expect(result.stderr.contains("'SUB_ID' is not set") && !result.stderr.contains("HOOK_CODE"), "\(result.stderr)")
         #expect(!result.stderr.contains("nothing was changed"), "\(result.stderr)")
     }
 }

@@ -45,7 +45,7 @@ enum AuthCommand {
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         let reconciliation: Reconciliation
         do {
-            reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true)
+            reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true, needsSecrets: false)
         } catch {
             return error.code
         }

@@ -106,7 +106,8 @@ enum ExportCommand {
 
     static func fromSpec(_ arguments: ParsedArguments, _ context: Context) throws(Reconciliation.Failure) -> Source {
         let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true,
-                                                        showsSecrets: arguments.has("include-secrets") || arguments.value("secrets-env") != nil, readOnly: true)
+                                                        showsSecrets: arguments.has("include-secrets") || arguments.value("secrets-env") != nil, readOnly: true,
+                                                        needsSecrets: false)
         guard let registry = reconciliation.registries.first, let provider = reconciliation.providers[registry.name] else {
             throw Reconciliation.Failure(code: .failure)
         }

@@ -29,7 +29,7 @@ enum ListCommand {
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         do {
-            let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true)
+            let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true, needsSecrets: false)
             let entries = try await Self.entries(reconciliation, context)
             render(entries, arguments, context)
             return .success
@@ -91,7 +91,7 @@ enum GetCommand {
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         guard let name = arguments.positionals.first else { return .usage }
         do {
-            let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true)
+            let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true, needsSecrets: false)
             let all = try await ListCommand.entries(reconciliation, context)
             let found = all.filter { $0.webhook.name.lowercased() == name.lowercased() }
             guard !found.isEmpty else {

@@ -35,7 +35,8 @@ enum WebhookLocator {
     ) async -> ExitCode {
         let reconciliation: Reconciliation
         do {
-            reconciliation = try Reconciliation.prepare(arguments, context)
+            // ping and events read the registry's live webhooks: none of the spec's secrets is sent.
+            reconciliation = try Reconciliation.prepare(arguments, context, needsSecrets: false)
         } catch {
             return error.code  // already explained on stderr
         }

@@ -201,7 +201,9 @@ enum ReconcileCommand {
             if let cached = cached.value, cached.digest == digest { return .valid(cached.spec, warnings: []) }
             let loaded = LoadedSpec(displayName: input.displayName, path: input.path, bytes: input.bytes, document: SpecLoader.load(input.bytes))
             func lines(_ diagnostics: [Diagnostic]) -> [String] { diagnostics.map { DiagnosticRenderer.logLine($0, file: loaded.displayName) } }
-            let resolved = loaded.document.resolve(environment: context.environment)
+            let selection = arguments.allValues("registry")
+            let resolved = loaded.document.resolve(environment: context.environment,
+                                                    scope: ResolutionScope(registries: selection.isEmpty ? nil : Set(selection)))
             guard let spec = resolved.spec else { return .invalid(lines(resolved.diagnostics)) }
             context.standardError.hide(spec.environmentValues)
             context.standardOutput.hide(spec.environmentValues)

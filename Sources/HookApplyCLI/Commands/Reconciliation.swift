@@ -23,9 +23,11 @@ struct Reconciliation {
 
     /// - Parameter showsSecrets: the command was asked to print secrets (`export --include-secrets`), so
     ///   the spec's `${env:…}` values are not hidden from its output.
+    /// - Parameter needsSecrets: the command sends the spec's webhooks (plan, apply): their variables must
+    ///   be set. Read-only commands need none, and every command only the selected registries'.
     static func prepare(
         _ arguments: ParsedArguments, _ context: Context, file: String? = nil, requireSelection: Bool = false, showsSecrets: Bool = false,
-        readOnly: Bool = false, observationCache: Bool = false
+        readOnly: Bool = false, observationCache: Bool = false, needsSecrets: Bool = true
     ) throws(Failure) -> Reconciliation {
         let loaded: LoadedSpec
         switch SpecInput.load(file ?? arguments.value("file"), context) {
@@ -35,7 +37,9 @@ struct Reconciliation {
             throw Failure(code: .failure)
         }
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))
-        let resolved = loaded.document.resolve(environment: context.environment)
+        let selection = arguments.allValues("registry")
+        let scope = ResolutionScope(registries: selection.isEmpty ? nil : Set(selection), secrets: needsSecrets)
+        let resolved = loaded.document.resolve(environment: context.environment, scope: scope)
         guard let spec = resolved.spec else {
             context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
             // A read-only command changes nothing anyway: saying so would only puzzle.
