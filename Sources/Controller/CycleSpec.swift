@@ -73,3 +73,52 @@ public struct RegistryOutcome: Sendable {
     public var applyFailures: [ChangeResult] { applied.filter { !$0.isSuccess && !$0.wasNotStarted } }
     public var isSuccess: Bool { error == nil && applyFailures.isEmpty }
 }
+
+/// The loop's state as `GET /status` shows it (schema/hookapply-status.schema.json): JSON keys are the
+/// schema's snake_case names.
+public struct LoopStatus: Sendable, Encodable, Equatable {
+    public struct Cycle: Sendable, Encodable, Equatable {
+        public var number: Int
+        /// `success`, `partial` or `failure`.
+        public var result: String
+        public var revision: String?
+        /// When it finished (RFC 3339).
+        public var time: String
+        public var duration_seconds: Double
+    }
+
+    public struct Registry: Sendable, Encodable, Equatable {
+        public var name: String
+        /// Whether the last cycle observed and planned it.
+        public var reconciled = false
+        /// Changes left to make after the last cycle that planned it.
+        public var drift = 0
+        public var last_success: String?
+        /// Why the last cycle failed for it (free of secrets); null after a success.
+        public var last_error: String?
+
+        public init(name: String) { self.name = name }
+    }
+
+    public var ready = false
+    /// Why `/readyz` answers as it does.
+    public var readiness = ""
+    public var last_cycle: Cycle?
+    public var registries: [Registry] = []
+
+    var lastCycle: Cycle? {
+        get { last_cycle }
+        set { last_cycle = newValue }
+    }
+
+    public init() {}
+
+    public func encode(to encoder: any Encoder) throws {
+        enum Keys: String, CodingKey { case ready, readiness, last_cycle, registries }
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(ready, forKey: .ready)
+        try container.encode(readiness, forKey: .readiness)
+        try container.encode(last_cycle, forKey: .last_cycle)  // null before the first cycle
+        try container.encode(registries, forKey: .registries)
+    }
+}

@@ -76,6 +76,8 @@ public final class ReconcileLoop: Sendable {
         var loggedProblems: String?
         /// When each registry last observed without its cache (uptime nanoseconds); counted from the start.
         var fullRefreshes: [String: UInt64] = [:]
+        /// What `GET /status` shows.
+        var status = LoopStatus()
     }
 
     /// The most diagnostics of an invalid spec logged in full; the rest are counted.
@@ -113,6 +115,15 @@ public final class ReconcileLoop: Sendable {
         guard let spec = state.lastGood else { return (false, "no cycle has completed with a valid spec yet") }
         let pending = spec.registries.map(\.name).filter { state.completed[$0] != true }
         return pending.isEmpty ? (true, "ready") : (false, "not reconciled in the last cycle: " + pending.map { "'\($0)'" }.joined(separator: ", "))
+    }
+
+    /// What `GET /status` answers: the last cycle and each registry's state.
+    public var status: LoopStatus {
+        var status = state.value.status
+        let readiness = self.readiness
+        status.ready = readiness.ready
+        status.readiness = readiness.reason
+        return status
     }
 
     /// Ends `run()` after the change in flight; idempotent.
@@ -179,7 +190,11 @@ public final class ReconcileLoop: Sendable {
         func finish(_ result: String, _ outcomes: [RegistryOutcome], specValid: Bool) -> CycleSummary {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             metrics.cycleFinished(result: result, seconds: seconds)
-            state.withLock { $0.lastFinished = DispatchTime.now().uptimeNanoseconds }
+            state.withLock { state in
+                state.lastFinished = DispatchTime.now().uptimeNanoseconds
+                state.status.lastCycle = LoopStatus.Cycle(number: number, result: result, revision: state.revision, time: Timestamp.now(),
+                                                          duration_seconds: (seconds * 1000).rounded() / 1000)
+            }
             return CycleSummary(number: number, result: result, outcomes: outcomes, specValid: specValid, revision: state.value.revision, seconds: seconds)
         }
         if let git {
@@ -256,6 +271,22 @@ public final class ReconcileLoop: Sendable {
         for outcome in outcomes {
             metrics.registry(outcome, at: now)
             report(outcome, scrubber: scrubber)
+        }
+        state.withLock { state in
+            var registries: [String: LoopStatus.Registry] = [:]
+            for outcome in outcomes {
+                var entry = state.status.registries.first { $0.name == outcome.registry } ?? LoopStatus.Registry(name: outcome.registry)
+                entry.reconciled = outcome.plan != nil
+                entry.drift = outcome.plan == nil ? entry.drift : outcome.remainingDrift.count
+                if outcome.isSuccess {
+                    entry.last_success = Timestamp.now()
+                    entry.last_error = nil
+                } else {
+                    entry.last_error = outcome.error ?? outcome.applyFailures.first.map { "\($0.change.webhook): \($0.change.action.rawValue) failed" }
+                }
+                registries[outcome.registry] = entry
+            }
+            state.status.registries = spec.registries.compactMap { registries[$0.name] }
         }
         let failed = outcomes.filter { !$0.isSuccess }.count
         let result = failed == 0 ? "success" : failed == outcomes.count ? "failure" : "partial"

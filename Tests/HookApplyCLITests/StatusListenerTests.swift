@@ -1,4 +1,5 @@
 import Foundation
+import HookKit
 import TestSupport
 import Testing
 
@@ -108,5 +109,81 @@ import Testing
         let result = await workspace.run(["reconcile", "--listen", value])
         #expect(result.code == .usage, "\(value): \(result.stderr)")
         #expect(result.stderr.contains("[::1]:9090 for IPv6, or localhost:9090"), "\(result.stderr)")
+    }
+
+    static func post(_ port: UInt16, headers: [String: String], body: String = "{}") -> String {
+        guard let connection = try? RawConnection(port: port) else { return "" }
+        var request = "POST /reconcile HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        return exchange(connection, request + "\r\n" + body)
+    }
+
+    @Test("POST /reconcile starts a cycle when it proves the secret (Bearer, X-Gitlab-Token, X-Hub-Signature-256), 401 otherwise; absent without a secret")
+    func trigger() throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let secret = "trigger-secret-\(UUID().uuidString)"
+        let binary = try #require(BuiltBinary("hookapply"))
+        let running = try binary.start(["reconcile", "--interval", "1h", "--listen", "127.0.0.1:0", "--trigger-token-env", "TRIGGER"],
+                                       environment: ["TRIGGER": secret], directory: workspace.directory)
+        defer {
+            running.send(SIGTERM)
+            _ = running.wait(timeout: 10)
+        }
+        var port: UInt16 = 0
+        _ = running.wait(until: {
+            guard let range = running.stderr.range(of: "serving http://127.0.0.1:") else { return false }
+            port = UInt16(running.stderr[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            return port != 0 && running.stderr.contains("cycle 1 finished")
+        }, timeout: 10)
+        try #require(port != 0, "\(running.stderr)")
+        let body = #"{"ref": "refs/heads/main"}"#
+        let signature = "sha256=" + SHA256.hex(HMAC(key: Array(secret.utf8)).code(Array(body.utf8)))
+        let refused: [[String: String]] = [[:], ["Authorization": "Bearer wrong"], ["X-Gitlab-Token": secret + "x"],
+                                           ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64)], ["Authorization": secret]]
+        for headers in refused {
+            let answer = Self.post(port, headers: headers, body: body)
+            #expect(answer.hasPrefix("HTTP/1.1 401"), "\(headers): \(answer)")
+        }
+        var cycle = 1
+        for headers in [["Authorization": "Bearer \(secret)"], ["X-Gitlab-Token": secret], ["X-Hub-Signature-256": signature]] {
+            let answer = Self.post(port, headers: headers, body: body)
+            #expect(answer.hasPrefix("HTTP/1.1 202"), "\(headers.keys): \(answer)")
+            cycle += 1
+            let expected = "cycle \(cycle) finished"
+            #expect(running.wait(until: { running.stderr.contains(expected) }, timeout: 10), "no \(expected): \(running.stderr.suffix(500))")
+        }
+        #expect(!running.stderr.contains(secret), "the trigger secret reached the log")
+        // Without a secret there is no such route.
+        let plain = try Self.start("127.0.0.1:0", shown: "127.0.0.1", in: workspace)
+        defer {
+            plain.0.send(SIGTERM)
+            _ = plain.0.wait(timeout: 10)
+        }
+        #expect(Self.post(plain.1, headers: ["Authorization": "Bearer \(secret)"]).hasPrefix("HTTP/1.1 404"))
+    }
+
+    @Test("GET /status is JSON that the status schema accepts: readiness, the last cycle, each registry's drift")
+    func status() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let (running, port) = try Self.start("127.0.0.1:0", shown: "127.0.0.1", extra: [], in: workspace)
+        defer {
+            running.send(SIGTERM)
+            _ = running.wait(timeout: 10)
+        }
+        #expect(running.wait(until: { running.stderr.contains("cycle 1 finished") }, timeout: 10))
+        let answer = Self.exchange(try RawConnection(port: port), "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 200") && answer.contains("Content-Type: application/json"), "\(answer)")
+        let body = String(answer[try #require(answer.range(of: "\r\n\r\n")).upperBound...])
+        let schema = try SchemaCheck(schemaText: String(contentsOfFile: repositoryRoot + "/schema/hookapply-status.schema.json", encoding: .utf8))
+        let problems = try schema.problems(body)
+        #expect(problems.isEmpty, "\(problems)\n\(body)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect((object["last_cycle"] as? [String: Any])?["number"] as? Int == 1)
+        let registries = try #require(object["registries"] as? [[String: Any]])
+        #expect(registries.map { $0["name"] as? String } == ["dev", "prod"])
+        #expect(registries.first?["drift"] as? Int == 2, "the spec's two dev webhooks are not created without --apply: \(registries)")
+        #expect(object["ready"] as? Bool == true)
     }
 }

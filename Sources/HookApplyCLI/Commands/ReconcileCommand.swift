@@ -33,6 +33,8 @@ enum ReconcileCommand {
                        allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
             OptionSpec(long: "parallelism", valueName: "n", help: "How many Azure calls run at once across all registries, and changes at once per registry (default 10).", number: .integer(1...256)),
             .refresh,
+            OptionSpec(long: "trigger-token-env", valueName: "var",
+                       help: "Offer POST /reconcile on --listen, proven with the value of VAR (Bearer, X-Gitlab-Token, or GitHub's X-Hub-Signature-256)."),
             OptionSpec(long: "max-connections", valueName: "n", help: "Open connections to --listen beyond which new ones get 503 (default 64).",
                        number: .integer(1...4096)),
             OptionSpec(long: "max-connections-per-client", valueName: "n",
@@ -73,6 +75,19 @@ enum ReconcileCommand {
                                             usage: spec.usage, context, helpFor: "reconcile")
             }
             listen = parsed
+        }
+        var trigger: StatusRoutes.TriggerSecret? = nil
+        if let variable = arguments.value("trigger-token-env") {
+            guard listen != nil else {
+                return HookApply.usageError("--trigger-token-env offers POST /reconcile on the --listen address; give --listen too",
+                                            usage: spec.usage, context, helpFor: "reconcile")
+            }
+            guard let secret = context.environment[variable].flatMap(StatusRoutes.TriggerSecret.init) else {
+                return HookApply.usageError("--trigger-token-env names \(variable), which is not set or is empty; set it to the secret POST /reconcile must prove",
+                                            usage: spec.usage, context, helpFor: "reconcile")
+            }
+            trigger = secret
+            context.standardError.hide([context.environment[variable] ?? ""])
         }
         let err = context.standardError
         let log = LogWriter(format: LogWriter.Format(rawValue: arguments.value("log-format") ?? "text") ?? .text) { err.write($0 + "\n") }
@@ -123,9 +138,11 @@ enum ReconcileCommand {
                 let timeouts = HTTPServer.Timeouts(idle: 5, header: 5, request: 10,
                                                    maxConnections: arguments.integer("max-connections") ?? 64,
                                                    maxConnectionsPerClient: arguments.integer("max-connections-per-client") ?? 8)
-                let started = try HTTPServer(hosts: listen.hosts, port: listen.port, timeouts: timeouts) { StatusRoutes.respond($0, loop: loop) }
+                let routeTrigger = trigger
+                let started = try HTTPServer(hosts: listen.hosts, port: listen.port, timeouts: timeouts) { StatusRoutes.respond($0, loop: loop, trigger: routeTrigger) }
                 started.start()
-                log(LogEntry(.info, "listen.started", "serving http://\(listen.shown):\(started.port)/healthz, /readyz and /metrics",
+                log(LogEntry(.info, "listen.started", "serving http://\(listen.shown):\(started.port)/healthz, /readyz, /metrics and /status"
+                                + (routeTrigger == nil ? "" : "; POST /reconcile starts a cycle (plain http: terminate TLS in front of it, or keep it in-cluster)"),
                              [("listen", "\(listen.shown):\(started.port)")]))
                 server = started
             } catch {
