@@ -71,6 +71,44 @@ import Testing
         }
     }
 
+    @Test("-o is --format on every command that has --format, as kubectl and az users expect")
+    func shortFormat() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        for command in HookApply.commands.map(\.spec) where command.options.contains(where: { $0.long == "format" }) {
+            #expect(command.options.first { $0.long == "format" }?.short == "o", "\(command.name)")
+        }
+        let list = await workspace.run(["list", "-o", "json"])
+        #expect(list.code == .success && list.stdout.hasPrefix("["), "\(list.stdout)\(list.stderr)")
+        let plan = await workspace.run(["plan", "-o", "json"])
+        #expect(plan.code == .success && plan.stdout.contains("\"format_version\""))
+    }
+
+    @Test("export -o and --output anywhere say what to use instead; export writes no file named 'json'")
+    func outputHabits() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let export = await workspace.run(["export", "-r", "dev", "-o", "json"])
+        #expect(export.code == .usage)
+        #expect(export.stderr.contains("export always writes JSON; write it to a file with --out FILE"), "\(export.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.directory + "/json"))
+        let plan = await workspace.run(["plan", "--output", "json"])
+        #expect(plan.stderr.contains("use --format (-o) for the output format, or --out for a file"), "\(plan.stderr)")
+        let list = await workspace.run(["list", "--output=json"])
+        #expect(list.stderr.contains("use --format (-o) for the output format") && !list.stderr.contains("--out for"), "\(list.stderr)")
+    }
+
+    @Test("get --format json prints one object")
+    func getOneObject() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        #expect(await workspace.run(["apply", "--auto-approve"]).code == .success)
+        let result = await workspace.run(["get", "scanner", "-o", "json"])
+        #expect(result.code == .success, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(object["registry"] as? String == "dev")
+    }
+
     @Test("every error starts with 'error:', usage errors included", arguments: [
         ["bogus"], ["plan", "--bogus"], ["plan", "--parallelism", "0"], ["plan", "--format", "yaml"], ["plan", "-r", "nope"],
         ["validate", "-f", "nope.json"], ["apply", "nope.json"], ["get"], ["reconcile", "--interval", "forever"],

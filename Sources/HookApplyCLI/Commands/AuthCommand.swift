@@ -19,7 +19,7 @@ enum AuthCommand {
             .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Check only this registry (repeatable).", isRepeatable: true),
             .armEndpoint,
-            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
+            OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
     struct RegistryAccess: Encodable {

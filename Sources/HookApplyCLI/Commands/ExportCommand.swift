@@ -19,7 +19,7 @@ enum ExportCommand {
             OptionSpec(long: "file", short: "f", valueName: "file", help: "The spec that names the registry. Default: webhooks.json."),
             OptionSpec(long: "azure", valueName: "sub/group/registry", help: "Export an Azure registry without a spec: SUBSCRIPTION/RESOURCEGROUP/REGISTRY."),
             OptionSpec(long: "local", valueName: "path", help: "Export a local registry's state file without a spec."),
-            OptionSpec(long: "out", short: "o", valueName: "file", help: "Write the spec to this file instead of standard output ('-'); never the spec being read or a registry's file. Mode 0600 with --include-secrets."),
+            OptionSpec(long: "out", valueName: "file", help: "Write the spec to this file instead of standard output ('-'); never the spec being read or a registry's file. Mode 0600 with --include-secrets."),
             OptionSpec(long: "owner", valueName: "name", help: "Keep only webhooks tagged for this owner, or untagged; the spec's owner becomes it."),
             OptionSpec(long: "secrets-env", valueName: "file", help: "Write the secret values to this dotenv file (mode 0600); never standard output, the spec or a registry's file."),
             .armEndpoint,

@@ -14,7 +14,7 @@ enum ListCommand {
             .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "List only this registry (repeatable).", isRepeatable: true),
             .armEndpoint,
-            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
+            OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
     /// A live webhook as `list` and `get` print it in JSON.
@@ -85,7 +85,7 @@ enum GetCommand {
             .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry to look in (default: every registry of the spec)."),
             .armEndpoint,
-            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
+            OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
@@ -101,8 +101,14 @@ enum GetCommand {
                 return .failure
             }
             if OutputFormat.from(arguments) == .json {
-                context.standardOutput.write(JSONOutput.encode(found.count == 1 ? [found[0]] : found))
-                return .success
+                // One webhook is one object (as `az acr webhook show` prints); a name several registries hold
+                // is refused with the registries named, so the JSON output is always one object.
+                if found.count == 1 {
+                    context.standardOutput.write(JSONOutput.encode(found[0]))
+                    return .success
+                }
+                context.standardError.line("error: '\(TerminalText.line(name))' is in \(found.map { "'\($0.registry)'" }.joined(separator: ", ")); choose one with --registry")
+                return .usage
             }
             for entry in found {
                 let webhook = entry.webhook

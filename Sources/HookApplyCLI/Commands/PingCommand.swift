@@ -62,7 +62,7 @@ enum PingCommand {
             .specFile,
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
-            OptionSpec(long: "format", valueName: "format", help: "Output format: json prints the logged delivery as one object.",
+            OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format: json prints the logged delivery as one object.",
                        allowedValues: OutputFormat.records.names),
         ])
 
@@ -101,7 +101,7 @@ enum EventsCommand {
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20).", number: .integer(1...10_000)),
-            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
+            OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {

@@ -17,7 +17,7 @@ enum PlanCommand {
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Plan only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'; '-' prints the plan document instead. Never the spec or a registry's file."),
-            OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names),
+            OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names),
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),
             OptionSpec(long: "strict", help: "With --detailed-exitcode, webhooks the spec does not manage (made by hand, or another owner's) count as drift too."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),

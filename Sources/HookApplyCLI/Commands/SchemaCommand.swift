@@ -19,7 +19,7 @@ enum VersionCommand {
     static let version = Product.version
     static let spec = CommandSpec(
         name: "version", abstract: "Print the version of hookapply.",
-        options: [OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names)])
+        options: [OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names)])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) -> ExitCode {
         if OutputFormat.from(arguments) == .json {

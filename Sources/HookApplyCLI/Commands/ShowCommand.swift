@@ -7,7 +7,7 @@ enum ShowCommand {
         name: "show",
         abstract: "Render a plan saved with 'plan --out'.",
         positionals: [PositionalSpec(name: "planfile", help: "The saved plan.", isOptional: false)],
-        options: [OptionSpec(long: "format", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names)])
+        options: [OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names)])
 
     static func run(_ arguments: ParsedArguments, _ context: Context) -> ExitCode {
         guard let path = arguments.positionals.first else { return .usage }

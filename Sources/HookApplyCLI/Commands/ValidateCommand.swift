@@ -12,7 +12,7 @@ enum ValidateCommand {
             """,
         options: [
             .specFileOrStandardInput,
-            OptionSpec(long: "format", valueName: "format", help: "How to print diagnostics.", allowedValues: OutputFormat.records.names),
+            OptionSpec(long: "format", short: "o", valueName: "format", help: "How to print diagnostics.", allowedValues: OutputFormat.records.names),
             OptionSpec(long: "resolve", help: "Also check that every ${env:NAME} the spec uses is set and non-empty."),
         ])
 

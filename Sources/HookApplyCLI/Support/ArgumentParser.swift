@@ -171,6 +171,16 @@ enum ArgumentParser {
                 name = spec?.long ?? String(letter)
             }
             guard let spec else {
+                // Habits from kubectl and az: -o and --output pick a format there.
+                if argument == "-o", command.name == "export" {
+                    throw UsageError(message: "export always writes JSON; write it to a file with --out FILE")
+                }
+                if name == "output" {
+                    let formats = option(named: "format") != nil ? "--format (-o) for the output format" : nil
+                    let file = option(named: "out") != nil ? "--out for a file" : nil
+                    let choices = [formats, file].compactMap { $0 }
+                    throw UsageError(message: "unknown option '--output'" + (choices.isEmpty ? "" : "; use " + choices.joined(separator: ", or ")))
+                }
                 throw UsageError(message: "unknown option '\(argument.split(separator: "=").first.map(String.init) ?? argument)'" + suggestion(for: name, in: command))
             }
             guard spec.valueName != nil else {
