@@ -81,4 +81,18 @@ import Testing
         #expect(result.code == .failure)
         #expect(result.stderr.contains("the spec has no Azure registry"), "\(result.stderr)")
     }
+
+    @Test("--verbose reports ARM calls on every command that calls ARM", arguments: [
+        ["list"], ["get", "hook0x"], ["ping", "hook0x"], ["events", "hook0x"], ["export"], ["auth"],
+    ])
+    func verbose(_ arguments: [String]) async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 1))
+        #expect(await setup.run(["apply", "--auto-approve"]).code == .success)
+        let result = await setup.run(arguments + ["--verbose"])
+        #expect(result.code == .success || arguments[0] == "ping", "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains("registry 'prod': ") && result.stderr.contains("retried"), "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains("ARM GET ") || result.stderr.contains("ARM POST "), "each call as it happens: \(result.stderr)")
+    }
 }

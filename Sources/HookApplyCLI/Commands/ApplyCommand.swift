@@ -24,7 +24,7 @@ enum ApplyCommand {
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
             OptionSpec(long: "lock-timeout", valueName: "duration", help: "How long to wait for another apply's lock, like 30s or 2m; a bare number is seconds (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
-            OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
+            .verbose,
             OptionSpec(long: "format", short: "o", valueName: "format",
                        help: "text; json: one report document at the end; jsonl: one JSON line per change as it completes, then the summary. json and jsonl need --auto-approve or a saved plan.",
                        allowedValues: ["text", "json", "jsonl"]),

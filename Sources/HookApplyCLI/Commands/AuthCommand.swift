@@ -19,6 +19,7 @@ enum AuthCommand {
             .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Check only this registry (repeatable).", isRepeatable: true),
             .armEndpoint,
+            .verbose,
             OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
@@ -91,6 +92,7 @@ enum AuthCommand {
         } else {
             render(report, context)
         }
+        reconciliation.reportStatistics(arguments, context)
         return report.signed_in && report.registries.allSatisfy(\.readable) ? .success : .failure
     }
 

@@ -23,6 +23,7 @@ enum ExportCommand {
             OptionSpec(long: "owner", valueName: "name", help: "Keep only webhooks tagged for this owner, or untagged; the spec's owner becomes it."),
             OptionSpec(long: "secrets-env", valueName: "file", help: "Write the secret values to this dotenv file (mode 0600); never standard output, the spec or a registry's file."),
             .armEndpoint,
+            .verbose,
             OptionSpec(long: "include-secrets", help: "Write secret values literally instead of ${env:...} references."),
         ])
 
@@ -46,6 +47,10 @@ enum ExportCommand {
                 }
             }
             var state = try await observe(source.registry, provider: source.provider, context)
+            if arguments.has("verbose"), let counting = source.provider as? any CallCounting {
+                let statistics = counting.callStatistics
+                context.standardError.line("registry '\(source.registry.name)': \(statistics.calls) \(statistics.unit), \(statistics.retries) retried")
+            }
             let owner = arguments.value("owner") ?? source.owner
             if arguments.value("owner") != nil {
                 // Another owner's webhooks are theirs to export: left out, and said so.

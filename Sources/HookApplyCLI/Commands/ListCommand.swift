@@ -14,6 +14,7 @@ enum ListCommand {
             .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "List only this registry (repeatable).", isRepeatable: true),
             .armEndpoint,
+            .verbose,
             OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
@@ -32,6 +33,7 @@ enum ListCommand {
             let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true, needsSecrets: false)
             let entries = try await Self.entries(reconciliation, context)
             render(entries, arguments, context)
+            reconciliation.reportStatistics(arguments, context)
             return .success
         } catch {
             return (error as? Reconciliation.Failure)?.code ?? .failure
@@ -85,6 +87,7 @@ enum GetCommand {
             .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry to look in (default: every registry of the spec)."),
             .armEndpoint,
+            .verbose,
             OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),
         ])
 
@@ -93,6 +96,7 @@ enum GetCommand {
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context, readOnly: true, needsSecrets: false)
             let all = try await ListCommand.entries(reconciliation, context)
+            defer { reconciliation.reportStatistics(arguments, context) }
             let found = all.filter { $0.webhook.name.lowercased() == name.lowercased() }
             guard !found.isEmpty else {
                 var message = "error: no live webhook '\(name)' in \(reconciliation.registries.map { "'\($0.name)'" }.joined(separator: ", "))"

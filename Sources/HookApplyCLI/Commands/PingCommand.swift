@@ -43,6 +43,7 @@ enum WebhookLocator {
         guard let registry = Self.registry(for: webhook, in: reconciliation, context),
             let provider = reconciliation.providers[registry.name]
         else { return .failure }
+        defer { reconciliation.reportStatistics(arguments, context) }
         do {
             return try await body(registry, provider)
         } catch {
@@ -61,6 +62,7 @@ enum PingCommand {
         options: [
             .specFile,
             .armEndpoint,
+            .verbose,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format: json prints the logged delivery as one object.",
                        allowedValues: OutputFormat.records.names),
@@ -99,6 +101,7 @@ enum EventsCommand {
         options: [
             .specFile,
             .armEndpoint,
+            .verbose,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The registry that holds the webhook (needed when several declare it)."),
             OptionSpec(long: "limit", valueName: "n", help: "How many deliveries to show (default 20).", number: .integer(1...10_000)),
             OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.records.names),

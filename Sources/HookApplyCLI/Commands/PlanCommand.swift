@@ -21,7 +21,7 @@ enum PlanCommand {
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),
             OptionSpec(long: "strict", help: "With --detailed-exitcode, webhooks the spec does not manage (made by hand, or another owner's) count as drift too."),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
-            OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr."),
+            .verbose,
             .refresh,
             OptionSpec(long: "parallelism", valueName: "n", help: "How many registry calls run at once across all registries (default 10).", number: .integer(1...256)),
         ])

@@ -7,6 +7,9 @@ extension OptionSpec {
     static let specFileOrStandardInput = OptionSpec(long: "file", short: "f", valueName: "file",
                                                     help: "The spec to read; '-' reads standard input. Default: webhooks.json.")
 
+    /// Every command that calls ARM: each call and retry as it happens, and the totals per registry.
+    static let verbose = OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr.")
+
     static let armEndpoint = OptionSpec(long: "arm-endpoint", valueName: "url",
                                         help: "Azure Resource Manager endpoint (overrides the spec and HOOKAPPLY_ARM_ENDPOINT).")
 
