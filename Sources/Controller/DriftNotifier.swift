@@ -123,7 +123,7 @@ public final class DriftNotifier: Sendable {
             return (state.queue, state.working)
         }
         if inFlight {
-            log(LogEntry(.warning, "notify.dropped", "a notification to \(displayTarget) was still being sent at shutdown after \(Seconds.formatDuration(timeout)); it may not have arrived"))
+            log(LogEntry(.warning, "notify.dropped", "a notification to \(displayTarget) was still being sent at shutdown after \(Seconds.describe(timeout)); it may not have arrived"))
         }
         for notification in left {
             log(LogEntry(.warning, "notify.dropped", "dropped the \(notification.kind.rawValue) notification of registry '\(notification.registry)' to \(displayTarget): still queued at shutdown",
@@ -172,7 +172,7 @@ public final class DriftNotifier: Sendable {
                              [("kind", notification.kind.rawValue), ("registry", notification.registry), ("attempts", String(attempt))]))
                 return
             }
-            log(LogEntry(.warning, "notify.retry", "notifying \(displayTarget) failed (\(problem)), attempt \(attempt) of \(options.maxAttempts); retrying in \(Seconds.formatDuration(delay))",
+            log(LogEntry(.warning, "notify.retry", "notifying \(displayTarget) failed (\(problem)), attempt \(attempt) of \(options.maxAttempts); retrying in \(Seconds.describe(delay))",
                          [("attempt", String(attempt)), ("problem", problem)]))
             try? await Task.sleep(nanoseconds: Seconds.nanoseconds(delay))
             delay *= 2

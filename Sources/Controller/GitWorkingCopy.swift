@@ -65,7 +65,7 @@ public struct GitWorkingCopy: Sendable {
             }
             if pulled.status == -1 {
                 if shouldStop() { return .failure(Failure(message: "git pull was stopped for shutdown")) }
-                return .failure(Failure(message: "git pull did not finish within \(Seconds.formatDuration(timeout)) and was stopped; check the remote"))
+                return .failure(Failure(message: "git pull did not finish within \(Seconds.describe(timeout)) and was stopped; check the remote"))
             }
             return .failure(Failure(message: "git pull failed: \(Self.firstLine(text))"))
         }

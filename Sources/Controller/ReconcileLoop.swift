@@ -110,7 +110,7 @@ public final class ReconcileLoop: Sendable {
         let state = self.state.value
         let silence = Double(DispatchTime.now().uptimeNanoseconds - min(state.lastFinished, DispatchTime.now().uptimeNanoseconds)) / 1e9
         if silence > 3 * options.interval {
-            return (false, "no cycle has finished in the last \(Seconds.formatDuration(silence.rounded())) (three intervals are \(Seconds.formatDuration(3 * options.interval)))")
+            return (false, "no cycle has finished in the last \(Seconds.describe(silence.rounded())) (three intervals are \(Seconds.describe(3 * options.interval)))")
         }
         guard let spec = state.lastGood else { return (false, "no cycle has completed with a valid spec yet") }
         let pending = spec.registries.map(\.name).filter { state.completed[$0] != true }
@@ -134,14 +134,14 @@ public final class ReconcileLoop: Sendable {
 
     /// Runs cycles until `stop()`.
     public func run() async {
-        log(LogEntry(.info, "reconcile.started", "reconciling every \(Seconds.formatDuration(options.interval)) (±\(Int(options.jitter * 100))%), \(options.apply ? "applying changes" : "reporting drift only (no --apply)")",
+        log(LogEntry(.info, "reconcile.started", "reconciling every \(Seconds.describe(options.interval)) (±\(Int(options.jitter * 100))%), \(options.apply ? "applying changes" : "reporting drift only (no --apply)")",
                      [("interval_seconds", ReconcileMetrics.number(options.interval)), ("apply", String(options.apply))]))
         while !isStopping {
             let summary = await runCycle()
             if isStopping { break }
             let delay = nextDelay(after: summary)
             let at = summary.revision.map { " at revision \($0.prefix(12))" } ?? ""
-            log(LogEntry(.info, "cycle.finished", "cycle \(summary.number) finished in \(Self.milliseconds(summary.seconds)) ms\(at): \(summary.result); next in \(Seconds.formatDuration(delay))",
+            log(LogEntry(.info, "cycle.finished", "cycle \(summary.number) finished in \(Seconds.describe(summary.seconds))\(at): \(summary.result); next in \(Seconds.describe(delay))",
                          [("cycle", String(summary.number)), ("result", summary.result), ("duration_ms", Self.milliseconds(summary.seconds)),
                           ("revision", summary.revision ?? ""), ("next_seconds", ReconcileMetrics.number((delay * 1000).rounded() / 1000))]))
             await sleep(delay)
@@ -320,7 +320,7 @@ public final class ReconcileLoop: Sendable {
             }
             if due {
                 refreshing.refreshFully()
-                log(LogEntry(.info, "registry.full_refresh", "registry '\(registry.name)': reading every webhook's secrets, not the observation cache (every \(Seconds.formatDuration(options.fullRefreshEvery)))",
+                log(LogEntry(.info, "registry.full_refresh", "registry '\(registry.name)': reading every webhook's secrets, not the observation cache (every \(Seconds.describe(options.fullRefreshEvery)))",
                              [("registry", registry.name)]))
             }
         }

@@ -68,6 +68,24 @@ public enum Seconds {
         return total
     }
 
+    /// A duration for people, written one way everywhere in messages and logs: `5 ms`, `19.2 s`, `5 min`,
+    /// `1 h 30 min` (never `19164ms`). Options still take the compact form `parseDuration` reads.
+    public static func describe(_ seconds: Double) -> String {
+        let value = clamped(seconds)
+        if value < 1 { return "\(Int((value * 1000).rounded())) ms" }
+        if value < 60 {
+            let tenths = (value * 10).rounded() / 10
+            return tenths == tenths.rounded() ? "\(Int(tenths)) s" : "\(tenths) s"
+        }
+        let whole = Int(value.rounded())
+        let (hours, minutes, rest) = (whole / 3600, whole % 3600 / 60, whole % 60)
+        var parts: [String] = []
+        if hours > 0 { parts.append("\(hours) h") }
+        if minutes > 0 { parts.append("\(minutes) min") }
+        if rest > 0 && hours == 0 { parts.append("\(rest) s") }
+        return parts.joined(separator: " ")
+    }
+
     /// `seconds` the way `parseDuration` reads it back: `5m`, `1h30m`, `1.5s` for fractions.
     public static func formatDuration(_ seconds: Double) -> String {
         let value = clamped(seconds)

@@ -19,6 +19,14 @@ import Testing
         #expect(Seconds.parseDuration(text) == nil, "\(text)")
     }
 
+    @Test("durations for people are written one way", arguments: [
+        (0.005, "5 ms"), (0.25, "250 ms"), (1, "1 s"), (19.164, "19.2 s"), (59.96, "60 s"), (60, "1 min"), (90, "1 min 30 s"),
+        (300, "5 min"), (3600, "1 h"), (5400, "1 h 30 min"), (86_400, "24 h"),
+    ] as [(Double, String)])
+    func described(seconds: Double, text: String) {
+        #expect(Seconds.describe(seconds) == text)
+    }
+
     @Test("formatting reads back", arguments: [1.0, 30, 59, 60, 90, 300, 3600, 5400, 86_400, 0.5, 1.25])
     func roundTrip(seconds: Double) {
         let text = Seconds.formatDuration(seconds)
