@@ -14,14 +14,14 @@ extension DeliveryRecord {
         CompactJSON.appendString(action, to: &output)
         key("attempt")
         output += Array(String(attempt).utf8)
-        key("durationMilliseconds")
+        key("duration_ms")
         output += Array(String(durationMilliseconds).utf8)
         if let error {
             key("error")
             CompactJSON.appendString(error, to: &output)
         }
         if let gaveUp {
-            key("gaveUp")
+            key("gave_up")
             output += Array((gaveUp ? "true" : "false").utf8)
         }
         key("id")
@@ -42,7 +42,7 @@ extension DeliveryRecord {
             output.append(0x7B)
             key("body", first: true)
             CompactJSON.appendString(response.body, to: &output)
-            key("bodyTruncated")
+            key("body_truncated")
             output += Array((response.bodyTruncated ? "true" : "false").utf8)
             key("headers")
             output += CompactJSON.object(response.headers)

@@ -29,6 +29,30 @@ public struct DeliveryRecord: Hashable, Sendable, Codable {
             self.body = body
             self.bodyTruncated = bodyTruncated
         }
+
+        // JSON keys are snake_case, as in every output; logs written before read back too.
+        enum CodingKeys: String, CodingKey {
+            case status, headers, body
+            case bodyTruncated = "body_truncated"
+            case legacyBodyTruncated = "bodyTruncated"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            status = try container.decode(Int.self, forKey: .status)
+            headers = try container.decode([String: String].self, forKey: .headers)
+            body = try container.decode(String.self, forKey: .body)
+            bodyTruncated = try container.decodeIfPresent(Bool.self, forKey: .bodyTruncated)
+                ?? container.decode(Bool.self, forKey: .legacyBodyTruncated)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(status, forKey: .status)
+            try container.encode(headers, forKey: .headers)
+            try container.encode(body, forKey: .body)
+            try container.encode(bodyTruncated, forKey: .bodyTruncated)
+        }
     }
 
     /// The event id (the ping's `id`).
@@ -62,6 +86,46 @@ public struct DeliveryRecord: Hashable, Sendable, Codable {
         self.error = error
         self.durationMilliseconds = durationMilliseconds
         self.attempt = attempt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, webhook, action, timestamp, request, response, error, attempt, subject
+        case durationMilliseconds = "duration_ms"
+        case gaveUp = "gave_up"
+        case legacyDurationMilliseconds = "durationMilliseconds"
+        case legacyGaveUp = "gaveUp"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        webhook = try container.decode(String.self, forKey: .webhook)
+        action = try container.decode(String.self, forKey: .action)
+        timestamp = try container.decode(String.self, forKey: .timestamp)
+        request = try container.decode(Request.self, forKey: .request)
+        response = try container.decodeIfPresent(Response.self, forKey: .response)
+        error = try container.decodeIfPresent(String.self, forKey: .error)
+        // Event logs written before the keys were snake_case still read.
+        durationMilliseconds = try container.decodeIfPresent(Int.self, forKey: .durationMilliseconds)
+            ?? container.decode(Int.self, forKey: .legacyDurationMilliseconds)
+        attempt = try container.decode(Int.self, forKey: .attempt)
+        gaveUp = try container.decodeIfPresent(Bool.self, forKey: .gaveUp) ?? container.decodeIfPresent(Bool.self, forKey: .legacyGaveUp)
+        subject = try container.decodeIfPresent(String.self, forKey: .subject)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(webhook, forKey: .webhook)
+        try container.encode(action, forKey: .action)
+        try container.encode(timestamp, forKey: .timestamp)
+        try container.encode(request, forKey: .request)
+        try container.encodeIfPresent(response, forKey: .response)
+        try container.encodeIfPresent(error, forKey: .error)
+        try container.encode(durationMilliseconds, forKey: .durationMilliseconds)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encodeIfPresent(gaveUp, forKey: .gaveUp)
+        try container.encodeIfPresent(subject, forKey: .subject)
     }
 
     /// The most response body a record keeps, whichever provider made it.

@@ -98,6 +98,31 @@ import Testing
         #expect(list.stderr.contains("use --format (-o) for the output format") && !list.stderr.contains("--out for"), "\(list.stderr)")
     }
 
+    @Test("JSON keys are snake_case: events, ping and the apply summary; event logs written before still read")
+    func snakeCaseKeys() async throws {
+        let receiver = try LoopbackReceiver()
+        defer { receiver.stop() }
+        let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "hookone", "serviceUri": "\#(receiver.url)/hook", "actions": ["push"]}]}]}"#)
+        defer { workspace.remove() }
+        let applied = await workspace.run(["apply", "--auto-approve", "--format", "json"])
+        #expect(applied.stdout.contains("\"not_started\"") && !applied.stdout.contains("notStarted"), "\(applied.stdout)")
+        let ping = await workspace.run(["ping", "hookone", "-o", "json"])
+        let events = await workspace.run(["events", "hookone", "-o", "json"])
+        for output in [ping.stdout, events.stdout] {
+            #expect(output.contains("\"duration_ms\"") && output.contains("\"body_truncated\""), "\(output)")
+            #expect(!output.contains("durationMilliseconds") && !output.contains("bodyTruncated"))
+        }
+        // A line an older hookapply wrote, with camelCase keys, is still shown.
+        let legacy = #"{"action":"push","attempt":2,"durationMilliseconds":7,"gaveUp":true,"id":"ev-legacy","request":{"body":"{}","headers":{},"method":"POST","uri":"http://h/"},"response":{"body":"no","bodyTruncated":false,"headers":{},"status":500},"timestamp":"2026-12-01T00:00:00Z","webhook":"hookone"}"#
+        let log = workspace.directory + "/.hookapply/dev.events.jsonl"
+        let handle = try #require(FileHandle(forWritingAtPath: log))
+        handle.seekToEndOfFile()
+        handle.write(Data((legacy + "\n").utf8))
+        try handle.close()
+        let reread = await workspace.run(["events", "hookone", "-o", "json"])
+        #expect(reread.stdout.contains("\"ev-legacy\"") && reread.stdout.contains("\"gave_up\" : true"), "\(reread.stdout)")
+    }
+
     @Test("get --format json prints one object")
     func getOneObject() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)

@@ -234,6 +234,11 @@ enum ApplyJSON {
         var failed: Int
         var notStarted: Int
         var interrupted: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case created, updated, deleted, failed, interrupted
+            case notStarted = "not_started"
+        }
     }
 
     struct Report: Encodable {
