@@ -30,9 +30,7 @@ public enum Socket {
                 close(descriptor)
                 throw .address(host)
             }
-            bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            bound = bindAddress(descriptor, &address)
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -41,9 +39,7 @@ public enum Socket {
                 close(descriptor)
                 throw .address(host)
             }
-            bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            bound = bindAddress(descriptor, &address)
         }
         guard bound == 0, Glibc.listen(descriptor, backlog) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -59,6 +55,13 @@ public enum Socket {
                 : pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
         return (descriptor, got)
+    }
+
+    /// `bind` for a `sockaddr_in` or `sockaddr_in6`, its size taken from its type.
+    private static func bindAddress<Address>(_ descriptor: Int32, _ address: inout Address) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
     }
 
     /// Sends every byte (looping over partial sends, never raising SIGPIPE); false when the peer is gone

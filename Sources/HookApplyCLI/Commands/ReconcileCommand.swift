@@ -48,21 +48,15 @@ enum ReconcileCommand {
     static let fullRefreshRange: ClosedRange<Double> = 60...604_800
 
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
-        var interval = 300.0
-        if let text = arguments.value("interval") {
-            guard let parsed = Seconds.parseDuration(text), intervalRange.contains(parsed) else {
-                return HookApply.usageError("--interval '\(TerminalText.line(text))' is not a duration from 1s to 24h; write it like 30s, 5m or 1h30m",
-                                            usage: spec.usage, context, helpFor: "reconcile")
-            }
-            interval = parsed
-        }
-        var fullRefreshEvery = 3600.0
-        if let text = arguments.value("full-refresh-every") {
-            guard let parsed = Seconds.parseDuration(text), fullRefreshRange.contains(parsed) else {
-                return HookApply.usageError("--full-refresh-every '\(TerminalText.line(text))' is not a duration from 1m to 168h; write it like 30m, 1h or 24h",
-                                            usage: spec.usage, context, helpFor: "reconcile")
-            }
-            fullRefreshEvery = parsed
+        let interval: Double
+        let fullRefreshEvery: Double
+        switch (duration(arguments, "interval", default: 300, range: intervalRange, bounds: "from 1s to 24h", like: "30s, 5m or 1h30m"),
+                duration(arguments, "full-refresh-every", default: 3600, range: fullRefreshRange, bounds: "from 1m to 168h", like: "30m, 1h or 24h")) {
+        case (.success(let first), .success(let second)):
+            interval = first
+            fullRefreshEvery = second
+        case (.failure(let problem), _), (_, .failure(let problem)):
+            return HookApply.usageError(problem.message, usage: spec.usage, context, helpFor: "reconcile")
         }
         if arguments.value("file") == "-" {
             return HookApply.usageError("reconcile reads the spec again every cycle, and standard input can be read only once; pass -f FILE",
@@ -168,6 +162,21 @@ enum ReconcileCommand {
         signals?.cancel()
         server?.stop(timeout: 2)
         return .success
+    }
+
+    /// A duration option written as --interval is (`30s`, `5m`, `1h30m`) in `range`, or `fallback` when absent.
+    static func duration(
+        _ arguments: ParsedArguments, _ name: String, default fallback: Double, range: ClosedRange<Double>, bounds: String, like examples: String
+    ) -> Result<Double, DurationProblem> {
+        guard let text = arguments.value(name) else { return .success(fallback) }
+        guard let parsed = Seconds.parseDuration(text), range.contains(parsed) else {
+            return .failure(DurationProblem(message: "--\(name) '\(TerminalText.line(text))' is not a duration \(bounds); write it like \(examples)"))
+        }
+        return .success(parsed)
+    }
+
+    struct DurationProblem: Error {
+        var message: String
     }
 
     /// Notification retries: HOOKAPPLY_NOTIFY_BACKOFF_SECONDS shortens the first delay for tests.
