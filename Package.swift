@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["HookSpec", "HookKit", "Reconciler", "HTTP1"], path: "Tests/TestSupport",
                 exclude: ["README.md"]),
         .testTarget(name: "HookKitTests", dependencies: ["HookKit"]),
-        .testTarget(name: "HookSpecTests", dependencies: ["HookSpec", "HookKit", "TestSupport"]),
+        .testTarget(name: "HookSpecTests", dependencies: ["HookSpec", "HookKit", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "HookSpec", "HookKit", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HookKit", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reconciler", "HookSpec", "HookKit", "TestSupport"]),

@@ -162,18 +162,18 @@ public final class DriftNotifier: Sendable {
             case .response(let status, _, _, _) where (200..<300).contains(status):
                 state.withLock { $0.sent += 1 }
                 log(LogEntry(.info, "notify.sent", "notified \(displayTarget) of \(notification.kind.rawValue) in registry '\(notification.registry)'",
-                             [("kind", notification.kind.rawValue), ("registry", notification.registry), ("status", String(status))]))
+                             [("kind", notification.kind.rawValue), ("registry", notification.registry), ("status", status)]))
                 return
             case .response(let status, _, _, _): problem = "HTTP \(status)"
             case .failure(let reason): problem = reason
             }
             if attempt == options.maxAttempts {
                 log(LogEntry(.error, "notify.gave_up", "could not notify \(displayTarget) of \(notification.kind.rawValue) in registry '\(notification.registry)' after \(attempt) attempts: \(problem); reconciling goes on",
-                             [("kind", notification.kind.rawValue), ("registry", notification.registry), ("attempts", String(attempt))]))
+                             [("kind", notification.kind.rawValue), ("registry", notification.registry), ("attempts", attempt)]))
                 return
             }
             log(LogEntry(.warning, "notify.retry", "notifying \(displayTarget) failed (\(problem)), attempt \(attempt) of \(options.maxAttempts); retrying in \(Seconds.describe(delay))",
-                         [("attempt", String(attempt)), ("problem", problem)]))
+                         [("attempt", attempt), ("problem", problem)]))
             try? await Task.sleep(nanoseconds: Seconds.nanoseconds(delay))
             delay *= 2
         }

@@ -135,15 +135,15 @@ public final class ReconcileLoop: Sendable {
     /// Runs cycles until `stop()`.
     public func run() async {
         log(LogEntry(.info, "reconcile.started", "reconciling every \(Seconds.describe(options.interval)) (±\(Int(options.jitter * 100))%), \(options.apply ? "applying changes" : "reporting drift only (no --apply)")",
-                     [("interval_seconds", ReconcileMetrics.number(options.interval)), ("apply", String(options.apply))]))
+                     [("interval_seconds", options.interval), ("apply", options.apply)]))
         while !isStopping {
             let summary = await runCycle()
             if isStopping { break }
             let delay = nextDelay(after: summary)
             let at = summary.revision.map { " at revision \($0.prefix(12))" } ?? ""
             log(LogEntry(.info, "cycle.finished", "cycle \(summary.number) finished in \(Seconds.describe(summary.seconds))\(at): \(summary.result); next in \(Seconds.describe(delay))",
-                         [("cycle", String(summary.number)), ("result", summary.result), ("duration_ms", Self.milliseconds(summary.seconds)),
-                          ("revision", summary.revision ?? ""), ("next_seconds", ReconcileMetrics.number((delay * 1000).rounded() / 1000))]))
+                         [("cycle", summary.number), ("result", summary.result), ("duration_ms", Int((summary.seconds * 1000).rounded())),
+                          ("revision", summary.revision ?? ""), ("next_seconds", (delay * 1000).rounded() / 1000)]))
             await sleep(delay)
         }
         await notifier?.drain(timeout: 5)
@@ -247,9 +247,9 @@ public final class ReconcileLoop: Sendable {
                 if problems.count > Self.loggedProblemLimit {
                     log(LogEntry(.error, "spec.invalid", "… and \(problems.count - Self.loggedProblemLimit) more; run 'hookapply validate' to see them all"))
                 }
-                log(LogEntry(.error, "spec.invalid", "the spec is invalid (\(count)); \(plan)", [("problems", String(problems.count))]))
+                log(LogEntry(.error, "spec.invalid", "the spec is invalid (\(count)); \(plan)", [("problems", problems.count)]))
             } else {
-                log(LogEntry(.error, "spec.invalid", "the spec is still invalid (the same \(count), logged when first seen); \(plan)", [("problems", String(problems.count))]))
+                log(LogEntry(.error, "spec.invalid", "the spec is still invalid (the same \(count), logged when first seen); \(plan)", [("problems", problems.count)]))
             }
         }
         metrics.specValid(specValid)
@@ -354,18 +354,18 @@ public final class ReconcileLoop: Sendable {
     private func report(_ outcome: RegistryOutcome, scrubber: SecretScrubber) {
         let name = outcome.registry
         let revision = state.value.revision
-        var fields: [(String, String)] = [("registry", name)]
+        var fields: [(String, any LogFieldValue)] = [("registry", name)]
         if let revision { fields.append(("revision", revision)) }
         let drift = outcome.drift
         if let error = outcome.error {
             log(LogEntry(.error, "registry.failed", "registry '\(name)': \(error)", fields))
         } else if drift.isEmpty {
-            log(LogEntry(.info, "registry.in_sync", "registry '\(name)': in sync with the spec", fields + [("drift", "0")]))
+            log(LogEntry(.info, "registry.in_sync", "registry '\(name)': in sync with the spec", fields + [("drift", 0)]))
         } else {
             let summary = Plan.Summary(counting: drift.map(\.action))
             log(LogEntry(options.apply ? .info : .warning, "registry.drift",
                          "registry '\(name)': drift: \(Self.describe(summary)): \(Self.list(drift))",
-                         fields + [("drift", String(drift.count)), ("create", String(summary.create)), ("update", String(summary.update)), ("delete", String(summary.delete))]))
+                         fields + [("drift", drift.count), ("create", summary.create), ("update", summary.update), ("delete", summary.delete)]))
             for result in outcome.applied {
                 switch result.outcome {
                 case .succeeded:
@@ -473,5 +473,4 @@ public final class ReconcileLoop: Sendable {
         return items.joined(separator: "; ") + (changes.count > 10 ? "; and \(changes.count - 10) more" : "")
     }
 
-    static func milliseconds(_ seconds: Double) -> String { String(Int((seconds * 1000).rounded())) }
 }

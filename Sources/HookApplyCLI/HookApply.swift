@@ -93,9 +93,13 @@ public enum HookApply {
                 context.standardOutput.write(command.spec.help)
                 return .success
             }
-            return await command.run(parsed, context)
+            let code = await command.run(parsed, context)
+            if OutputFormat.from(parsed) == .json { jsonFailure(code, context) }
+            return code
         } catch {
-            return usageError(error.message, usage: command.spec.usage, context, helpFor: command.spec.name)
+            let code = usageError(error.message, usage: command.spec.usage, context, helpFor: command.spec.name)
+            if asksForJSON(arguments) { jsonFailure(code, context) }
+            return code
         }
     }
 
@@ -117,6 +121,33 @@ public enum HookApply {
         }
         context.standardOutput.write(command.spec.help)
         return .success
+    }
+
+    /// With `--format json`, a command that fails without printing its document prints
+    /// `{"diagnostics": [...]}` instead: its `error:` lines and spec diagnostics, so a program reading stdout
+    /// always gets JSON (as `terraform validate -json` does). The exit code and stderr stay as they are.
+    static func jsonFailure(_ code: ExitCode, _ context: Context) {
+        guard code != .success, code != .changes, !context.standardOutput.hasWritten else { return }
+        var records = context.standardError.reportedFailures
+        if records.isEmpty {
+            let reason = code == .interrupted || code == .terminated ? "stopped by a signal" : "the command failed; see standard error"
+            records = [.failure(reason)]
+        }
+        if code == .usage {
+            records = records.map { var record = $0; record.code = record.code == "command-failed" ? "usage" : record.code; return record }
+        }
+        context.standardOutput.write(JSONOutput.encode(DiagnosticRenderer.Document(diagnostics: records)))
+    }
+
+    /// Whether a command line that did not parse still asked for JSON (`--format json`, `--format=json`, `-o json`).
+    static func asksForJSON(_ arguments: [String]) -> Bool {
+        let end = arguments.firstIndex(of: "--") ?? arguments.count
+        let words = Array(arguments[..<end])
+        for (index, word) in words.enumerated() {
+            if word == "--format=json" || word == "-ojson" { return true }
+            if (word == "--format" || word == "-o"), index + 1 < words.count, words[index + 1] == "json" { return true }
+        }
+        return false
     }
 
     static func usageError(_ message: String, usage: String, _ context: Context, helpFor command: String? = nil) -> ExitCode {

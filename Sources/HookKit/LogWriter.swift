@@ -1,3 +1,4 @@
+import Foundation
 
 /// One line of a long-running command's log (`serve`, `reconcile`): a level, a stable event name, a sentence, and fields for machines.
 public struct LogEntry: Sendable {
@@ -10,15 +11,52 @@ public struct LogEntry: Sendable {
     public var event: String
     /// The sentence people read.
     public var message: String
-    /// In order; values are already free of secrets.
-    public var fields: [(String, String)]
+    /// In order; values are already free of secrets. Numbers and booleans stay numbers and booleans in JSON.
+    public var fields: [(String, any LogFieldValue)]
 
-    public init(_ level: Level = .info, _ event: String, _ message: String, _ fields: [(String, String)] = []) {
+    public init(_ level: Level = .info, _ event: String, _ message: String, _ fields: [(String, any LogFieldValue)] = []) {
         self.level = level
         self.event = event
         self.message = message
         self.fields = fields
     }
+}
+
+/// A log field's value: text is quoted in JSON, numbers and booleans are written as JSON numbers and
+/// booleans, so a log shipper can sum `duration_ms` or filter on `apply` without parsing strings.
+public protocol LogFieldValue: Sendable {
+    /// The value as JSON: a number or boolean literal, or nil for text (quoted by the writer).
+    var jsonLiteral: String? { get }
+    /// The value as text.
+    var text: String { get }
+}
+
+extension String: LogFieldValue {
+    public var jsonLiteral: String? { nil }
+    public var text: String { self }
+}
+
+extension Int: LogFieldValue {
+    public var jsonLiteral: String? { String(self) }
+    public var text: String { String(self) }
+}
+
+extension Bool: LogFieldValue {
+    public var jsonLiteral: String? { self ? "true" : "false" }
+    public var text: String { self ? "true" : "false" }
+}
+
+extension Double: LogFieldValue {
+    /// At most three decimals, no exponent (JSON numbers; infinity and NaN, which JSON lacks, are text).
+    public var jsonLiteral: String? {
+        guard isFinite else { return nil }
+        if self == rounded(), abs(self) < 1e15 { return String(Int(self)) }
+        var text = String(format: "%.3f", self)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text == "-0" ? "0" : text
+    }
+    public var text: String { jsonLiteral ?? String(describing: self) }
 }
 
 /// How `serve` and `reconcile` write their logs: every line starts with an RFC 3339 timestamp; `json` writes one object
@@ -69,7 +107,7 @@ public struct LogWriter: Sendable {
         case .json:
             var text = "{\"time\":\(quote(time)),\"level\":\(quote(entry.level.rawValue)),"
             text += "\"event\":\(quote(entry.event)),\"msg\":\(quote(entry.message))"
-            for (name, value) in entry.fields { text += ",\(quote(name)):\(quote(value))" }
+            for (name, value) in entry.fields { text += ",\(quote(name)):\(value.jsonLiteral ?? quote(value.text))" }
             return text + "}"
         }
     }

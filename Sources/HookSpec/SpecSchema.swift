@@ -10,96 +10,248 @@ public enum SpecSchema {
   "description": "The container-registry webhooks a team wants, version 1. Reference: docs/spec.md.",
   "type": "object",
   "additionalProperties": false,
-  "required": ["version", "registries"],
+  "required": [
+    "version",
+    "registries"
+  ],
   "properties": {
-    "$schema": { "type": "string", "description": "Editors use this to find the schema; hookapply ignores it." },
-    "version": { "const": 1, "description": "The spec format version." },
+    "$schema": {
+      "type": "string",
+      "description": "Editors use this to find the schema; hookapply ignores it."
+    },
+    "version": {
+      "const": 1,
+      "description": "The spec format version."
+    },
     "owner": {
-      "type": "string", "minLength": 1, "maxLength": 256, "default": "hookapply",
-      "description": "Written as the tag hookapply-owner on every webhook this spec creates or adopts; pruning deletes only webhooks with this owner."
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 256,
+      "default": "hookapply",
+      "description": "Written as the tag hookapply-owner on every webhook this spec creates or adopts; pruning deletes only webhooks with this owner.",
+      "pattern": "^[^\\x00-\\x1F\\x7F]*$"
     },
     "registries": {
-      "type": "array", "minItems": 1,
-      "items": { "$ref": "#/$defs/registry" }
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "$ref": "#/$defs/registry"
+      }
     }
   },
   "$defs": {
     "envTemplate": {
       "type": "string",
-      "description": "May contain ${env:NAME} or ${env:NAME:-fallback}; $${ is a literal ${."
+      "pattern": "^(?:[^$]|\\$(?!\\{)|\\$\\$\\{|\\$\\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\})*$",
+      "description": "May contain ${env:NAME} or ${env:NAME:-fallback} (NAME: a letter or '_', then letters, digits and '_'); $${ is a literal ${. Any other ${ is an error."
     },
     "registry": {
       "type": "object",
       "additionalProperties": false,
-      "required": ["name", "webhooks"],
-      "oneOf": [ { "required": ["local"] }, { "required": ["azure"] } ],
+      "required": [
+        "name",
+        "webhooks"
+      ],
+      "oneOf": [
+        {
+          "required": [
+            "local"
+          ]
+        },
+        {
+          "required": [
+            "azure"
+          ]
+        }
+      ],
       "properties": {
         "name": {
-          "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
           "description": "Unique in the spec; names the local state file."
         },
         "local": {
-          "type": "object", "additionalProperties": false,
+          "type": "object",
+          "additionalProperties": false,
           "description": "The embedded local registry: a JSON state file.",
           "properties": {
-            "path": { "type": "string", "minLength": 1, "description": "Relative to the spec file; default .hookapply/<name>.json." }
+            "path": {
+              "type": "string",
+              "minLength": 1,
+              "description": "Relative to the spec file; default .hookapply/<name>.json."
+            }
           }
         },
         "azure": {
-          "type": "object", "additionalProperties": false,
-          "required": ["subscriptionId", "resourceGroup", "registry"],
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "subscriptionId",
+            "resourceGroup",
+            "registry"
+          ],
           "description": "An Azure Container Registry.",
           "properties": {
             "subscriptionId": {
               "$ref": "#/$defs/envTemplate",
               "anyOf": [
-                { "pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$" },
-                { "pattern": "\\$\\{env:" }
+                {
+                  "pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+                },
+                {
+                  "pattern": "\\$\\{env:"
+                }
               ]
             },
-            "resourceGroup": { "type": "string", "minLength": 1, "maxLength": 90, "pattern": "^[-\\w._()]*[-\\w_()]$" },
-            "registry": { "type": "string", "pattern": "^[A-Za-z0-9]{5,50}$" },
-            "endpoint": { "type": "string", "pattern": "^https?://", "description": "ARM endpoint; default https://management.azure.com. http only for loopback hosts." }
+            "resourceGroup": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 90,
+              "pattern": "^[-\\w._()]*[-\\w_()]$"
+            },
+            "registry": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9]{5,50}$"
+            },
+            "endpoint": {
+              "type": "string",
+              "pattern": "^(?:[Hh][Tt][Tt][Pp][Ss]://[^\\s/?#@]+|[Hh][Tt][Tt][Pp]://(?:localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(?::[0-9]+)?)(?:/[^\\s?#]*)?$",
+              "description": "ARM endpoint; default https://management.azure.com. No credentials, query or fragment; http only for localhost, 127.x.x.x and [::1]."
+            }
           }
         },
         "prune": {
-          "enum": ["owned", "all", "none"], "default": "owned",
+          "enum": [
+            "owned",
+            "all",
+            "none"
+          ],
+          "default": "owned",
           "description": "Which undeclared webhooks to delete: owned (carrying this spec's owner tag), all, or none."
         },
         "webhooks": {
-          "type": "array", "maxItems": 500,
-          "items": { "$ref": "#/$defs/webhook" }
+          "type": "array",
+          "maxItems": 500,
+          "items": {
+            "$ref": "#/$defs/webhook"
+          }
         }
-      }
+      },
+      "allOf": [
+        {
+          "if": {
+            "required": [
+              "local"
+            ]
+          },
+          "then": {
+            "properties": {
+              "webhooks": {
+                "items": {
+                  "properties": {
+                    "location": false
+                  }
+                }
+              }
+            }
+          }
+        }
+      ]
     },
     "webhook": {
       "type": "object",
       "additionalProperties": false,
-      "required": ["name", "serviceUri", "actions"],
+      "required": [
+        "name",
+        "serviceUri",
+        "actions"
+      ],
       "properties": {
-        "name": { "type": "string", "pattern": "^[a-z0-9]{5,50}$", "description": "5-50 lowercase letters and digits, unique in the registry (case-insensitively)." },
+        "name": {
+          "type": "string",
+          "pattern": "^[a-z0-9]{5,50}$",
+          "description": "5-50 lowercase letters and digits, unique in the registry (case-insensitively)."
+        },
         "serviceUri": {
-          "$ref": "#/$defs/envTemplate", "maxLength": 2048,
-          "description": "Absolute http(s) URL the registry POSTs events to. A secret: shown only without userinfo and query."
+          "$ref": "#/$defs/serviceUri"
         },
         "customHeaders": {
           "type": "object",
-          "description": "Header name to value. Values are secrets and may use ${env:NAME}.",
-          "propertyNames": { "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
-          "additionalProperties": { "$ref": "#/$defs/envTemplate" }
+          "description": "Header name to value. Values are secrets and may use ${env:NAME}. Host, Content-Length, Transfer-Encoding and Connection are set by the HTTP client and refused, in any case.",
+          "propertyNames": {
+            "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+            "not": {
+              "pattern": "^(?:[Hh][Oo][Ss][Tt]|[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]|[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Nn][Ee][Cc][Tt][Ii][Oo][Nn])$"
+            }
+          },
+          "additionalProperties": {
+            "allOf": [
+              {
+                "$ref": "#/$defs/envTemplate"
+              },
+              {
+                "pattern": "^[^\\x00-\\x08\\x0A-\\x1F\\x7F]*$",
+                "description": "No control characters but tab: a line break would inject headers."
+              }
+            ]
+          }
         },
         "actions": {
-          "type": "array", "minItems": 1, "uniqueItems": true,
-          "items": { "enum": ["push", "delete", "quarantine", "chart_push", "chart_delete"] }
+          "type": "array",
+          "minItems": 1,
+          "uniqueItems": true,
+          "items": {
+            "enum": [
+              "push",
+              "delete",
+              "quarantine",
+              "chart_push",
+              "chart_delete"
+            ]
+          }
         },
-        "status": { "enum": ["enabled", "disabled"], "default": "enabled" },
+        "status": {
+          "enum": [
+            "enabled",
+            "disabled"
+          ],
+          "default": "enabled"
+        },
         "scope": {
-          "type": "string", "default": "",
-          "description": "\"\" for every repository, or repository, repository:tag, repository:* (repository alone means repository:latest)."
+          "type": "string",
+          "default": "",
+          "pattern": "^(?:[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*(?::(?:\\*|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?)?$",
+          "description": "\"\" for every repository, or repository, repository:tag, repository:* (repository alone means repository:latest). Repository names are lowercase path components; no spaces around ':'."
         },
-        "location": { "type": "string", "pattern": "^[a-z0-9]+$", "description": "Azure only: the replica region; default the registry's." },
-        "description": { "type": "string", "description": "Kept in the spec only; never sent to a registry." }
+        "location": {
+          "type": "string",
+          "pattern": "^[a-z0-9]+$",
+          "description": "Azure only: the replica region; default the registry's."
+        },
+        "description": {
+          "type": "string",
+          "description": "Kept in the spec only; never sent to a registry."
+        }
       }
+    },
+    "serviceUri": {
+      "allOf": [
+        {
+          "$ref": "#/$defs/envTemplate"
+        }
+      ],
+      "maxLength": 2048,
+      "anyOf": [
+        {
+          "pattern": "^\\$\\{env:",
+          "description": "Starts with a reference: checked once resolved."
+        },
+        {
+          "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://(?:[^\\s\\x00-\\x1F\\x7F#$/?]|\\$(?!\\{)|\\$\\$\\{|\\$\\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\})+(?:[/?](?:[^\\s\\x00-\\x1F\\x7F#$]|\\$(?!\\{)|\\$\\$\\{|\\$\\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\})*)?$",
+          "description": "An absolute http(s) URL with a host, no whitespace or control characters, and no fragment ('#')."
+        }
+      ],
+      "description": "Absolute http(s) URL the registry POSTs events to. A secret: shown only without userinfo and query."
     }
   }
 }

@@ -11,7 +11,7 @@ public struct WebhookState: Hashable, Sendable, Codable {
     public var customHeaders: [ResolvedHeader]
     public var actions: [WebhookAction]
     public var status: WebhookStatus
-    /// `""` means every repository.
+    /// `""` means every repository (shown as ``everyRepository`` in text).
     public var scope: String
     /// The region (Azure); nil where the registry has no regions.
     public var location: String?
@@ -53,4 +53,12 @@ public struct WebhookState: Hashable, Sendable, Codable {
         for header in customHeaders { result[header.name.lowercased()] = header.value }
         return result
     }
+}
+
+extension WebhookState {
+    /// How text output (list, get, plan) shows an empty scope; JSON keeps `""`, as the spec writes it.
+    public static let everyRepository = "(every repository)"
+
+    /// A scope as text output shows it: the scope, or ``everyRepository`` when it is empty.
+    public static func describeScope(_ scope: String) -> String { scope.isEmpty ? everyRepository : scope }
 }

@@ -85,7 +85,9 @@ public struct SecretScrubber: Sendable {
                 if !credential.isEmpty { values.append(credential) }
             }
         }
-        values.append(webhook.serviceUri)
+        // The whole URI only when masking changes it (userinfo, a query, or no parse): a URI that holds no
+        // secret is shown as it is, in text and JSON alike, as plans and `list` show it.
+        if Redaction.maskURI(webhook.serviceUri) != webhook.serviceUri { values.append(webhook.serviceUri) }
         if let uri = try? ServiceURI(parsing: webhook.serviceUri) {
             if let query = uri.query {
                 values.append(query)

@@ -48,7 +48,7 @@ public final class ServeService: Sendable {
     /// Why `POST /events` with these headers is refused (401, 415), or nil.
     private func refusal(_ head: HTTPRequest) -> HTTPServer.Response? {
         if let tokenDigest, !Self.presents(head.header("Authorization"), tokenDigest: tokenDigest) {
-            log(LogEntry(.warning, "batch.refused", "refused a batch: missing or wrong bearer token", [("status", "401")]))
+            log(LogEntry(.warning, "batch.refused", "refused a batch: missing or wrong bearer token", [("status", 401)]))
             return .text(401, "missing or wrong bearer token")
         }
         guard ServeService.acceptedTypes.contains(Self.mediaType(head.header("Content-Type") ?? "")) else {
@@ -106,7 +106,7 @@ public final class ServeService: Sendable {
                 for (ingest, acceptance) in zip(ingests, acceptances) { answers[ingest.index] = accepted(ingest.notifications, acceptance) }
             } catch {
                 // Not stored, so not acknowledged: the registry will send the batches again.
-                log(LogEntry(.error, "batch.unstored", "could not store \(ingests.count == 1 ? "a batch" : "\(ingests.count) batches"): \(error)", [("status", "503")]))
+                log(LogEntry(.error, "batch.unstored", "could not store \(ingests.count == 1 ? "a batch" : "\(ingests.count) batches"): \(error)", [("status", 503)]))
                 for ingest in ingests { answers[ingest.index] = .text(503, "could not store the events; try again") }
             }
         }
@@ -151,8 +151,8 @@ public final class ServeService: Sendable {
             if result.duplicates > 0 { message += ", \(result.duplicates) seen before" }
             if result.unmatched > 0 { message += ", \(result.unmatched) matching no webhook" }
             log(LogEntry(result.unmatched > 0 && result.stored == 0 ? .warning : .info, "batch.received", message, [
-                ("events", String(notifications.count)), ("stored", String(result.stored)),
-                ("duplicates", String(result.duplicates)), ("unmatched", String(result.unmatched)),
+                ("events", notifications.count), ("stored", result.stored),
+                ("duplicates", result.duplicates), ("unmatched", result.unmatched),
             ]))
         }
         let body = #"{"accepted":\#(result.stored),"duplicates":\#(result.duplicates),"unmatched":\#(result.unmatched)}"#
@@ -173,7 +173,7 @@ public final class ServeService: Sendable {
             engine.metrics.add(.ignored, translated.total - translated.notifications.count)
             return .success(translated.notifications)
         } catch {
-            log(LogEntry(.warning, "batch.refused", "refused a batch: \(error.message)", [("status", "400")]))
+            log(LogEntry(.warning, "batch.refused", "refused a batch: \(error.message)", [("status", 400)]))
             return .failure(Refusal(response: .text(400, "not a notification envelope: \(error.message)")))
         }
     }
@@ -205,7 +205,7 @@ public final class ServeService: Sendable {
             do {
                 if let compaction = try engine.compactIfWorthwhile(threshold: compactionThreshold) {
                     log(LogEntry(.info, "queue.compacted", "compacted the delivery queue: \(compaction.kept) events pending, \(compaction.removed) finished removed",
-                                 [("pending", String(compaction.kept)), ("removed", String(compaction.removed))]))
+                                 [("pending", compaction.kept), ("removed", compaction.removed)]))
                 }
             } catch {
                 log(LogEntry(.error, "queue.uncompacted", "could not compact the delivery queue: \(ProviderError.from(error).message)"))

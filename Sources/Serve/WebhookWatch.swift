@@ -37,14 +37,14 @@ public final class WebhookWatch: Sendable {
         let active = webhooks.filter { $0.status == .enabled }.count
         var message = "\(names.count) webhook\(names.count == 1 ? "" : "s") in the local registry, \(active) enabled"
         if let before { message += " (was \(before.count))" }
-        log(LogEntry(.info, "webhooks.changed", message, [("webhooks", String(names.count)), ("enabled", String(active))]))
+        log(LogEntry(.info, "webhooks.changed", message, [("webhooks", names.count), ("enabled", active)]))
         if names.isEmpty {
             log(LogEntry(.warning, "webhooks.none",
-                         "the local registry has no webhooks, so every event is dropped; run `hookapply apply` first", [("declared", String(declared))]))
+                         "the local registry has no webhooks, so every event is dropped; run `hookapply apply` first", [("declared", declared)]))
         } else if names.count < declared {
             log(LogEntry(.warning, "webhooks.missing",
                          "the local registry holds \(names.count) of the \(declared) webhooks the spec declares; run `hookapply apply` to create the rest",
-                         [("webhooks", String(names.count)), ("declared", String(declared))]))
+                         [("webhooks", names.count), ("declared", declared)]))
         }
     }
 }

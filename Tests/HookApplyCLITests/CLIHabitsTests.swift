@@ -147,6 +147,35 @@ import Testing
         #expect(!result.stderr.contains("Error: "), "\(result.stderr)")
     }
 
+    @Test("with --format json a failure prints {\"diagnostics\": [...]} on stdout, exits as before, and hides secrets", arguments: [
+        (["plan", "-r", "nope", "-o", "json"], 64, "usage", "the spec has no registry 'nope'"),
+        (["plan", "--bogus", "--format", "json"], 64, "usage", "unknown option '--bogus'"),
+        (["plan", "--format=json", "--parallelism", "0"], 64, "usage", "--parallelism"),
+        (["list", "-o", "json", "-f", "missing.json"], 1, "command-failed", "missing.json"),
+        (["get", "nosuchhook", "-o", "json"], 1, "command-failed", "nosuchhook"),
+        (["ping", "nosuchhook", "-r", "dev", "-o", "json"], 1, "command-failed", "nosuchhook"),
+        (["events", "nosuchhook", "-r", "dev", "-o", "json"], 1, "command-failed", "nosuchhook"),
+        (["apply", "--auto-approve", "-o", "json", "-f", "broken.json"], 1, "unknown-key", "bogus"),
+        (["show", "missing-plan.json", "-o", "json"], 1, "command-failed", "missing-plan.json"),
+        (["auth", "-o", "json", "-f", "broken.json"], 1, "unknown-key", "bogus"),
+    ])
+    func jsonFailures(_ arguments: [String], exitCode: Int32, code: String, mentions: String) async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let planted = "planted-\(UUID().uuidString)"
+        try #"{"version": 1, "bogus": "\#(planted)", "registries": []}"#.write(toFile: workspace.directory + "/broken.json", atomically: true, encoding: .utf8)
+        let result = await workspace.run(arguments)
+        #expect(result.code.rawValue == exitCode, "\(result.stderr)")
+        #expect(result.stderr.contains("error"), "stderr keeps the text: \(result.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        let diagnostics = try #require(document["diagnostics"] as? [[String: Any]])
+        #expect(diagnostics.contains { $0["code"] as? String == code && $0["severity"] as? String == "error" }, "\(result.stdout)")
+        #expect(result.stdout.contains(mentions), "\(result.stdout)")
+        #expect(!result.stdout.contains(planted))
+        let schema = try SchemaCheck(schemaText: String(contentsOfFile: repositoryRoot + "/schema/hookapply-diagnostics.schema.json", encoding: .utf8))
+        #expect(try schema.problems(result.stdout) == [])
+    }
+
     @Test("events for a webhook nobody declares is an error with a did-you-mean; a declared one without deliveries is not")
     func eventsUnknown() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)
@@ -156,7 +185,8 @@ import Testing
         #expect(unknown.stderr.contains("declares no webhook 'deploybto'"), "\(unknown.stderr)")
         #expect(unknown.stderr.contains("did you mean 'deploybot'?"))
         let unknownJSON = await workspace.run(["events", "deploybto", "-r", "dev", "--format", "json"])
-        #expect(unknownJSON.code == .failure && unknownJSON.stdout.isEmpty, "\(unknownJSON.stdout)")
+        #expect(unknownJSON.code == .failure, "\(unknownJSON.stdout)")
+        #expect(unknownJSON.stdout.hasPrefix("{\n  \"diagnostics\" : [") && unknownJSON.stdout.contains("declares no webhook 'deploybto'"), "\(unknownJSON.stdout)")
         let known = await workspace.run(["events", "deploybot", "-r", "dev", "-f", "webhooks.json"])
         #expect(known.code == .success, "\(known.stderr)")
         // The hint keeps the options that found the spec and the registry.

@@ -153,6 +153,32 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    @Test("--log-format json: every line is an object, and counts, durations and flags are JSON numbers and booleans")
+    func jsonLogTypes() async throws {
+        let workspace = try Workspace(ReconcileCommandTests.spec)
+        defer { workspace.remove() }
+        let daemon = try Daemon.start(["--interval", "1h", "--log-format", "json"], directory: workspace.directory)
+        #expect(daemon.wait { daemon.running.stderr.contains("\"event\":\"cycle.finished\"") }, "\(daemon.running.stderr)")
+        #expect(daemon.stop() == 0)
+        var byEvent: [String: String] = [:]
+        for line in daemon.running.stderr.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            if let event = object["event"] as? String { byEvent[event] = String(line) }
+        }
+        // Read from the text itself: a quoted "5" and a bare 5 decode alike in some JSON libraries.
+        func has(_ line: String?, _ key: String, _ pattern: String) -> Bool {
+            line?.range(of: "\"\(key)\":\(pattern)[,}]", options: .regularExpression) != nil
+        }
+        let number = "-?[0-9]+(\\.[0-9]+)?"
+        let started = byEvent["reconcile.started"]
+        #expect(has(started, "apply", "(true|false)") && has(started, "interval_seconds", number), "\(started ?? "no reconcile.started")")
+        let finished = byEvent["cycle.finished"]
+        #expect(has(finished, "cycle", number) && has(finished, "duration_ms", number) && has(finished, "next_seconds", number), "\(finished ?? "")")
+        #expect(has(finished, "result", "\"success\""))
+        let drifted = byEvent["registry.drift"] ?? byEvent["registry.in_sync"]
+        #expect(has(drifted, "drift", number) && has(drifted, "registry", "\"[a-z]+\""), "\(drifted ?? "no registry line")")
+    }
+
     @Test("a spec change is picked up; an invalid spec keeps the last good one and sets hookapply_spec_valid 0")
     func specChanges() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)

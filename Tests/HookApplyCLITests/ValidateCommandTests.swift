@@ -41,16 +41,23 @@ import Testing
         expectGolden("validate-invalid.txt", result.stderr)
     }
 
-    @Test("--format json prints a JSON array of located diagnostics on stdout")
+    @Test("--format json prints {valid, diagnostics} with located diagnostics on stdout")
     func jsonFormat() async throws {
         let result = await hookapply(["validate", "-f", "Tests/HookApplyCLITests/Fixtures/specs/invalid.json", "--format", "json"])
         #expect(result.code == .failure)
         expectGolden("validate-invalid.json", result.stdout)
-        let records = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(document?["valid"] as? Bool == false)
+        let records = document?["diagnostics"] as? [[String: Any]]
         #expect(records?.first?["line"] as? Int == 8)
         let valid = await hookapply(["validate", "-f", "examples/webhooks.json", "--format=json"])
         #expect(valid.code == .success)
-        #expect(valid.stdout == "[\n\n]\n" || valid.stdout == "[]\n")
+        let validDocument = try JSONSerialization.jsonObject(with: Data(valid.stdout.utf8)) as? [String: Any]
+        #expect(validDocument?["valid"] as? Bool == true)
+        #expect((validDocument?["diagnostics"] as? [Any])?.isEmpty == true)
+        let unreadable = await hookapply(["validate", "-f", "no-such-spec.json", "--format=json"])
+        #expect(unreadable.code == .failure)
+        #expect(unreadable.stdout.contains("\"valid\" : false") && unreadable.stdout.contains("\"code\" : \"unreadable-file\""), "\(unreadable.stdout)")
     }
 
     @Test("no secret from the spec reaches the output")

@@ -21,13 +21,13 @@ import Testing
 
     @Test("text lines start with an RFC 3339 timestamp; JSON lines are objects with stable names")
     func formats() throws {
-        let entry = LogEntry(.warning, "delivery.gave_up", "gave up on \"x\"\n", [("webhook", "hook1x"), ("attempt", "5")])
+        let entry = LogEntry(.warning, "delivery.gave_up", "gave up on \"x\"\n", [("webhook", "hook1x"), ("attempt", 5), ("gave_up", true), ("seconds", 1.25), ("id", "7")])
         let text = LogWriter(format: .text, clock: { "2026-11-30T21:00:00.000Z" }) { _ in }.line(entry)
         #expect(text == #"2026-11-30T21:00:00.000Z warning: gave up on "x"\n"#)
         let json = LogWriter(format: .json, clock: { "2026-11-30T21:00:00.000Z" }) { _ in }.line(entry)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String])
-        #expect(object == ["time": "2026-11-30T21:00:00.000Z", "level": "warning", "event": "delivery.gave_up", "msg": "gave up on \"x\"\n",
-                           "webhook": "hook1x", "attempt": "5"])
+        // Numbers and booleans are JSON numbers and booleans; text that looks like a number stays text.
+        #expect(json == #"{"time":"2026-11-30T21:00:00.000Z","level":"warning","event":"delivery.gave_up","msg":"gave up on \"x\"\n","webhook":"hook1x","attempt":5,"gave_up":true,"seconds":1.25,"id":"7"}"#)
+        #expect(try JSONSerialization.jsonObject(with: Data(json.utf8)) is [String: Any])
         #expect(!json.contains("\n"))
         // Bidirectional and C1 controls from outside stay inert and the line stays valid JSON.
         let hostile = LogWriter(format: .json, clock: { "t" }) { _ in }.line(LogEntry(.info, "e", "name\u{202E}txt\u{9B}2J"))
@@ -117,5 +117,21 @@ import Testing
         try manager.moveItem(atPath: log.path, toPath: directory + "/moved.jsonl")
         try log.append(record(100))
         #expect(log.read(webhook: nil, limit: 1).first?.id == "ev-100")
+    }
+}
+
+/// Log field values as JSON literals: numbers stay valid JSON numbers at every magnitude.
+@Suite struct LogFieldValueTests {
+    @Test("doubles", arguments: [(1.25, "1.25"), (3.0, "3"), (0.5, "0.5"), (-0.0001, "0"), (0.0004, "0"), (0.0005, "0.001"), (1e20, "100000000000000000000"), (-2.5, "-2.5")])
+    func doubles(_ value: Double, _ expected: String) throws {
+        #expect(value.jsonLiteral == expected)
+        #expect(try JSONSerialization.jsonObject(with: Data("[\(expected)]".utf8)) is [Any])
+    }
+
+    @Test("what JSON cannot hold is text")
+    func nonFinite() {
+        #expect(Double.infinity.jsonLiteral == nil)
+        #expect(Double.nan.jsonLiteral == nil)
+        #expect(true.jsonLiteral == "true" && 42.jsonLiteral == "42" && "42".jsonLiteral == nil)
     }
 }

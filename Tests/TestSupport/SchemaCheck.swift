@@ -5,7 +5,7 @@ import HookSpec
 /// schemas use, so tests can hold an output and its published schema to each other without a
 /// dependency. A keyword it does not know is reported as a problem, never skipped: a schema using more
 /// than this checks cannot pass by accident.
-public struct SchemaCheck {
+public struct SchemaCheck: Sendable {
     let root: JSONNode
 
     public init(schemaText: String) throws {
@@ -20,7 +20,13 @@ public struct SchemaCheck {
         return problems
     }
 
-    private static let annotations: Set<String> = ["$schema", "$id", "title", "description", "default", "$defs", "examples"]
+    private func conforms(_ value: JSONValue, to schema: JSONValue, at path: String) -> Bool {
+        var inner: [String] = []
+        check(value, against: schema, at: path, into: &inner)
+        return inner.isEmpty
+    }
+
+    private static let annotations: Set<String> = ["$schema", "$id", "title", "description", "default", "$defs", "examples", "$comment", "deprecated", "readOnly"]
 
     private func check(_ value: JSONValue, against schema: JSONValue, at path: String, into problems: inout [String]) {
         guard case .object(let keywords) = schema.resolved(in: root) else {
@@ -60,11 +66,28 @@ public struct SchemaCheck {
                         check(member.value.value, against: property.value.value, at: path + "/" + member.key, into: &problems)
                     }
                 }
+            case "patternProperties":
+                guard case .object(let present) = value, case .object(let patterns) = rule else { continue }
+                for member in present {
+                    for pattern in patterns where member.key.range(of: pattern.key, options: .regularExpression) != nil {
+                        check(member.value.value, against: pattern.value.value, at: path + "/" + member.key, into: &problems)
+                    }
+                }
+            case "propertyNames":
+                guard case .object(let present) = value else { continue }
+                for member in present {
+                    var inner: [String] = []
+                    check(.string(member.key), against: rule, at: path, into: &inner)
+                    if !inner.isEmpty { problems.append("\(path): the property name '\(member.key)' is not allowed (\(inner.joined(separator: "; ")))") }
+                }
             case "additionalProperties":
                 guard case .object(let present) = value else { continue }
                 var declared: Set<String> = []
                 if case .object(let properties)? = members["properties"] { declared = Set(properties.map(\.key)) }
-                for member in present where !declared.contains(member.key) {
+                var patterns: [String] = []
+                if case .object(let patternRules)? = members["patternProperties"] { patterns = patternRules.map(\.key) }
+                for member in present where !declared.contains(member.key)
+                    && !patterns.contains(where: { member.key.range(of: $0, options: .regularExpression) != nil }) {
                     if case .bool(false) = rule {
                         problems.append("\(path): '\(member.key)' is not in the schema")
                     } else {
@@ -91,13 +114,39 @@ public struct SchemaCheck {
                 if case .string(let text) = value, case .string(let pattern) = rule, text.range(of: pattern, options: .regularExpression) == nil {
                     problems.append("\(path): does not match \(pattern)")
                 }
+            case "maximum":
+                if case .number(let text) = value, case .number(let bound) = rule, let number = Double(text), let maximum = Double(bound), number > maximum {
+                    problems.append("\(path): above \(bound)")
+                }
+            case "maxItems":
+                if case .array(let items) = value, case .number(let text) = rule, let maximum = Int(text), items.count > maximum {
+                    problems.append("\(path): more than \(maximum) items")
+                }
+            case "uniqueItems":
+                guard case .array(let items) = value, case .bool(true) = rule else { continue }
+                for (index, item) in items.enumerated() where items[..<index].contains(where: { $0.value.sameAs(item.value) }) {
+                    problems.append("\(path)/\(index): repeats an earlier item")
+                }
+            case "allOf":
+                guard case .array(let options) = rule else { continue }
+                for option in options { check(value, against: option.value, at: path, into: &problems) }
+            case "anyOf":
+                guard case .array(let options) = rule else { continue }
+                if !options.contains(where: { conforms(value, to: $0.value, at: path) }) { problems.append("\(path): matches none of the anyOf choices") }
+            case "not":
+                if conforms(value, to: rule, at: path) { problems.append("\(path): matches a schema it must not match") }
+            case "if":
+                // then/else are read here; on their own they mean nothing.
+                if conforms(value, to: rule, at: path) {
+                    if let then = members["then"] { check(value, against: then, at: path, into: &problems) }
+                } else if let otherwise = members["else"] {
+                    check(value, against: otherwise, at: path, into: &problems)
+                }
+            case "then", "else":
+                continue
             case "oneOf":
                 guard case .array(let options) = rule else { continue }
-                let matching = options.filter { option in
-                    var inner: [String] = []
-                    check(value, against: option.value, at: path, into: &inner)
-                    return inner.isEmpty
-                }.count
+                let matching = options.filter { conforms(value, to: $0.value, at: path) }.count
                 if matching != 1 { problems.append("\(path): matches \(matching) of the oneOf choices, not exactly one") }
             default:
                 problems.append("\(path): the schema uses '\(keyword)', which SchemaCheck does not check")

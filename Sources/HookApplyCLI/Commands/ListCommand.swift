@@ -65,7 +65,7 @@ enum ListCommand {
         // Every cell comes from the registry: a line break in a scope or a tag must not forge a row.
         let rows = entries.map { entry -> [String] in
             [entry.registry, entry.webhook.name, entry.webhook.status.rawValue, entry.webhook.actions.map(\.rawValue).joined(separator: ","),
-             entry.webhook.scope.isEmpty ? "*" : entry.webhook.scope, entry.owner ?? "-", entry.declared ? "yes" : "no", entry.webhook.serviceUri]
+             WebhookState.describeScope(entry.webhook.scope), entry.owner ?? "-", entry.declared ? "yes" : "no", entry.webhook.serviceUri]
                 .map(TerminalText.line)
         }
         let header = ["REGISTRY", "NAME", "STATUS", "ACTIONS", "SCOPE", "OWNER", "DECLARED", "SERVICE URI"]
@@ -117,7 +117,7 @@ enum GetCommand {
             for entry in found {
                 let webhook = entry.webhook
                 var lines = ["registry: \(entry.registry)", "name: \(webhook.name)", "status: \(webhook.status.rawValue)",
-                             "actions: \(webhook.actions.map(\.rawValue).joined(separator: ", "))", "scope: \(webhook.scope.isEmpty ? "(every repository)" : webhook.scope)",
+                             "actions: \(webhook.actions.map(\.rawValue).joined(separator: ", "))", "scope: \(WebhookState.describeScope(webhook.scope))",
                              "serviceUri: \(webhook.serviceUri)"]
                 for (header, value) in webhook.customHeaders.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) { lines.append("header \(header): \(value)") }
                 if let location = webhook.location { lines.append("location: \(location)") }

@@ -42,6 +42,7 @@ struct Reconciliation {
         let resolved = loaded.document.resolve(environment: context.environment, scope: scope)
         guard let spec = resolved.spec else {
             context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
+            context.standardError.report(resolved.diagnostics, file: loaded.displayName)
             // A read-only command changes nothing anyway: saying so would only puzzle.
             context.standardError.line("\(loaded.displayName): \(DiagnosticRenderer.countLine(resolved.diagnostics))" + (readOnly ? "" : "; nothing was changed"))
             throw Failure(code: .failure)
@@ -188,6 +189,7 @@ struct Reconciliation {
             context.standardError.write(DiagnosticRenderer.text(diagnostics, file: loaded.displayName, style: style))
         }
         guard let plan = result.plan else {
+            context.standardError.report(diagnostics, file: loaded.displayName)
             context.standardError.line("error: cannot plan: \(DiagnosticRenderer.countLine(diagnostics)); nothing was changed")
             throw Failure(code: .failure)
         }

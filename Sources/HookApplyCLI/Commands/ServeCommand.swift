@@ -17,11 +17,12 @@ enum ServeCommand {
         var message = "delivery \(record.id) (\(record.action)\(subject)) to \(record.webhook): \(outcome), attempt \(record.attempt) of \(maxAttempts), \(record.durationMilliseconds) ms"
         let gaveUp = record.gaveUp == true
         if gaveUp { message += "; gave up, nothing more will be tried" }
-        var fields: [(String, String)] = [("id", record.id), ("action", record.action), ("webhook", record.webhook), ("outcome", outcome),
-                                          ("attempt", String(record.attempt)), ("max_attempts", String(maxAttempts)),
-                                          ("duration_ms", String(record.durationMilliseconds))]
+        var fields: [(String, any LogFieldValue)] = [("id", record.id), ("action", record.action), ("webhook", record.webhook), ("outcome", outcome),
+                                          ("attempt", record.attempt), ("max_attempts", maxAttempts),
+                                          ("duration_ms", record.durationMilliseconds)]
+        if let status = record.response?.status { fields.append(("status", status)) }
         if let subject = record.subject { fields.append(("subject", subject)) }
-        if gaveUp { fields.append(("gave_up", "true")) }
+        if gaveUp { fields.append(("gave_up", true)) }
         return LogEntry(gaveUp ? .error : (record.isSuccess ? .info : .warning), gaveUp ? "delivery.gave_up" : "delivery.attempt", message, fields)
     }
 
@@ -98,7 +99,7 @@ enum ServeCommand {
             // Finished events leave the file at every start, so it does not grow from run to run.
             let compaction = try engine.compact()
             log(LogEntry(.info, "queue.opened", "delivery queue \(queuePath): \(compaction.kept) events pending, \(compaction.removed) finished removed",
-                         [("pending", String(compaction.kept)), ("removed", String(compaction.removed))]))
+                         [("pending", compaction.kept), ("removed", compaction.removed)]))
             let service = ServeService(engine: engine, token: token, log: { log($0) })
             let defaults = HTTPServer.Timeouts()
             let timeouts = HTTPServer.Timeouts(

@@ -24,7 +24,7 @@ enum ValidateCommand {
         case .failure(let error):
             if isJSON {
                 let diagnostic = Diagnostic.error("unreadable-file", at: .root, error.message)
-                context.standardOutput.write(DiagnosticRenderer.json([diagnostic], file: error.file))
+                context.standardOutput.write(DiagnosticRenderer.json([diagnostic], file: error.file, valid: false))
             }
             context.standardError.line("error: \(error.message)")
             return .failure
@@ -37,7 +37,7 @@ enum ValidateCommand {
         }
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))
         if isJSON {
-            context.standardOutput.write(DiagnosticRenderer.json(diagnostics, file: loaded.displayName))
+            context.standardOutput.write(DiagnosticRenderer.json(diagnostics, file: loaded.displayName, valid: !diagnostics.hasErrors))
         } else {
             context.standardError.write(DiagnosticRenderer.text(diagnostics, file: loaded.displayName, style: style))
         }

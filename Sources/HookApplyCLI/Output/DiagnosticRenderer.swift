@@ -34,22 +34,46 @@ enum DiagnosticRenderer {
     }
 
     /// One object per diagnostic with the file, so CI can turn each into an annotation.
-    struct Record: Codable {
-        var file: String
+    /// A failure that is not about a place in the spec (an unreachable registry, a refused path) has
+    /// no file, line, column or pointer.
+    struct Record: Codable, Sendable {
+        var file: String?
         var line: Int?
         var column: Int?
         var severity: String
         var code: String
-        var pointer: String
+        var pointer: String?
         var message: String
+
+        init(_ diagnostic: Diagnostic, file: String) {
+            self.file = file
+            line = diagnostic.position?.line
+            column = diagnostic.position?.column
+            severity = diagnostic.severity.rawValue
+            code = diagnostic.code
+            pointer = diagnostic.pointer.description
+            message = diagnostic.message
+        }
+
+        init(severity: String, code: String, message: String) {
+            self.severity = severity
+            self.code = code
+            self.message = message
+        }
+
+        /// An `error:` line of a command, as a record.
+        static func failure(_ message: String) -> Record { Record(severity: "error", code: "command-failed", message: message) }
     }
 
-    static func json(_ diagnostics: [Diagnostic], file: String) -> String {
-        let records = diagnostics.map {
-            Record(file: file, line: $0.position?.line, column: $0.position?.column, severity: $0.severity.rawValue,
-                   code: $0.code, pointer: $0.pointer.description, message: $0.message)
-        }
-        return JSONOutput.encode(records)
+    /// `{"diagnostics": [...]}`: what every command prints on stdout when it fails with `--format json`
+    /// (as `terraform validate -json` does), and `validate` adds `valid`.
+    struct Document: Encodable {
+        var valid: Bool?
+        var diagnostics: [Record]
+    }
+
+    static func json(_ diagnostics: [Diagnostic], file: String, valid: Bool) -> String {
+        JSONOutput.encode(Document(valid: valid, diagnostics: diagnostics.map { Record($0, file: file) }))
     }
 }
 

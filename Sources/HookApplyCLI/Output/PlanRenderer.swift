@@ -64,15 +64,19 @@ enum PlanRenderer {
         // Aligned on the longest field name (a long header name included), up to a sane bound.
         let width = min(64, names.map(\.count).max() ?? 0)
         for (field, name) in zip(change.fields, names) {
+            // An empty scope reads as list and get show it, not as a bare "".
+            func shown(_ value: FieldValue) -> String {
+                field.field == .scope && value == .text("") ? WebhookState.everyRepository : value.display
+            }
             let padded = name.count < width ? name + String(repeating: " ", count: width - name.count) : name
             let fieldKind: Line.Kind
             let marker: String
             var text: String
             switch (field.old, field.new) {
             case (nil, let new?):
-                (fieldKind, marker, text) = (.create, "+", "\(padded) = \(new.display)")
+                (fieldKind, marker, text) = (.create, "+", "\(padded) = \(shown(new))")
             case (let old?, nil):
-                (fieldKind, marker, text) = (.delete, "-", "\(padded) = \(old.display)")
+                (fieldKind, marker, text) = (.delete, "-", "\(padded) = \(shown(old))")
             case (let old?, let new?):
                 fieldKind = .update
                 marker = "~"
@@ -81,7 +85,7 @@ enum PlanRenderer {
                 } else if field.isHiddenChange {
                     text = "\(padded) = \(new.display) (sensitive value changed)"
                 } else {
-                    text = "\(padded) = \(old.display) -> \(new.display)"
+                    text = "\(padded) = \(shown(old)) -> \(shown(new))"
                 }
             case (nil, nil):
                 (fieldKind, marker, text) = (.update, "~", "\(padded) = null")

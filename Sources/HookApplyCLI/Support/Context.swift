@@ -1,5 +1,6 @@
 import Foundation
 import HookKit
+import HookSpec
 import Reconciler
 
 /// Everything a command may touch from the outside world, so tests can run commands in process
@@ -64,6 +65,10 @@ public final class OutputStream: Sendable {
     /// Values no output may show (the raw `${env:…}` values of the spec): the last line of defence
     /// behind masking and per-webhook scrubbing, for a secret that turns up somewhere unexpected.
     private let hidden = Locked(SecretScrubber(secrets: []))
+    /// What a failing `--format json` command prints on stdout instead of nothing: every `error:` line and
+    /// every reported diagnostic, scrubbed as the text was (see ``HookApply/jsonFailure(_:_:)``).
+    private let reported = Locked<[DiagnosticRenderer.Record]>([])
+    private let wroteAnything = Locked(false)
 
     /// Writes through to a file descriptor.
     public init(fileDescriptor: Int32) {
@@ -84,6 +89,7 @@ public final class OutputStream: Sendable {
     public func write(_ text: String) {
         let hidden = self.hidden.value
         let text = hidden.isEmpty ? text : hidden.scrub(text)
+        if !text.isEmpty { wroteAnything.set(true) }
         let fileDescriptor = self.fileDescriptor
         buffer.withLock { buffer in
             guard let fileDescriptor else {
@@ -109,7 +115,30 @@ public final class OutputStream: Sendable {
     public func line(_ text: String = "") {
         let safe = text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.line(String($0)) }.joined(separator: "\n")
         write(safe + "\n")
+        if text.hasPrefix("error: ") {
+            let hidden = self.hidden.value
+            let message = String(text.dropFirst("error: ".count))
+            reported.withLock { $0.append(.failure(hidden.isEmpty ? message : hidden.scrub(message))) }
+        }
     }
+
+    /// Keeps structured diagnostics for a JSON failure document (the text form is written separately).
+    func report(_ diagnostics: [Diagnostic], file: String) {
+        let hidden = self.hidden.value
+        reported.withLock { records in
+            for diagnostic in diagnostics {
+                var record = DiagnosticRenderer.Record(diagnostic, file: file)
+                if !hidden.isEmpty { record.message = hidden.scrub(record.message) }
+                records.append(record)
+            }
+        }
+    }
+
+    /// The `error:` lines and diagnostics written so far, in order.
+    var reportedFailures: [DiagnosticRenderer.Record] { reported.value }
+
+    /// Whether anything at all was written.
+    var hasWritten: Bool { wroteAnything.value }
 
     /// What was written, for buffers.
     public var text: String { buffer.value }
