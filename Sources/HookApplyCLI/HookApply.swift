@@ -9,6 +9,7 @@ public enum HookApply {
 
     static let commands: [Command] = [
         Command(spec: ValidateCommand.spec) { ValidateCommand.run($0, $1) },
+        Command(spec: FmtCommand.spec) { FmtCommand.run($0, $1) },
         Command(spec: PlanCommand.spec) { await PlanCommand.run($0, $1) },
         Command(spec: ApplyCommand.spec) { await ApplyCommand.run($0, $1) },
         Command(spec: ShowCommand.spec) { ShowCommand.run($0, $1) },

@@ -36,8 +36,11 @@ public enum AtomicFile {
     /// nothing, is replaced: renaming over a device, a folder or a socket (a state path of "/dev/null", run
     /// as root) would destroy something that is not ours.
     ///
+    /// - Parameter keepsExactMode: set `permissions` whatever the umask (a file rewritten in place keeps its mode).
     /// - Parameter beforeRename: a hook for tests that simulate a crash between write and rename.
-    public static func write(_ bytes: [UInt8], to givenPath: String, permissions: mode_t = 0o600, beforeRename: () throws -> Void = {}) throws {
+    public static func write(
+        _ bytes: [UInt8], to givenPath: String, permissions: mode_t = 0o600, keepsExactMode: Bool = false, beforeRename: () throws -> Void = {}
+    ) throws {
         let path = ResolvedPath.fileType(givenPath) == S_IFLNK ? ResolvedPath.resolve(givenPath) : givenPath
         if let type = ResolvedPath.fileType(path), type != S_IFREG {
             throw WriteError(description: "cannot write '\(givenPath)': \(ResolvedPath.describe(type))")
@@ -51,7 +54,7 @@ public enum AtomicFile {
         guard descriptor >= 0 else { throw WriteError(description: "cannot write '\(givenPath)': \(FileBytes.reason(errno))") }
         // A private file (no group or other bits asked for) gets exactly its mode, whatever the umask; a
         // shareable one (a plan, a masked export) keeps the umask's say, as files of other tools do.
-        if permissions & 0o077 == 0 { fchmod(descriptor, permissions) }
+        if permissions & 0o077 == 0 || keepsExactMode { fchmod(descriptor, permissions) }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }

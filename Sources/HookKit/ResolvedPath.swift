@@ -22,6 +22,13 @@ public enum ResolvedPath {
     }
 
     /// What kind of thing is at `path` itself, without following a final link; nil when nothing is.
+    /// The permission bits of what `path` names (following links), or nil when it cannot be read.
+    public static func mode(_ path: String) -> mode_t? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return status.st_mode & 0o7777
+    }
+
     public static func fileType(_ path: String) -> mode_t? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }

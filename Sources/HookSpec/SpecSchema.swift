@@ -172,6 +172,10 @@ public enum SpecSchema {
           "pattern": "^[a-z0-9]{5,50}$",
           "description": "5-50 lowercase letters and digits, unique in the registry (case-insensitively)."
         },
+        "description": {
+          "type": "string",
+          "description": "Kept in the spec only; never sent to a registry."
+        },
         "serviceUri": {
           "$ref": "#/$defs/serviceUri"
         },
@@ -227,10 +231,6 @@ public enum SpecSchema {
           "type": "string",
           "pattern": "^[a-z0-9]+$",
           "description": "Azure only: the replica region; default the registry's."
-        },
-        "description": {
-          "type": "string",
-          "description": "Kept in the spec only; never sent to a registry."
         }
       }
     },

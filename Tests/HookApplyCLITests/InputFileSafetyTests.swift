@@ -13,6 +13,8 @@ import Testing
         ("a spec under /proc", ["validate", "-f", "/proc/self/environ"], "under /proc"),
         ("a saved plan that is a FIFO", ["apply", "fifo"], "pipe (FIFO)"),
         ("a state file that is a FIFO", ["plan", "-f", "fifo-state.json"], "pipe (FIFO)"),
+        ("fmt on a FIFO", ["fmt", "-f", "fifo-link.json"], "pipe (FIFO)"),
+        ("fmt --check on /proc", ["fmt", "--check", "-f", "stderr-link.json"], "under /proc"),
     ]
 
     @Test("a FIFO or a kernel file where a file is read is refused at once, never waited on", arguments: cases.indices)

@@ -6,6 +6,10 @@ enum CommandExamples {
             ("hookapply validate -f webhooks.json --format json", "diagnostics as JSON, for CI annotations"),
             ("hookapply validate --resolve", "also require every ${env:...} variable and check the resolved values"),
         ],
+        "fmt": [
+            ("hookapply fmt", "rewrite webhooks.json in the canonical layout"),
+            ("hookapply fmt --check", "CI: exit 1 and show the lines when it is not formatted"),
+        ],
         "plan": [
             ("hookapply plan", "what apply would change"),
             ("hookapply plan --out plan.json --format markdown > plan.md", "a pull-request comment and a plan to apply after review"),
