@@ -10,16 +10,24 @@ public struct ResolutionScope: Sendable, Equatable {
     public var registries: Set<String>?
     /// Whether the webhooks' service URIs and header values must resolve (plan and apply send them).
     public var secrets: Bool
+    /// `--target`: the only webhooks whose secrets must resolve, as lowercased `registry/webhook`; nil for all.
+    public var webhooks: Set<String>?
 
-    public init(registries: Set<String>? = nil, secrets: Bool = true) {
+    public init(registries: Set<String>? = nil, secrets: Bool = true, webhooks: Set<String>? = nil) {
         self.registries = registries.map { Set($0.map { $0.lowercased() }) }
         self.secrets = secrets
+        self.webhooks = webhooks.map { Set($0.map { $0.lowercased() }) }
     }
 
     /// Every variable of every registry: `validate --resolve`, and plan and apply of the whole spec.
     public static let all = ResolutionScope()
 
     public func includes(_ registry: String) -> Bool { registries?.contains(registry.lowercased()) ?? true }
+
+    /// Whether this webhook's service URI and header values must resolve.
+    public func needsSecrets(of webhook: String, in registry: String) -> Bool {
+        secrets && includes(registry) && (webhooks?.contains("\(registry.lowercased())/\(webhook.lowercased())") ?? true)
+    }
 }
 
 /// Replaces `${env:...}` references with values from an environment passed in (never read here,
@@ -37,7 +45,7 @@ public enum SpecResolver {
         for registry in spec.registries where scope.includes(registry.name) {
             if case .azure(let azure) = registry.target { note(azure.subscriptionId) }
             guard scope.secrets else { continue }
-            for webhook in registry.webhooks {
+            for webhook in registry.webhooks where scope.needsSecrets(of: webhook.name, in: registry.name) {
                 note(webhook.serviceUri)
                 for header in webhook.customHeaders { note(header.value) }
             }
@@ -51,7 +59,9 @@ public enum SpecResolver {
             let needed = scope == .all ? reference.pointers : reference.pointers.filter { pointer in
                 let tokens = pointer.description.split(separator: "/")
                 guard tokens.count >= 2, tokens[0] == "registries", let index = Int(tokens[1]), index < spec.registries.count else { return true }
-                return scope.includes(spec.registries[index].name) && (scope.secrets || tokens.count < 3 || tokens[2] != "webhooks")
+                guard tokens.count >= 4, tokens[2] == "webhooks", let webhook = Int(tokens[3]), webhook < spec.registries[index].webhooks.count
+                else { return scope.includes(spec.registries[index].name) }
+                return scope.needsSecrets(of: spec.registries[index].webhooks[webhook].name, in: spec.registries[index].name)
             }
             let places = (needed.isEmpty ? reference.pointers : needed).map(\.description).joined(separator: ", ")
             let first = reference.pointers.first ?? .root
@@ -122,6 +132,7 @@ public enum SpecResolver {
             var webhooks: [WebhookState] = []
             var secrets: Set<String> = []
             for (webhookIndex, webhook) in registry.webhooks.enumerated() {
+                let needsSecrets = needsSecrets && scope.needsSecrets(of: webhook.name, in: registry.name)
                 let pointer = registryPointer.appending("webhooks").appending(webhookIndex)
                 let uri = value(webhook.serviceUri)
                 for found in referencedValues(webhook.serviceUri) { secrets.insert(found) }

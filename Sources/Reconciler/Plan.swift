@@ -8,14 +8,18 @@ import HookSpec
 public struct Plan: Hashable, Sendable, Codable {
     /// The plan schema's version (schema/hookapply-plan.schema.json): 2 made values typed and made
     /// `plan --format json` and `plan --out` one document; 3 dropped every digest of secret material
-    /// (`secret_digest`, the service URI and header digests of dependencies, secrets in fingerprints).
-    public static let currentFormatVersion = 3
+    /// (`secret_digest`, the service URI and header digests of dependencies, secrets in fingerprints);
+    /// 4 added `targets`.
+    public static let currentFormatVersion = 4
 
     public var formatVersion: Int
     /// SHA-256 of the spec file's bytes: a saved plan applies only to the spec it was made from.
     public var specDigest: String
     public var owner: String
     public var registries: [RegistryPlan]
+    /// `--target`: the webhooks (`registry/webhook`, sorted) this plan was narrowed to; nil when it covers
+    /// whole registries. A saved targeted plan is re-planned with the same targets when applied.
+    public var targets: [String]?
 
     public init(specDigest: String, owner: String, registries: [RegistryPlan]) {
         self.formatVersion = Plan.currentFormatVersion
@@ -31,7 +35,7 @@ public struct Plan: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
         case specDigest = "spec_digest"
-        case owner, summary, registries, changes
+        case owner, summary, registries, changes, targets
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +44,7 @@ public struct Plan: Hashable, Sendable, Codable {
         specDigest = try container.decode(String.self, forKey: .specDigest)
         owner = try container.decode(String.self, forKey: .owner)
         registries = try container.decode([RegistryPlan].self, forKey: .registries)
+        targets = try container.decodeIfPresent([String].self, forKey: .targets)
         let changes = try container.decode([Change].self, forKey: .changes)
         for change in changes {
             guard let index = registries.firstIndex(where: { $0.name == change.registry }) else {
@@ -55,6 +60,7 @@ public struct Plan: Hashable, Sendable, Codable {
         try container.encode(formatVersion, forKey: .formatVersion)
         try container.encode(specDigest, forKey: .specDigest)
         try container.encode(owner, forKey: .owner)
+        try container.encodeIfPresent(targets, forKey: .targets)
         try container.encode(summary, forKey: .summary)
         try container.encode(registries, forKey: .registries)
         try container.encode(changes, forKey: .changes)

@@ -11,10 +11,13 @@ public struct PlanOptions: Hashable, Sendable {
     /// applied at once, or reconciled in a loop needs none of it, and at 50,000 webhooks it is a third
     /// of the planning time.
     public var recordsEvidence: Bool
+    /// `--target`: plan only these webhooks (declared or present), and depend only on them; nil plans everything.
+    public var targets: [PlanTarget]?
 
-    public init(adoptConflicts: Bool = false, recordsEvidence: Bool = true) {
+    public init(adoptConflicts: Bool = false, recordsEvidence: Bool = true, targets: [PlanTarget]? = nil) {
         self.adoptConflicts = adoptConflicts
         self.recordsEvidence = recordsEvidence
+        self.targets = targets
     }
 }
 
@@ -49,7 +52,9 @@ public enum Planner {
         for found in problems.values { diagnostics += found }
         registries.sort { $0.name < $1.name }
         if diagnostics.hasErrors { return (nil, diagnostics) }
-        return (Plan(specDigest: specDigest, owner: spec.owner, registries: registries), diagnostics)
+        var result = Plan(specDigest: specDigest, owner: spec.owner, registries: registries)
+        result.targets = options.targets.map { Array(Set($0)).sorted().map(\.description) }
+        return (result, diagnostics)
     }
 
     static func plan(
@@ -62,12 +67,26 @@ public enum Planner {
         var present: [String: WebhookState] = [:]
         for webhook in observed.webhooks { present[webhook.name.lowercased()] = webhook }
         var declared: Set<String> = []
+        var untargetedUnmanaged = 0
         let registryPointer = JSONPointer.root.appending("registries").appending(index)
+
+        // --target: only these webhooks are planned and depended on; the others are left as they are.
+        let targeted: Set<String>? = options.targets.map { Set($0.filter { $0.registry == registry.name }.map(\.webhook)) }
+        func isTargeted(_ key: String) -> Bool { targeted?.contains(key) ?? true }
+        if let targeted {
+            let known = registry.webhooks.map { $0.name.lowercased() } + observed.webhooks.map { $0.name.lowercased() }
+            for name in targeted.sorted() where !known.contains(name) {
+                var message = "--target \(registry.name)/\(name) matches no webhook declared for registry '\(registry.name)' or present in it; it plans nothing"
+                if let match = Suggestion.closest(to: name, among: known) { message += "; did you mean '\(registry.name)/\(match)'?" }
+                diagnostics.append(.warning("target-matches-nothing", at: registryPointer.appending("webhooks"), message))
+            }
+        }
 
         let allowedLocations = observed.facts.locations.map { Set($0.map(normaliseLocation)) }
         for (webhookIndex, webhook) in registry.webhooks.enumerated() {
             let key = webhook.name.lowercased()
             declared.insert(key)
+            guard isTargeted(key) else { continue }
             let webhookPointer = registryPointer.appending("webhooks").appending(webhookIndex)
             var desired = webhook.owned(by: owner)
             if let location = desired.location, let allowed = observed.facts.locations, let allowedSet = allowedLocations,
@@ -131,6 +150,11 @@ public enum Planner {
         where !declared.contains(webhook.name.lowercased()) {
             let isOurs = webhook.owner == owner
             if observed.provisioning[webhook.name.lowercased()] == .deleting { continue }  // already going away
+            guard isTargeted(webhook.name.lowercased()) else {
+                // Not planned, so not pruned either: it keeps its place in the registry (the tier limit below).
+                untargetedUnmanaged += 1
+                continue
+            }
             switch registry.prune {
             case .all:
                 let why = isOurs ? "not in the spec" : "not in the spec and prune is 'all'; " + (webhook.owner.map { "owned by '\($0)'" } ?? "not managed by hookapply")
@@ -147,7 +171,7 @@ public enum Planner {
         }
 
         if let limit = observed.facts.maxWebhooks {
-            let total = registry.webhooks.count + unmanaged.count
+            let total = registry.webhooks.count + unmanaged.count + untargetedUnmanaged
             if total > limit {
                 let tier = observed.facts.tier.map { "its tier '\($0)'" } ?? "the registry"
                 diagnostics.append(.error(
@@ -164,8 +188,8 @@ public enum Planner {
         }
         let leftAlone = Set(unmanaged.map { $0.name.lowercased() })
         var dependencies: [String: WebhookDependency] = [:]
-        for key in declared { dependencies[key] = .absent }
-        for webhook in observed.webhooks where !leftAlone.contains(webhook.name.lowercased()) {
+        for key in declared where isTargeted(key) { dependencies[key] = .absent }
+        for webhook in observed.webhooks where !leftAlone.contains(webhook.name.lowercased()) && isTargeted(webhook.name.lowercased()) {
             let key = webhook.name.lowercased()
             dependencies[key] = WebhookDependency(webhook, provisioning: observed.provisioning[key])
         }

@@ -44,6 +44,6 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["version"] as? String == "0.1.0")
         #expect(object["spec_version"] as? Int == 1)
-        #expect(object["plan_format_version"] as? Int == 3)
+        #expect(object["plan_format_version"] as? Int == 4)
     }
 }

@@ -60,7 +60,7 @@ import Testing
         let folder = await workspace.run(["apply", "."])
         #expect(folder.code == .failure)
         #expect(folder.stderr.contains("it is a folder"), "\(folder.stderr)")
-        try #"{"format_version": 3, "hookapply_version": "x", "owner": "o", "spec_digest": "d", "registries": []}"#.write(toFile: workspace.directory + "/p.json", atomically: true, encoding: .utf8)
+        try #"{"format_version": 4, "hookapply_version": "x", "owner": "o", "spec_digest": "d", "registries": []}"#.write(toFile: workspace.directory + "/p.json", atomically: true, encoding: .utf8)
         let partial = await workspace.run(["apply", "p.json"])
         #expect(partial.code == .failure)
         #expect(partial.stderr.contains("the top level has no 'changes'"), "\(partial.stderr)")

@@ -32,7 +32,7 @@ import TestSupport
     }
 
     @Test("the schema check fails documents that break it (so the test above can fail)", arguments: [
-        ("\"format_version\" : 3", "\"format_version\" : 2", "not the constant"),
+        ("\"format_version\" : 4", "\"format_version\" : 3", "not the constant"),
         ("\"unchanged_count\" : ", "\"unchangedCount\" : ", "'unchangedCount' is not in the schema"),
         ("\"sensitive\" : true", "\"sensitive\" : \"yes\"", "expected boolean"),
         ("\"action\" : \"delete\"", "\"action\" : \"destroy\"", "not one of the allowed values"),

@@ -163,3 +163,30 @@ import Testing
         for variant in variants { #expect(variant.fingerprint != base.fingerprint) }
     }
 }
+
+/// `--target` in the planner: only targeted webhooks change, untargeted ones still count against the tier
+/// limit (they are not pruned), and dependencies cover only the targets.
+@Suite struct TargetedPlannerTests {
+    static let spec = Fixture.spec([Fixture.webhook("alpha"), Fixture.webhook("beta")])
+
+    @Test("only the target is planned and depended on")
+    func onlyTarget() throws {
+        let observed = ["dev": ObservedRegistry(webhooks: [Fixture.state("beta", uri: "https://other.example.com/"), Fixture.state("gamma")])]
+        let options = PlanOptions(targets: [PlanTarget(registry: "dev", webhook: "Alpha")])
+        let plan = try #require(Planner.plan(Self.spec, specDigest: "d", observed: observed, options: options).plan)
+        #expect(plan.changes.map { "\($0.action) \($0.webhook)" } == ["create alpha"])
+        #expect(plan.targets == ["dev/alpha"])
+        #expect(plan.registries.first?.dependencies.map { Array($0.keys) } == ["alpha"])
+        let whole = try #require(Planner.plan(Self.spec, specDigest: "d", observed: observed).plan)
+        #expect(whole.changes.count == 3, "untargeted, the same registry has three changes")
+        #expect(whole.targets == nil)
+    }
+
+    @Test("untargeted webhooks keep their place: the tier limit counts them")
+    func tierLimit() {
+        let observed = ["dev": ObservedRegistry(webhooks: [Fixture.state("gamma"), Fixture.state("delta")], facts: RegistryFacts(maxWebhooks: 3, tier: "Basic"))]
+        let targeted = Planner.plan(Self.spec, specDigest: "d", observed: observed, options: PlanOptions(targets: [PlanTarget(registry: "dev", webhook: "alpha")]))
+        #expect(targeted.plan == nil)
+        #expect(targeted.diagnostics.map(\.code) == ["too-many-webhooks-for-tier"])
+    }
+}

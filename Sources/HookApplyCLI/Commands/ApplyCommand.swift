@@ -22,6 +22,7 @@ enum ApplyCommand {
             OptionSpec(long: "parallelism", valueName: "n", help: "How many changes run at once across all registries (default 10).", number: .integer(1...256)),
             .refresh,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Apply only this registry (repeatable).", isRepeatable: true),
+            .target,
             OptionSpec(long: "lock-timeout", valueName: "duration", help: "How long to wait for another apply's lock, like 30s or 2m; a bare number is seconds (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             .verbose,
@@ -42,8 +43,8 @@ enum ApplyCommand {
         }
         var saved: SavedPlan? = nil
         if let planFile {
-            if arguments.has("adopt-conflicts") || !arguments.allValues("registry").isEmpty {
-                return HookApply.usageError("a saved plan is applied as it was made; --registry and --adopt-conflicts belong to 'plan'",
+            if arguments.has("adopt-conflicts") || !arguments.allValues("registry").isEmpty || !arguments.allValues("target").isEmpty {
+                return HookApply.usageError("a saved plan is applied as it was made; --registry, --target and --adopt-conflicts belong to 'plan'",
                                             usage: spec.usage, context, helpFor: "apply")
             }
             switch SavedPlanFile.read(planFile, context) {
@@ -69,7 +70,11 @@ enum ApplyCommand {
                 specFile = path
             }
             var effective = arguments
-            if let saved { effective.values["registry"] = saved.plan.registries.map(\.name) }
+            if let saved {
+                effective.values["registry"] = saved.plan.registries.map(\.name)
+                // A targeted plan is re-planned with its targets: its staleness check looks only at what it touches.
+                if let targets = saved.plan.targets { effective.values["target"] = targets }
+            }
             let reconciliation = try Reconciliation.prepare(effective, context, file: specFile, observationCache: true)
             if let saved, reconciliation.specDigest != saved.plan.specDigest {
                 context.standardError.line("error: saved plan is stale: the spec \(reconciliation.loaded.displayName) changed since the plan was made; run plan again. Nothing was changed")

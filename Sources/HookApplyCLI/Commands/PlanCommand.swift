@@ -16,6 +16,7 @@ enum PlanCommand {
             .specFileOrStandardInput,
             .armEndpoint,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "Plan only this registry (repeatable).", isRepeatable: true),
+            .target,
             OptionSpec(long: "out", valueName: "planfile", help: "Save the plan (masked) for 'hookapply apply PLANFILE'; '-' prints the plan document instead. Never the spec or a registry's file."),
             OptionSpec(long: "format", short: "o", valueName: "format", help: "Output format.", allowedValues: OutputFormat.plan.names),
             OptionSpec(long: "detailed-exitcode", help: "Exit 2 when there are changes (drift detection)."),

@@ -12,6 +12,8 @@ struct Reconciliation {
     /// The registries selected with --registry (all when none was given), in spec order.
     var registries: [ResolvedRegistry]
     var providers: [String: any WebhookProvider]
+    /// `--target`: the webhooks a plan is narrowed to (registries under the spec's spelling); nil for all.
+    var targets: [PlanTarget]? = nil
     /// SHA-256 of the spec file's bytes: plans record it and saved plans are checked against it. Computed
     /// when asked (a plan computes it while the registries are observed, off the critical path).
     var specDigest: String { SHA256.hexDigest(loaded.bytes) }
@@ -37,8 +39,11 @@ struct Reconciliation {
             throw Failure(code: .failure)
         }
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardErrorTerminal))
-        let selection = arguments.allValues("registry")
-        let scope = ResolutionScope(registries: selection.isEmpty ? nil : Set(selection), secrets: needsSecrets)
+        let requested = try targets(arguments, loaded.document.spec, context)
+        var selection = arguments.allValues("registry")
+        if let requested, selection.isEmpty { selection = Array(Set(requested.map(\.registry))).sorted() }
+        let scope = ResolutionScope(registries: selection.isEmpty ? nil : Set(selection), secrets: needsSecrets,
+                                    webhooks: requested.map { Set($0.map(\.description)) })
         let resolved = loaded.document.resolve(environment: context.environment, scope: scope)
         guard let spec = resolved.spec else {
             context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
@@ -54,7 +59,7 @@ struct Reconciliation {
         if !resolved.diagnostics.isEmpty {
             context.standardError.write(DiagnosticRenderer.text(resolved.diagnostics, file: loaded.displayName, style: style))
         }
-        let names = arguments.allValues("registry")
+        let names = selection
         var selected: [ResolvedRegistry] = []
         for name in names {
             // Case-insensitively, as the spec compares registry names: `-r DEV` is `dev`.
@@ -88,7 +93,39 @@ struct Reconciliation {
                 throw Failure(code: .failure)
             }
         }
-        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers)
+        if requested != nil {
+            // Once per command, as terraform says it: a targeted plan is a partial view.
+            context.standardError.line("warning: --target is for exceptional use (a repair, one webhook at a time): only the targeted webhooks are planned, and the others are left as they are, drift included. Run a plan without --target to see everything")
+        }
+        return Reconciliation(loaded: loaded, spec: spec, registries: selected, providers: providers, targets: requested)
+    }
+
+    /// `--target REGISTRY/WEBHOOK` values, checked against the spec's registries (and `--registry`); nil
+    /// when none was given. A webhook need not be declared: targeting one only present in the registry
+    /// plans its deletion, as terraform's -target does for a removed resource.
+    static func targets(_ arguments: ParsedArguments, _ spec: Spec?, _ context: Context) throws(Failure) -> [PlanTarget]? {
+        let given = arguments.allValues("target")
+        guard !given.isEmpty, let spec else { return nil }
+        let selection = arguments.allValues("registry").map { $0.lowercased() }
+        var targets: [PlanTarget] = []
+        for text in given {
+            guard let target = PlanTarget(parsing: text) else {
+                context.standardError.line("error: --target '\(text)' must be REGISTRY/WEBHOOK, such as \(spec.registries.first.map { "\($0.name)/\($0.webhooks.first?.name ?? "deploybot")" } ?? "dev/deploybot")")
+                throw Failure(code: .usage)
+            }
+            guard let registry = spec.registries.first(where: { $0.name.lowercased() == target.registry.lowercased() }) else {
+                var message = "error: --target '\(text)': the spec has no registry '\(target.registry)'; it has \(spec.registries.map { "'\($0.name)'" }.joined(separator: ", "))"
+                if let match = Suggestion.closest(to: target.registry, among: spec.registries.map(\.name)) { message += "; did you mean '\(match)'?" }
+                context.standardError.line(message)
+                throw Failure(code: .usage)
+            }
+            if !selection.isEmpty && !selection.contains(registry.name.lowercased()) {
+                context.standardError.line("error: --target '\(text)' names registry '\(registry.name)', which --registry leaves out; add -r \(registry.name) or drop --registry")
+                throw Failure(code: .usage)
+            }
+            targets.append(PlanTarget(registry: registry.name, webhook: target.webhook))
+        }
+        return Array(Set(targets)).sorted()
     }
 
     /// What every Azure registry of the run shares, from the options and the environment; a bad timing
@@ -137,7 +174,7 @@ struct Reconciliation {
         return files
     }
 
-    var targets: [String: String] { providers.mapValues(\.displayName) }
+    var displayTargets: [String: String] { providers.mapValues(\.displayName) }
 
     /// Observes every selected registry at once; a failure is reported with the registry's name.
     func observe(_ context: Context) async throws -> [String: ObservedRegistry] {
@@ -176,8 +213,10 @@ struct Reconciliation {
         // Webhooks the observation cache knew unchanged come sealed; the planner reads the few it needs.
         let result: (plan: Plan?, diagnostics: [Diagnostic], observed: [String: ObservedRegistry])
         do {
+            var options = options
+            options.targets = self.targets
             result = try await Planner.planHydrating(selectedSpec, specDigest: await digest.value, observed: sealedObservation, providers: providers,
-                                                     targets: targets, options: options)
+                                                     targets: displayTargets, options: options)
         } catch {
             context.standardError.line("error: \(ProviderError.from(error).message)")
             throw Failure(code: .failure)

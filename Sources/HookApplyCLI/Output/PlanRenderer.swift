@@ -106,6 +106,7 @@ enum PlanRenderer {
     }
 
     static func summaryLine(_ plan: Plan) -> String {
+        if plan.isEmpty, plan.targets != nil { return "No changes to the targeted webhooks." }
         if plan.isEmpty { return "No changes. The registries match the spec." }
         let summary = plan.summary
         return "Plan: \(summary.create) to create, \(summary.update) to update, \(summary.delete) to delete."
@@ -139,7 +140,15 @@ enum PlanRenderer {
             output += "\n"
         }
         output += style.bold(summaryLine(plan)) + "\n"
+        if let note = targetNote(plan) { output += style.yellow(note) + "\n" }
         return output
+    }
+
+    /// What a targeted plan leaves out, said under its summary (terraform warns the same way).
+    static func targetNote(_ plan: Plan) -> String? {
+        guard let targets = plan.targets else { return nil }
+        let names = targets.map(TerminalText.line).joined(separator: ", ")
+        return "Targeted: \(names). Other webhooks were not planned; the registries may still differ from the spec."
     }
 
     // MARK: - JSON
@@ -158,6 +167,7 @@ enum PlanRenderer {
     static func markdown(_ plan: Plan) -> String {
         let summary = summaryLine(plan)
         var head = "### hookapply plan\n\n**\(summary)**\n\n"
+        if let note = targetNote(plan) { head += "> \(note)\n\n" }
         let deletes = plan.summary.delete
         if deletes > 0 {
             head += "> :warning: This plan **deletes \(deletes) webhook\(deletes == 1 ? "" : "s")**. Check the plan carefully.\n\n"

@@ -7,6 +7,11 @@ extension OptionSpec {
     static let specFileOrStandardInput = OptionSpec(long: "file", short: "f", valueName: "file",
                                                     help: "The spec to read; '-' reads standard input. Default: webhooks.json.")
 
+    /// `--target REGISTRY/WEBHOOK` on plan and apply (and verify): narrow to these webhooks, as terraform's -target.
+    static let target = OptionSpec(long: "target", valueName: "registry/webhook",
+                                   help: "Plan only this webhook (repeatable), declared or present; the others are left as they are. For exceptional use.",
+                                   isRepeatable: true)
+
     /// Every command that calls ARM: each call and retry as it happens, and the totals per registry.
     static let verbose = OptionSpec(long: "verbose", help: "Report ARM calls and retries per Azure registry on stderr.")
 
