@@ -220,13 +220,29 @@ import Testing
         #expect(direct.stdout == "deploybot\nscanner\n" && direct.stderr.isEmpty)
     }
 
+    @Test("bash completes files for every path option and the plan file", .enabled(if: bashPresent))
+    func bashFiles() async throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "{}".write(toFile: folder + "/saved-plan.json", atomically: true, encoding: .utf8)
+        let script = await hookapply(["completion", "bash"]).stdout
+        for words in [["plan", "--out", "sa"], ["export", "--local", "sa"], ["export", "--secrets-env", "sa"], ["export", "--out", "sa"],
+                      ["plan", "-f", "sa"], ["apply", "sa"], ["show", "sa"], ["fmt", "--file", "sa"]] {
+            #expect(try Self.complete(script, ["hookapply"] + words, in: folder) == ["saved-plan.json"], "\(words)")
+        }
+    }
+
     @Test("zsh and fish scripts name every command; an unknown shell is a usage error")
     func others() async {
         let zsh = await hookapply(["completion", "zsh"])
         #expect(zsh.stdout.hasPrefix("#compdef hookapply"))
+        #expect(!zsh.stdout.contains("bashcompinit"), "native zsh, not bash's script wrapped")
         let fish = await hookapply(["completion", "fish"])
         for command in HookApply.commands.map(\.spec) { #expect(fish.stdout.contains("-a \(command.name) -d")) }
         #expect(fish.stdout.contains("-l registry -s r -x -a '(__hookapply_names registries)'"))
+        for option in ["out", "local", "secrets-env", "file"] {
+            #expect(fish.stdout.contains("-l \(option)") && fish.stdout.components(separatedBy: "\n").contains { $0.contains("-l \(option)") && $0.contains(" -r -F") }, "fish --\(option)")
+        }
         let unknown = await hookapply(["completion", "tcsh"])
         #expect(unknown.code == .usage)
     }

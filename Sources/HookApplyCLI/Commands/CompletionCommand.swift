@@ -25,7 +25,7 @@ enum CompletionCommand {
         }
         switch shell {
         case "fish": context.standardOutput.write(fish())
-        case "zsh": context.standardOutput.write("#compdef hookapply\nautoload -U +X bashcompinit && bashcompinit\n" + bash())
+        case "zsh": context.standardOutput.write(zsh())
         default: context.standardOutput.write(bash())
         }
         return .success
@@ -36,12 +36,17 @@ enum CompletionCommand {
     /// Commands whose positional is a webhook name.
     static let webhookPositional: Set<String> = ["get", "ping", "events"]
 
+    /// Options whose value is a path: every shell completes files for them.
+    static func takesPath(_ option: OptionSpec) -> Bool {
+        ["file", "out", "local", "secrets-env"].contains(option.long) || option.valueName == "planfile"
+    }
+
     /// `__complete registries|webhooks [-f FILE] [-r NAME]...`: names from the spec, one per line. Prints
     /// nothing on any problem (a completion must never print an error into a command line). Only names
     /// made of letters, digits, '-', '_' and '.' are printed: bash's `compgen -W` expands its word list,
     /// so a name like `$(…)` in a hostile spec would otherwise run as a command.
     static func names(_ arguments: [String], _ context: Context) -> ExitCode {
-        guard let kind = arguments.first, kind == "registries" || kind == "webhooks" else { return .success }
+        guard let kind = arguments.first, ["registries", "webhooks", "targets"].contains(kind) else { return .success }
         var file = "webhooks.json"
         var registries: Set<String> = []
         var index = 1
@@ -72,7 +77,10 @@ enum CompletionCommand {
             guard registries.isEmpty || registries.contains(registryName),
                   case .array(let webhooks)? = registry.first(where: { $0.key == "webhooks" })?.value.value else { continue }
             for case .object(let webhook) in webhooks.map(\.value) {
-                if let webhookName = name(webhook), printed.insert(webhookName).inserted { context.standardOutput.line(webhookName) }
+                guard let webhookName = name(webhook) else { continue }
+                // targets: registry/webhook, as --target takes them.
+                let word = kind == "targets" ? "\(registryName)/\(webhookName)" : webhookName
+                if printed.insert(word).inserted { context.standardOutput.line(word) }
             }
         }
         return .success
@@ -121,7 +129,9 @@ enum CompletionCommand {
                     values.append("            \(names.joined(separator: "|"))) COMPREPLY=( $(compgen -W \"\(allowed.joined(separator: " "))\" -- \"$cur\") ); return ;;")
                 } else if option.long == "registry" {
                     values.append("            \(names.joined(separator: "|"))) _hookapply_names registries; return ;;")
-                } else if option.long == "file" || option.valueName == "planfile" {
+                } else if option.long == "target" {
+                    values.append("            \(names.joined(separator: "|"))) _hookapply_names targets; return ;;")
+                } else if takesPath(option) {
                     values.append("            \(names.joined(separator: "|"))) COMPREPLY=( $(compgen -f -- \"$cur\") ); return ;;")
                 } else if option.valueName != nil {
                     values.append("            \(names.joined(separator: "|"))) return ;;")
@@ -181,11 +191,129 @@ enum CompletionCommand {
                 if let short = option.short { line += " -s \(short)" }
                 if let allowed = option.allowedValues { line += " -x -a \(quoted(allowed.joined(separator: " ")))" }
                 else if option.long == "registry" { line += " -x -a '(__hookapply_names registries)'" }
-                else if option.long == "file" { line += " -r -F" }
+                else if option.long == "target" { line += " -x -a '(__hookapply_names targets)'" }
+                else if takesPath(option) { line += " -r -F" }
                 else if option.valueName != nil { line += " -x" }
                 lines.append(line + " -d \(quoted(option.help))")
             }
         }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A native zsh script: `_arguments` with descriptions for every command and option, names from the
+    /// spec through `__complete`, files for path options. (Wrapping bash's script in bashcompinit made
+    /// the first Tab of a new shell only beep.)
+    static func zsh() -> String {
+        /// Inside an `_arguments` spec: `[...]` descriptions and `:` fields need their specials escaped,
+        /// then the whole spec is single-quoted for the shell.
+        func described(_ text: String) -> String {
+            var escaped = ""
+            for character in text {
+                if "[]:\\".contains(character) { escaped.append("\\") }
+                escaped.append(character)
+            }
+            return escaped
+        }
+        func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        var lines = [
+            "#compdef hookapply",
+            "# hookapply completion for zsh (generated by 'hookapply completion zsh')",
+            "",
+            "# Names from the spec named by the -f/--file (and -r/--registry) words already typed.",
+            "# _arguments inserts its compadd options before our argument: the kind is the last word.",
+            "_hookapply_names() {",
+            "  local kind=${@[-1]} i",
+            "  set -- \"${@[1,-2]}\"",
+            "  local -a pass names",
+            "  for (( i = 2; i < CURRENT; i++ )); do",
+            "    case ${words[i]} in",
+            "      -f|--file|-r|--registry) pass+=(\"${words[i]}\" \"${words[i+1]}\") ;;",
+            "      --file=*|--registry=*) pass+=(\"${words[i]}\") ;;",
+            "    esac",
+            "  done",
+            "  names=(${(f)\"$(command hookapply \(namesCommand) $kind \"${pass[@]}\" 2>/dev/null)\"})",
+            "  compadd \"$@\" -a names",
+            "}",
+            "",
+            "_hookapply() {",
+            "  local curcontext=$curcontext state line",
+            "  typeset -A opt_args",
+            "  local -a commands",
+            "  commands=(",
+        ]
+        for command in commands {
+            lines.append("    \(quoted(command.name + ":" + command.abstract))")
+        }
+        lines += [
+            "  )",
+            "  _arguments -C \\",
+            "    '(- *)'{-h,--help}'[Show help]' \\",
+            "    '(- *)'{-v,--version}'[Print the version]' \\",
+            "    '--no-color[Never colour output]' \\",
+            "    '1: :->command' \\",
+            "    '*:: :->args' && return",
+            "  case $state in",
+            "    command) _describe -t commands 'hookapply command' commands ;;",
+            "    args)",
+            "      curcontext=${curcontext%:*:*}:hookapply-$words[1]:",
+            "      case $words[1] in",
+        ]
+        for command in commands {
+            var specs: [String] = ["'(- *)'{-h,--help}'[Show help]'", "'--no-color[Never colour output]'"]
+            for option in command.options {
+                let help = described(option.help)
+                var action = ""
+                if option.valueName != nil {
+                    let message = described(option.valueName ?? "value")
+                    if let allowed = option.allowedValues {
+                        action = ":\(message):(\(allowed.joined(separator: " ")))"
+                    } else if option.long == "registry" {
+                        action = ":\(message):_hookapply_names registries"
+                    } else if option.long == "target" {
+                        action = ":\(message):_hookapply_names targets"
+                    } else if takesPath(option) {
+                        action = ":\(message):_files"
+                    } else {
+                        action = ":\(message): "
+                    }
+                }
+                let repeated = option.isRepeatable ? "*" : ""
+                if let short = option.short {
+                    let exclusion = option.isRepeatable ? "" : "(-\(short) --\(option.long))"
+                    specs.append(quoted(repeated + exclusion) + "{-\(short),--\(option.long)}" + quoted("[\(help)]" + action))
+                } else {
+                    specs.append(quoted(repeated + "--\(option.long)[\(help)]" + action))
+                }
+            }
+            for (index, positional) in command.positionals.enumerated() {
+                let message = described(positional.name)
+                let action: String
+                if command.name == "help" { action = "(\(commands.map(\.name).joined(separator: " ")))" }
+                else if command.name == "completion" { action = "(\(shells.joined(separator: " ")))" }
+                else if webhookPositional.contains(command.name) { action = "_hookapply_names webhooks" }
+                else if positional.name == "planfile" { action = "_files" }
+                else { action = " " }
+                specs.append(quoted("\(index + 1)\(positional.isOptional ? "::" : ":")\(message):\(action)"))
+            }
+            lines.append("        \(command.name))")
+            lines.append("          _arguments \\")
+            for (index, spec) in specs.enumerated() {
+                lines.append("            \(spec)" + (index < specs.count - 1 ? " \\" : ""))
+            }
+            lines.append("          ;;")
+        }
+        lines += [
+            "      esac",
+            "      ;;",
+            "  esac",
+            "}",
+            "",
+            "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
+            "  _hookapply \"$@\"",
+            "else",
+            "  compdef _hookapply hookapply",
+            "fi",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 }
