@@ -39,8 +39,8 @@ import Testing
             try spec.write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
         }
 
-        func run(_ arguments: [String], environment extra: [String: String] = [:]) async -> CLIResult {
-            await hookapply(arguments, environment: environment.merging(extra) { _, new in new }, directory: directory)
+        func run(_ arguments: [String], environment extra: [String: String] = [:], terminal: Bool = false) async -> CLIResult {
+            await hookapply(arguments, environment: environment.merging(extra) { _, new in new }, directory: directory, terminal: terminal)
         }
 
         func finish() {

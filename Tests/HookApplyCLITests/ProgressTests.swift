@@ -23,6 +23,30 @@ import Testing
         #expect(applied.stderr.range(of: #"prod/hook0x: Still creating\.\.\. \[[0-9]+s elapsed\]"#, options: .regularExpression) != nil, "\(applied.stderr)")
     }
 
+    @Test("a slow observation says 'Reading registry …' on a terminal, and nothing when piped", arguments: [["plan"], ["list"], ["export", "-r", "prod"]])
+    func reading(_ command: [String]) async throws {
+        let setup = try Setup()
+        defer { setup.finish() }
+        setup.emulator.latency = 0.3
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 2))
+        let environment = ["HOOKAPPLY_PROGRESS_SECONDS": "0.25"]
+        let terminal = await setup.run(command, environment: environment, terminal: true)
+        #expect(terminal.code == .success, "\(terminal.stderr)")
+        #expect(terminal.stderr.range(of: #"Reading registry 'prod'… \[[0-9]+s elapsed\]"#, options: .regularExpression) != nil, "\(terminal.stderr)")
+        let piped = await setup.run(command, environment: environment)
+        #expect(piped.code == .success)
+        #expect(!piped.stderr.contains("Reading"), "\(piped.stderr)")
+    }
+
+    @Test("the progress line names what is left", arguments: [
+        (["prod"], 1, 10, "Reading registry 'prod'… [10s elapsed]"),
+        (["a", "b"], 5, 3, "Reading 2 of 5 registries (a, b)… [3s elapsed]"),
+        (["a", "b", "c", "d"], 12, 20, "Reading 4 of 12 registries (a, b, c, …)… [20s elapsed]"),
+    ])
+    func progressLine(_ left: [String], _ total: Int, _ elapsed: Int, _ expected: String) {
+        #expect(ObservationProgress.line(left, total: total, elapsed: elapsed) == expected)
+    }
+
     @Test("--verbose reports each ARM call with its status, and each retry")
     func verbose() async throws {
         let setup = try Setup()

@@ -158,6 +158,8 @@ enum ExportCommand {
     }
 
     static func observe(_ registry: ResolvedRegistry, provider: any WebhookProvider, _ context: Context) async throws(Reconciliation.Failure) -> ObservedRegistry {
+        let progress = ObservationProgress([registry.name], context)
+        defer { progress.stop() }
         do {
             return try await provider.observe()
         } catch {

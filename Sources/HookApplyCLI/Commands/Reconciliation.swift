@@ -181,8 +181,11 @@ struct Reconciliation {
         let named = providers.sorted { $0.key < $1.key }.map { (name: $0.key, provider: $0.value) }
         let found = Locked<[String: ObservedRegistry]>([:])
         let failures = Locked<[String: ProviderError]>([:])
+        let progress = ObservationProgress(named.map(\.name), context)
+        defer { progress.stop() }
         await concurrentForEach(named.count) { index in
             let item = named[index]
+            defer { progress.finished(item.name) }
             do {
                 let state = try await item.provider.observe()
                 found.withLock { $0[item.name] = state }
