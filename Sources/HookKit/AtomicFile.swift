@@ -41,6 +41,52 @@ public enum AtomicFile {
     public static func write(
         _ bytes: [UInt8], to givenPath: String, permissions: mode_t = 0o600, keepsExactMode: Bool = false, beforeRename: () throws -> Void = {}
     ) throws {
+        try write(to: givenPath, permissions: permissions, keepsExactMode: keepsExactMode, beforeRename: beforeRename) { sink in
+            try sink.write(bytes)
+        }
+    }
+
+    /// Where a streamed write goes: bytes are buffered and written to the temporary file as the buffer
+    /// fills, so a large document never has to exist whole in memory.
+    public struct Sink: ~Copyable {
+        fileprivate let descriptor: Int32
+        fileprivate let path: String
+        private var buffer: [UInt8] = []
+        static let capacity = 256 * 1024
+
+        fileprivate init(descriptor: Int32, path: String) {
+            self.descriptor = descriptor
+            self.path = path
+            buffer.reserveCapacity(Self.capacity)
+        }
+
+        public mutating func write(_ bytes: some Collection<UInt8>) throws {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= Self.capacity { try flush() }
+        }
+
+        public mutating func write(_ text: String) throws { try write(text.utf8) }
+
+        fileprivate mutating func flush() throws {
+            var offset = 0
+            while offset < buffer.count {
+                let written = buffer.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw WriteError(description: "cannot write '\(path)': \(FileBytes.reason(errno))")
+                }
+                offset += written
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Streams the whole of `path` through `contents`, with the same guarantees as ``write(_:to:permissions:keepsExactMode:beforeRename:)``:
+    /// an error thrown by `contents` leaves the old file as it was.
+    public static func write(
+        to givenPath: String, permissions: mode_t = 0o600, keepsExactMode: Bool = false, beforeRename: () throws -> Void = {},
+        contents: (inout Sink) throws -> Void
+    ) throws {
         let path = ResolvedPath.fileType(givenPath) == S_IFLNK ? ResolvedPath.resolve(givenPath) : givenPath
         if let type = ResolvedPath.fileType(path), type != S_IFREG {
             throw WriteError(description: "cannot write '\(givenPath)': \(ResolvedPath.describe(type))")
@@ -55,17 +101,14 @@ public enum AtomicFile {
         // A private file (no group or other bits asked for) gets exactly its mode, whatever the umask; a
         // shareable one (a plan, a masked export) keeps the umask's say, as files of other tools do.
         if permissions & 0o077 == 0 || keepsExactMode { fchmod(descriptor, permissions) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let reason = FileBytes.reason(errno)
-                close(descriptor)
-                unlink(temporary)
-                throw WriteError(description: "cannot write '\(givenPath)': \(reason)")
-            }
-            offset += written
+        var sink = Sink(descriptor: descriptor, path: givenPath)
+        do {
+            try contents(&sink)
+            try sink.flush()
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
         }
         guard fsync(descriptor) == 0 else {
             let reason = FileBytes.reason(errno)

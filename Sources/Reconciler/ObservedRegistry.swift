@@ -76,47 +76,4 @@ public struct ObservedRegistry: Hashable, Sendable, Codable {
         self.notes = notes
     }
 
-    /// SHA-256 of a canonical form of everything observed but secret material: the webhooks sorted by
-    /// name, every field but the service URI and header values in a fixed order (header names, not
-    /// values), then the facts. A secret that changed shows in a saved plan's compared changes instead.
-    public var fingerprint: String {
-        // One buffer, hashed once: many small updates cost more than the hashing itself.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(webhooks.count * 256 + 64)
-        func add(_ text: String) {
-            // Length-prefixed (4 bytes, big-endian), so that no two different states serialise to the same bytes.
-            let count = UInt32(truncatingIfNeeded: text.utf8.count)
-            bytes.append(UInt8(truncatingIfNeeded: count >> 24))
-            bytes.append(UInt8(truncatingIfNeeded: count >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: count >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: count))
-            bytes.append(contentsOf: text.utf8)
-        }
-        for (key, webhook) in webhooks.map({ ($0.name.lowercased(), $0) }).sorted(by: { $0.0 < $1.0 }) {
-            add("webhook")
-            add(key)
-            // Header names only, never a value nor the service URI: the fingerprint is written into plans,
-            // and a digest over secret material would let whoever holds a plan test guesses offline.
-            // Sealed webhooks (secrets known only to the observation cache) give the same names.
-            let names = (!sealed.isEmpty ? sealed[key].map { Array($0.headers.keys) } : nil) ?? webhook.customHeaders.map { $0.name.lowercased() }
-            for name in names.sorted() { add(name) }
-            for action in webhook.normalisedActions { add(action.rawValue) }
-            add(webhook.status.rawValue)
-            add(webhook.scope)
-            add(webhook.location ?? "")
-            for (key, value) in webhook.tags.sorted(by: { $0.key < $1.key }) {
-                add(key)
-                add(value)
-            }
-            add(provisioning[key]?.rawValue ?? "")
-        }
-        add("facts")
-        add(facts.maxWebhooks.map(String.init) ?? "")
-        add(facts.tier ?? "")
-        add(facts.location ?? "")
-        for location in facts.locations ?? [] { add(location) }
-        var hasher = SHA256()
-        hasher.update(bytes)
-        return SHA256.hex(hasher.finalize())
-    }
 }

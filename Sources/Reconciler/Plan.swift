@@ -9,7 +9,7 @@ public struct Plan: Hashable, Sendable, Codable {
     /// The plan schema's version (schema/hookapply-plan.schema.json): 2 made values typed and made
     /// `plan --format json` and `plan --out` one document; 3 dropped every digest of secret material
     /// (`secret_digest`, the service URI and header digests of dependencies, secrets in fingerprints);
-    /// 4 added `targets`.
+    /// 4 added `targets` and dropped each registry's `fingerprint` (the dependencies say more).
     public static let currentFormatVersion = 4
 
     public var formatVersion: Int

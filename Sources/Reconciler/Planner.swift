@@ -6,7 +6,7 @@ import HookSpec
 public struct PlanOptions: Hashable, Sendable {
     /// Take over declared webhooks that carry another owner's tag instead of failing.
     public var adoptConflicts: Bool
-    /// Record what a saved plan is checked against: each registry's fingerprint, facts digest and
+    /// Record what a saved plan is checked against: each registry's facts digest and
     /// per-webhook dependencies (three SHA-256 digests per webhook). A plan only rendered for people,
     /// applied at once, or reconciled in a loop needs none of it, and at 50,000 webhooks it is a third
     /// of the planning time.
@@ -184,20 +184,22 @@ public enum Planner {
         // What this plan relies on: declared webhooks (present or absent) and live ones it manages or may
         // prune; other owners' webhooks it leaves alone are not among them, so their changes do not make it stale.
         guard options.recordsEvidence else {
-            return (RegistryPlan(name: registry.name, target: target, fingerprint: "", changes: changes, unmanaged: unmanaged), diagnostics)
+            return (RegistryPlan(name: registry.name, target: target, changes: changes, unmanaged: unmanaged), diagnostics)
         }
         let leftAlone = Set(unmanaged.map { $0.name.lowercased() })
         var dependencies: [String: WebhookDependency] = [:]
         for key in declared where isTargeted(key) { dependencies[key] = .absent }
+        var interning = WebhookDependency.Interning()
+        dependencies.reserveCapacity(observed.webhooks.count)
         for webhook in observed.webhooks where !leftAlone.contains(webhook.name.lowercased()) && isTargeted(webhook.name.lowercased()) {
             let key = webhook.name.lowercased()
-            dependencies[key] = WebhookDependency(webhook, provisioning: observed.provisioning[key])
+            dependencies[key] = WebhookDependency(webhook, provisioning: observed.provisioning[key], interning: &interning)
         }
         let facts = [observed.facts.maxWebhooks.map(String.init) ?? "", observed.facts.tier ?? "", observed.facts.location ?? ""]
             + (observed.facts.locations ?? [])
-        let plan = RegistryPlan(name: registry.name, target: target, fingerprint: observed.fingerprint,
-                                changes: changes, unmanaged: unmanaged, dependencies: dependencies,
-                                factsDigest: SHA256.hexDigest(facts.joined(separator: "\u{0}")))
+        let factsDigest = SHA256.hexDigest(facts.joined(separator: "\u{0}"))
+        let plan = RegistryPlan(name: registry.name, target: target, changes: changes, unmanaged: unmanaged,
+                                dependencies: dependencies, factsDigest: factsDigest)
         return (plan, diagnostics)
     }
 

@@ -28,7 +28,46 @@ public struct WebhookDependency: Hashable, Sendable, Codable {
         self.exists = exists
     }
 
-    public init(_ webhook: WebhookState, provisioning: ProvisioningState?) {
+    /// - Parameter interning: values most webhooks of a registry share (their tags' digest, header names,
+    ///   actions), kept once: a plan of 50,000 webhooks otherwise hashed each tag set again and held
+    ///   50,000 copies of the same two lists.
+    public init(_ webhook: WebhookState, provisioning: ProvisioningState?, interning: inout Interning) {
+        self.init(webhook, provisioning: provisioning, tagsDigest: interning.tagsDigest(webhook.tags))
+        if let names = headerNames { headerNames = interning.shared(names) }
+        if let actions { self.actions = interning.shared(actions) }
+    }
+
+    /// What ``init(_:provisioning:interning:)`` shares between the webhooks of one plan.
+    public struct Interning {
+        private var digests: [[String: String]: String] = [:]
+        private var names: [[String]: [String]] = [:]
+        private var actionLists: [[WebhookAction]: [WebhookAction]] = [:]
+        /// Kept small: past this, values are computed as they come (a registry of unique tags gains nothing).
+        static let limit = 256
+
+        public init() {}
+
+        mutating func tagsDigest(_ tags: [String: String]) -> String {
+            if let digest = digests[tags] { return digest }
+            let digest = WebhookDependency.digest(ofTags: tags)
+            if digests.count < Self.limit { digests[tags] = digest }
+            return digest
+        }
+
+        mutating func shared(_ value: [String]) -> [String] {
+            if let kept = names[value] { return kept }
+            if names.count < Self.limit { names[value] = value }
+            return value
+        }
+
+        mutating func shared(_ value: [WebhookAction]) -> [WebhookAction] {
+            if let kept = actionLists[value] { return kept }
+            if actionLists.count < Self.limit { actionLists[value] = value }
+            return value
+        }
+    }
+
+    public init(_ webhook: WebhookState, provisioning: ProvisioningState?, tagsDigest: String? = nil) {
         exists = true
         serviceUri = Redaction.maskURI(webhook.serviceUri)
         headerNames = webhook.customHeaders.map { $0.name.lowercased() }.sorted()
@@ -36,8 +75,13 @@ public struct WebhookDependency: Hashable, Sendable, Codable {
         status = webhook.status
         scope = webhook.scope
         location = webhook.location
-        tags = SHA256.hexDigest(webhook.tags.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }.joined(separator: "\u{0}\u{0}"))
+        tags = tagsDigest ?? Self.digest(ofTags: webhook.tags)
         provisioningState = provisioning?.rawValue
+    }
+
+    /// SHA-256 of the tags, sorted, as ``tags`` records them.
+    public static func digest(ofTags tags: [String: String]) -> String {
+        SHA256.hexDigest(tags.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }.joined(separator: "\u{0}\u{0}"))
     }
 
     /// How `now` differs from what was relied on, in words ("serviceUri changed"), or nil when it does not.

@@ -23,9 +23,15 @@ enum PlanBenchmark {
 
     static func run(registries: Int, webhooks: Int, driftPercent: Int, runs: Int) async throws -> Result {
         let directory = NSTemporaryDirectory() + "hookapply-bench-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bytes = try makeWorkspace(directory, registries: registries, webhooks: webhooks, driftPercent: driftPercent)
+        return try await measurePlans(directory, bytes: bytes, runs: runs)
+    }
+
+    /// Writes the spec and the R state files into `directory` (replacing it); returns the spec's bytes.
+    static func makeWorkspace(_ directory: String, registries: Int, webhooks: Int, driftPercent: Int) throws -> [UInt8] {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory + "/.hookapply", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         var spec = "{\n  \"version\": 1,\n  \"owner\": \"bench\",\n  \"registries\": [\n"
         var driftCounter = 0
         for registry in 0..<registries {
@@ -65,7 +71,10 @@ enum PlanBenchmark {
         }
         spec += "  ]\n}\n"
         try spec.write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
-        let bytes = Array(spec.utf8)
+        return Array(spec.utf8)
+    }
+
+    static func measurePlans(_ directory: String, bytes: [UInt8], runs: Int) async throws -> Result {
 
         var validateTimes: [Double] = []
         var planTimes: [Double] = []
@@ -98,7 +107,8 @@ enum PlanBenchmark {
         }
         // The same work phase by phase, to show where the time goes.
         var phaseTimes: [String: [Double]] = [:]
-        let order = ["load + validate", "resolve", "observe 100 state files", "plan", "render text", "spec digest (SHA-256)", "free the document"]
+        let order = ["load + validate", "resolve", "observe 100 state files", "plan", "plan, with a saved plan's evidence", "encode the plan document (JSONEncoder)", "write the plan document (PrettyJSONWriter)", "evidence: dependencies of every observed webhook",
+                     "render text", "spec digest (SHA-256)", "free the document"]
         for _ in 0..<runs {
             var document: SpecDocument? = nil
             phaseTimes["spec digest (SHA-256)", default: []].append(measure { _ = SHA256.hexDigest(bytes) })
@@ -119,6 +129,35 @@ enum PlanBenchmark {
             var plan: Plan? = nil
             let observed = observations.all
             phaseTimes["plan", default: []].append(measure { plan = Planner.plan(spec, specDigest: "d", observed: observed, options: PlanOptions(recordsEvidence: false)).plan })
+            var evidenced: Plan? = nil
+            phaseTimes["plan, with a saved plan's evidence", default: []].append(measure { evidenced = Planner.plan(spec, specDigest: "d", observed: observed).plan })
+            phaseTimes["encode the plan document (JSONEncoder)", default: []].append(measure {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                _ = try? encoder.encode(evidenced)
+            })
+            phaseTimes["evidence: dependencies of every observed webhook", default: []].append(measure {
+                var digest = 0
+                for state in observed.values { for webhook in state.webhooks { digest &+= WebhookDependency(webhook, provisioning: nil).hashValue } }
+                precondition(digest != 1)
+            })
+            phaseTimes["write the plan document (PrettyJSONWriter)", default: []].append(measure {
+                guard let evidenced else { return }
+                var json = PrettyJSONWriter()
+                var total = 0
+                json.beginArray()
+                for change in evidenced.changes {
+                    change.write(to: &json)
+                    if json.bytes.count > 256 * 1024 { total += json.take().count }
+                }
+                for registry in evidenced.registries {
+                    registry.write(to: &json)
+                    if json.bytes.count > 256 * 1024 { total += json.take().count }
+                }
+                json.endArray()
+                total += json.take().count
+                precondition(total > 0)
+            })
             phaseTimes["render text", default: []].append(measure {
                 if let plan { _ = renderPlanText(plan) }
             })
@@ -138,4 +177,67 @@ func measure(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+/// `plan` against `plan --out` through the release binary, each run its own process, alternating, so
+/// each one's peak memory (ru_maxrss from wait4) and time are its own and measured side by side.
+enum PlanOutBenchmark {
+    struct Run {
+        var milliseconds: Double
+        var peakMiB: Double
+    }
+
+    static func run(registries: Int, webhooks: Int, runs: Int) throws -> (text: [Run], saved: [Run], planFileBytes: Int) {
+        // The hookapply beside this benchmark, or HOOKAPPLY_BENCH_BINARY (to measure another build side by side).
+        let binary = ProcessInfo.processInfo.environment["HOOKAPPLY_BENCH_BINARY"]
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("hookapply").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchError("build the hookapply product beside hookapply-bench (swift build -c release)") }
+        let directory = NSTemporaryDirectory() + "hookapply-bench-out-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try PlanBenchmark.makeWorkspace(directory, registries: registries, webhooks: webhooks, driftPercent: 10)
+        var text: [Run] = []
+        var saved: [Run] = []
+        for index in 0..<(runs + 1) {
+            // One warm-up pair, then alternate which goes first.
+            let order = index % 2 == 0 ? [false, true] : [true, false]
+            for saving in order {
+                let spec = ["-f", directory + "/webhooks.json"]
+                let arguments = saving ? ["plan"] + spec + ["--out", directory + "/saved-plan.json"] : ["plan"] + spec
+                let run = try spawn(binary, arguments, home: directory)
+                if index > 0 { (saving ? { saved.append(run) } : { text.append(run) })() }
+            }
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/saved-plan.json"))?[.size] as? Int
+        return (text, saved, size ?? 0)
+    }
+
+    /// Runs `binary arguments` with stdout and stderr to /dev/null; its wall time and peak RSS.
+    static func spawn(_ binary: String, _ arguments: [String], home: String) throws -> Run {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) }
+        argv.append(nil)
+        defer { argv.forEach { free($0) } }
+        let variables: [String] = ["PATH=/usr/bin:/bin", "HOME=" + home, "NO_COLOR=1"]
+        var environment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) }
+        environment.append(nil)
+        defer { environment.forEach { free($0) } }
+        var pid: pid_t = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        guard posix_spawn(&pid, binary, &actions, nil, argv, environment) == 0 else { throw BenchError("could not start \(binary)") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        guard status == 0 else { throw BenchError("hookapply \(arguments.joined(separator: " ")) exited with status \(status)") }
+        return Run(milliseconds: elapsed, peakMiB: Double(usage.ru_maxrss) / 1024)
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -25,7 +25,7 @@ func parseOptions() -> Options {
         case "--only": options.only = arguments.next()
         case "--clients": options.clients = arguments.next().flatMap(Int.init).map { max(1, min(256, $0)) } ?? options.clients
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|apply|azure|serve|serve-loop|lane] [--clients N]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|plan-out|apply|azure|serve|serve-loop|lane] [--clients N]\n".utf8))
             exit(64)
         }
     }
@@ -186,6 +186,24 @@ if options.only == nil || options.only == "plan" {
     print("peak memory: \(format(result.textPeakMiB)) MiB after the text plans, \(format(peakMemoryMiB())) MiB after plan --out")
     let planMedian = median(result.plan)
     print("goal, plan end to end under 500 ms: \(planMedian < 500 ? "met" : "NOT met") (\(format(planMedian)) ms); peak memory under 300 MiB: \(result.textPeakMiB < 300 ? "met" : "NOT met")")
+}
+
+if options.only == nil || options.only == "plan-out" || options.only == "plan" {
+    let runs = max(3, options.runs)
+    let registryCount = Int(ProcessInfo.processInfo.environment["HOOKAPPLY_BENCH_REGISTRIES"] ?? "") ?? 100
+    let result = try PlanOutBenchmark.run(registries: registryCount, webhooks: 500, runs: runs)
+    print("")
+    print("hookapply-bench: plan against plan --out, the release binary, one process each, alternating, \(registryCount) x 500 webhooks, \(runs) runs each")
+    print("")
+    print("| command | median ms | median peak MiB |")
+    print("|---|---:|---:|")
+    let textTime = median(result.text.map(\.milliseconds)), savedTime = median(result.saved.map(\.milliseconds))
+    let textPeak = median(result.text.map(\.peakMiB)), savedPeak = median(result.saved.map(\.peakMiB))
+    print("| plan (text) | \(format(textTime)) | \(format(textPeak)) |")
+    print("| plan --out (a \(format(Double(result.planFileBytes) / 1e6)) MB plan file) | \(format(savedTime)) | \(format(savedPeak)) |")
+    print("")
+    let timeRatio = savedTime / textTime, memoryRatio = savedPeak / textPeak
+    print("goal, plan --out at most 1.3x the text plan's time: \(timeRatio <= 1.3 ? "met" : "NOT met") (\(String(format: "%.2f", timeRatio))x); peak memory within 10 %: \(memoryRatio <= 1.1 ? "met" : "NOT met") (\(String(format: "%.2f", memoryRatio))x)")
 }
 
 if options.only == nil || options.only == "apply" {

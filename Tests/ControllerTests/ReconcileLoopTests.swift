@@ -170,7 +170,7 @@ import Testing
         let report = Self.loop(apply: false, lines: lines) { .invalid([]) }
         func outcome(_ names: [String], error: String? = nil) -> RegistryOutcome {
             let changes = names.map { Self.create(Fixture.webhook($0)) }
-            return RegistryOutcome(registry: "dev", plan: error == nil ? RegistryPlan(name: "dev", target: "t", fingerprint: "", changes: changes, unmanaged: []) : nil,
+            return RegistryOutcome(registry: "dev", plan: error == nil ? RegistryPlan(name: "dev", target: "t", changes: changes, unmanaged: []) : nil,
                                    error: error)
         }
         let sequence: [(RegistryOutcome, DriftNotification.Kind?)] = [
@@ -207,7 +207,7 @@ import Testing
         let loop = Self.loop(apply: true, lines: lines) { .invalid([]) }
         let secret = "planted-secret-\(UUID().uuidString)"
         let change = ReconcileLoopTests.create(Fixture.webhook("alpha1", uri: "https://h.example.com/x?sig=\(secret)", headers: [("Authorization", secret)]))
-        var outcome = RegistryOutcome(registry: "dev", plan: RegistryPlan(name: "dev", target: "t", fingerprint: "", changes: [change], unmanaged: []))
+        var outcome = RegistryOutcome(registry: "dev", plan: RegistryPlan(name: "dev", target: "t", changes: [change], unmanaged: []))
         outcome.applied = [ChangeResult(change: change, outcome: .failed(code: "x", message: "the server said \(secret)"), attempts: 1)]
         let notification = loop.notification(.failed, outcome, revision: "abc", scrubber: SecretScrubber(secrets: [secret]))
         let encoder = JSONEncoder()
@@ -226,7 +226,7 @@ import Testing
         let lines = Lines()
         let loop = Self.loop(apply: true, lines: lines) { .invalid([]) }
         let change = ReconcileLoopTests.create(Fixture.webhook("alpha1"))
-        var outcome = RegistryOutcome(registry: "dev", plan: RegistryPlan(name: "dev", target: "t", fingerprint: "", changes: [change], unmanaged: []))
+        var outcome = RegistryOutcome(registry: "dev", plan: RegistryPlan(name: "dev", target: "t", changes: [change], unmanaged: []))
         outcome.applied = [ChangeResult(change: change, outcome: .failed(code: "x", message: "the registry said \(hostile)"), attempts: 1)]
         let notification = loop.notification(.failed, outcome, revision: nil, scrubber: SecretScrubber(secrets: []))
         #expect(notification.text.contains("the registry said \(shown)"), "\(notification.text)")
@@ -245,7 +245,7 @@ import Testing
         let loop = Self.loop(apply: false, lines: lines) { .invalid([]) }
         let change = ReconcileLoopTests.create(Fixture.webhook("alpha1"))
         for registry in ["one", "two", "three"] {
-            let outcome = RegistryOutcome(registry: registry, plan: RegistryPlan(name: registry, target: "t", fingerprint: "", changes: [change], unmanaged: []))
+            let outcome = RegistryOutcome(registry: registry, plan: RegistryPlan(name: registry, target: "t", changes: [change], unmanaged: []))
             notifier.send(loop.notification(.driftDetected, outcome, revision: nil, scrubber: SecretScrubber(secrets: [])))
         }
         await notifier.drain(timeout: 0.3)

@@ -57,9 +57,14 @@ import Testing
             registries[0]["unmanaged"] = [["name": "decoy", "owner": "other", "reason": "owned by 'other'"]]
             plan["registries"] = registries
         },
-        EditCase(id: "a fingerprint emptied", message: "has no valid fingerprint") { plan in
+        EditCase(id: "the dependencies removed", message: "records nothing to check it against") { plan in
             var registries = plan["registries"] as? [[String: Any]] ?? []
-            registries[0]["fingerprint"] = ""
+            registries[0]["dependencies"] = nil
+            plan["registries"] = registries
+        },
+        EditCase(id: "the facts digest emptied", message: "records nothing to check it against") { plan in
+            var registries = plan["registries"] as? [[String: Any]] ?? []
+            registries[0]["facts_digest"] = ""
             plan["registries"] = registries
         },
         EditCase(id: "the spec digest removed", message: "not a valid plan file") { plan in plan["spec_digest"] = nil },

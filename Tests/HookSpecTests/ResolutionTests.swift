@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import HookSpec
 
@@ -135,5 +136,33 @@ import Testing
     ])
     func loopback(_ text: String, _ expected: Bool) throws {
         #expect(try ServiceURI(parsing: text).isLoopback == expected)
+    }
+}
+
+/// The fast path of URI masking gives what parsing gives, or steps aside (property, seeded).
+@Suite struct MaskURITests {
+    @Test("maskedSimply agrees with parsing on 20,000 generated URIs and on the hard cases")
+    func agrees() {
+        var random = SeededRandom(state: 0xA5C0_FFEE)
+        let pieces = ["https://", "http://", "HTTPS://", "h", "host", ".example.com", "-", "_", "~", ":8443", ":99999", "@", "user:pw@", "/", "/path",
+                      "?", "?code=abc", "&x=1", "#frag", " ", "\t", "é", "%2F", "[::1]", "$", "?…", "//", "A", "0", "ftp://"]
+        var cases = ["https://h.example.com/x?k=1", "http://127.0.0.1:8080/h", "https://user:pw@h.example.com/", "https://h.example.com/a#b",
+                     "https://", "http:///x", "https://h.example.com?q", "https://H.Example.COM/x", "https://h.example.com/é", "https://-/"]
+        for _ in 0..<20_000 {
+            let count = 1 + Int(random.next() % 7)
+            let body = (0..<count).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            // Half start as a service URI does, so the fast path is exercised as much as the refusals.
+            cases.append(random.next() % 2 == 0 ? "https://host" + body : body)
+        }
+        var fast = 0
+        for text in cases {
+            let parsed = Redaction.maskedByParsing(text)
+            if let simple = Redaction.maskedSimply(text) {
+                fast += 1
+                #expect(simple == parsed, "\(text)")
+            }
+            #expect(Redaction.maskURI(text) == parsed, "\(text)")
+        }
+        #expect(fast > 1_000, "the fast path takes the common shapes (\(fast) of \(cases.count))")
     }
 }

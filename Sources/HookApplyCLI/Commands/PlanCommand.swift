@@ -51,12 +51,15 @@ enum PlanCommand {
             case .file(let planPath)?:
                 let saved = SavedPlan(
                     spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: planPath) }, plan: plan)
-                guard let document = saved.document(hiding: reconciliation.spec.environmentValues) else {
+                // Streamed to the file a chunk at a time: the document never exists whole in memory.
+                let writer = PlanDocumentWriter(hiding: reconciliation.spec.environmentValues)
+                do {
+                    try AtomicFile.write(to: planPath, permissions: 0o644) { sink in
+                        try writer.write(saved) { try sink.write($0) }
+                    }
+                } catch is PlanDocumentWriter.Failure {
                     context.standardError.line("error: the plan was not saved: a value of an ${env:…} variable could not be hidden in it without breaking the file")
                     return .failure
-                }
-                do {
-                    try AtomicFile.write(Array(document.utf8), to: planPath, permissions: 0o644)
                 } catch {
                     context.standardError.line("error: the plan was not saved: \(error)")
                     return .failure
@@ -67,7 +70,7 @@ enum PlanCommand {
                 // the spec is recorded relative to the current folder.
                 let saved = SavedPlan(
                     spec_file: reconciliation.loaded.path.map { SavedPlan.relativePath(of: $0, fromFolderOf: context.absolutePath("plan.json")) }, plan: plan)
-                context.standardOutput.write(JSONOutput.encode(saved))
+                context.standardOutput.write((try? PlanDocumentWriter(hiding: []).document(saved)) ?? JSONOutput.encode(saved))
             case nil:
                 render(plan, format: OutputFormat.from(arguments), context)
             }

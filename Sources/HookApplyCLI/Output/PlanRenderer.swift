@@ -156,7 +156,8 @@ enum PlanRenderer {
     /// The plan document, as `plan --out` saves it but without `spec_file` (the output goes wherever the
     /// shell sends it, so a path relative to it cannot be known): `apply -f SPEC FILE` applies it.
     static func json(_ plan: Plan) -> String {
-        JSONOutput.encode(SavedPlan(spec_file: nil, plan: plan))
+        // The output stream hides the spec's values itself; the writer only has to stream.
+        (try? PlanDocumentWriter(hiding: []).document(SavedPlan(spec_file: nil, plan: plan))) ?? JSONOutput.encode(SavedPlan(spec_file: nil, plan: plan))
     }
 
     // MARK: - Markdown

@@ -61,12 +61,7 @@ struct SavedPlan: Codable {
     /// without the output streams' last line of defence, so the same hiding is applied here. Nil when
     /// hiding a value would break the document (a value that spans JSON structure), which is refused.
     func document(hiding values: [String]) -> String? {
-        let text = JSONOutput.encode(self)
-        let scrubber = SecretScrubber(secrets: values)
-        guard !scrubber.isEmpty else { return text }
-        let hidden = scrubber.scrub(text)
-        guard hidden == text || (try? JSONDecoder().decode(SavedPlan.self, from: Data(hidden.utf8))) != nil else { return nil }
-        return hidden
+        try? PlanDocumentWriter(hiding: values).document(self)
     }
 
     /// `plan` as it reads back from a file written with ``document(hiding:)``: what a saved plan is

@@ -74,8 +74,8 @@ enum SavedPlanFile {
         var names: Set<String> = []
         for registry in plan.registries {
             if registry.name.isEmpty || !names.insert(registry.name).inserted { return "registry '\(registry.name)' is listed twice or has no name" }
-            if registry.fingerprint.utf8.count != 64 || !registry.fingerprint.utf8.allSatisfy(isLowerHex) {
-                return "registry '\(registry.name)' has no valid fingerprint"
+            if registry.dependencies == nil || registry.factsDigest.map({ $0.utf8.count != 64 || !$0.utf8.allSatisfy(isLowerHex) }) ?? true {
+                return "registry '\(registry.name)' records nothing to check it against"
             }
             var webhooks: Set<String> = []
             for change in registry.changes {
