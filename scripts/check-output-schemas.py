@@ -57,6 +57,8 @@ def main():
             ("ping", ["ping", "goodhook", "-o", "json"], False),
             ("ping", ["ping", "failhook", "-o", "json"], False),
             ("events", ["events", "failhook", "-o", "json"], False),
+            ("verify", ["verify", "-o", "json"], False),
+            ("apply", ["apply", "--auto-approve", "--verify", "-o", "json"], False),
             ("validate", ["validate", "-o", "json"], False),
             ("validate", ["validate", "-f", "bad.json", "-o", "json"], False),
             ("version", ["version", "-o", "json"], False),

@@ -17,6 +17,7 @@ public enum HookApply {
         Command(spec: GetCommand.spec) { await GetCommand.run($0, $1) },
         Command(spec: PingCommand.spec) { await PingCommand.run($0, $1) },
         Command(spec: EventsCommand.spec) { await EventsCommand.run($0, $1) },
+        Command(spec: VerifyCommand.spec) { await VerifyCommand.run($0, $1) },
         Command(spec: ExportCommand.spec) { await ExportCommand.run($0, $1) },
         Command(spec: ServeCommand.spec) { await ServeCommand.run($0, $1) },
         Command(spec: ReconcileCommand.spec) { await ReconcileCommand.run($0, $1) },
@@ -128,7 +129,7 @@ public enum HookApply {
     /// `{"diagnostics": [...]}` instead: its `error:` lines and spec diagnostics, so a program reading stdout
     /// always gets JSON (as `terraform validate -json` does). The exit code and stderr stay as they are.
     static func jsonFailure(_ code: ExitCode, _ context: Context) {
-        guard code != .success, code != .changes, !context.standardOutput.hasWritten else { return }
+        guard code != .success, code != .changes, code != .verifyFailed, !context.standardOutput.hasWritten else { return }
         var records = context.standardError.reportedFailures
         if records.isEmpty {
             let reason = code == .interrupted || code == .terminated ? "stopped by a signal" : "the command failed; see standard error"

@@ -100,3 +100,9 @@ public protocol AccessChecking: WebhookProvider {
     /// Reads the registry and lists its webhooks; how many the first page lists. Throws what ARM refused.
     func checkAccess() async throws -> Int
 }
+
+/// A registry that logs a ping's delivery some time after accepting it (ARM): `verify --wait` says how
+/// long to look for the record before calling it a timeout.
+public protocol PingWaiting: WebhookProvider {
+    func ping(name: String, waitingUpTo seconds: Double) async throws -> DeliveryRecord
+}

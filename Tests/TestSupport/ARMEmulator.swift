@@ -1,4 +1,6 @@
 import Foundation
+import HTTP1
+import HookSpec
 
 /// An Azure Resource Manager emulator on loopback that behaves as the ACR webhook contract says:
 /// secrets hidden on GET/LIST and returned by getCallbackConfig, nextLink paging with small pages,
@@ -85,6 +87,11 @@ public final class ARMEmulator: @unchecked Sendable {
     /// Logged deliveries show a receiver that echoed the request: its URI and headers in the response
     /// body, a response header and the reason phrase.
     public var deliveriesEcho = false
+    /// Pings are delivered for real to http service URIs (as the service does, some time after
+    /// answering the ping): the event is logged once the receiver answered, or with the reason when it
+    /// did not within ``pingDeliveryTimeout``.
+    public var deliversPings = false
+    public var pingDeliveryTimeout: Double = 2
     /// Long-running operations end as Failed.
     public var failOperations = false
     /// The first PUT of each webhook is applied, then answered only after this many seconds (a timeout
@@ -348,7 +355,24 @@ public final class ARMEmulator: @unchecked Sendable {
             // Recorded as the live service records it: the real header values and the full URI.
             var event: [String: String] = ["id": id, "uri": hook.serviceUri, "action": "ping"]
             for (name, value) in hook.customHeaders { event["header:" + name] = value }
-            registry.events[segments[1].lowercased(), default: []].insert(event, at: 0)
+            guard deliversPings, let uri = try? ServiceURI(parsing: hook.serviceUri), uri.scheme == "http" else {
+                registry.events[segments[1].lowercased(), default: []].insert(event, at: 0)
+                return json(200, ["id": id])
+            }
+            // Delivered after the answer, and logged when done: a client must poll listEvents for it.
+            let key = segments[1].lowercased(), registryName = registryKey, timeout = pingDeliveryTimeout
+            let headers = [(name: "Content-Type", value: "application/json")] + hook.customHeaders.map { (name: $0.key, value: $0.value) }
+            let body = Array(#"{"id":"\#(id)","action":"ping"}"#.utf8)
+            let pending = event
+            DispatchQueue.global().async { [weak self] in
+                var delivered = pending
+                let endpoint = HTTPEndpoint(host: uri.host, port: uri.port, target: uri.path + (uri.query.map { "?" + $0 } ?? ""))
+                switch PlainHTTPClient().post(endpoint, headers: headers, body: body, timeout: timeout, keptBody: 1024) {
+                case .success(let response): delivered["status"] = String(response.status.rawValue)
+                case .failure(let problem): delivered["failure"] = problem.message(timeout: timeout)
+                }
+                self?.logDelivery(delivered, registry: registryName, webhook: key)
+            }
             return json(200, ["id": id])
         case ("POST", 3) where segments[0] == "webhooks" && segments[2] == "listEvents",
             ("GET", 3) where segments[0] == "webhooks" && segments[2] == "listEvents":
@@ -373,8 +397,14 @@ public final class ARMEmulator: @unchecked Sendable {
         }
     }
 
+    private func logDelivery(_ event: [String: String], registry name: String, webhook: String) {
+        lock.withLock { registries[name]?.events[webhook, default: []].insert(event, at: 0) }
+    }
+
     /// What the receiver answered a delivery: "ok", or with ``deliveriesEcho`` the request echoed back.
     private func echoedResponse(_ event: [String: String]) -> [String: Any] {
+        if let status = event["status"] { return ["headers": ["Content-Length": "0"], "statusCode": status, "content": "", "version": "1.1"] }
+        if let failure = event["failure"] { return ["headers": [String: String](), "reasonPhrase": failure] }
         guard deliveriesEcho else { return ["headers": ["Content-Length": "2"], "statusCode": "200", "content": "ok", "version": "1.1"] }
         let headers = event.filter { $0.key.hasPrefix("header:") }.sorted { $0.key < $1.key }.map { "\($0.key.dropFirst(7)): \($0.value)" }
         let echo = "POST \(event["uri"] ?? "")\n" + headers.joined(separator: "\n")

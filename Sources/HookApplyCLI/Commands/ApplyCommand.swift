@@ -26,6 +26,9 @@ enum ApplyCommand {
             OptionSpec(long: "lock-timeout", valueName: "duration", help: "How long to wait for another apply's lock, like 30s or 2m; a bare number is seconds (default 0: fail at once).", number: .seconds(0...86_400)),
             OptionSpec(long: "adopt-conflicts", help: "Take over declared webhooks that another owner's spec manages."),
             .verbose,
+            OptionSpec(long: "verify", help: "After a successful apply, ping each webhook it created or updated (as 'hookapply verify'); exit 3 when the apply succeeded but a receiver failed."),
+            OptionSpec(long: "wait", valueName: "duration", help: "With --verify: how long to wait for each delivery record (default 30s).", number: .seconds(0.1...3_600)),
+            OptionSpec(long: "strict", help: "With --verify: count refused (a 4xx other than 401, 403 and 404) as a failure too."),
             OptionSpec(long: "format", short: "o", valueName: "format",
                        help: "text; json: one report document at the end; jsonl: one JSON line per change as it completes, then the summary. json and jsonl need --auto-approve or a saved plan.",
                        allowedValues: ["text", "json", "jsonl"]),
@@ -125,7 +128,9 @@ enum ApplyCommand {
                 return .success
             }
             interruption.beginApplying()
-            let code = await execute(plan, reconciliation: reconciliation, parallelism: parallelism, interruption: interruption, format: format, context)
+            let verification = arguments.has("verify") ? Verification(wait: arguments.seconds("wait") ?? 30, strict: arguments.has("strict")) : nil
+            let code = await execute(plan, reconciliation: reconciliation, parallelism: parallelism, interruption: interruption, format: format,
+                                     verification: verification, context)
             reconciliation.reportStatistics(arguments, context)
             return code
         } catch {
@@ -164,8 +169,15 @@ enum ApplyCommand {
         return nil
     }
 
+    /// `apply --verify`: what to check once the changes are made.
+    struct Verification {
+        var wait: Double
+        var strict: Bool
+    }
+
     static func execute(
-        _ plan: Plan, reconciliation: Reconciliation, parallelism: Int, interruption: Interruption, format: String = "text", _ context: Context
+        _ plan: Plan, reconciliation: Reconciliation, parallelism: Int, interruption: Interruption, format: String = "text",
+        verification: Verification? = nil, _ context: Context
     ) async -> ExitCode {
         let style = Style(isEnabled: context.usesColor(terminal: context.isStandardOutputTerminal))
         let total = plan.changes.count
@@ -207,14 +219,30 @@ enum ApplyCommand {
                 output.write((isTerminal ? "[\(done)/\(total)] \(line)" : line) + "\n")  // styled: values escaped by the renderer
             }
         }
+        // --verify: only after every change succeeded, and only the webhooks it created, updated or replaced.
+        var verified: VerifyCommand.Report? = nil
+        if let verification, report.isSuccess, interruption.signal == nil {
+            let touched = Set(report.results.filter { $0.change.action != .delete }.map { "\($0.change.registry)/\($0.change.webhook.lowercased())" })
+            let rows = touched.isEmpty ? [] : await VerifyCommand.verify(reconciliation, only: touched, wait: verification.wait)
+            verified = VerifyCommand.report(rows, strict: verification.strict)
+        }
         if format == "text" {
             context.standardOutput.line("")
             context.standardOutput.write(ApplyRenderer.summary(report, style: style))
+            if let verified {
+                context.standardOutput.line("")
+                VerifyCommand.render(verified, context)
+            }
         } else {
-            context.standardOutput.write(ApplyJSON.summaryDocument(report, interrupted: interruption.isInterrupted, lines: format == "jsonl"))
+            context.standardOutput.write(ApplyJSON.summaryDocument(report, interrupted: interruption.isInterrupted, lines: format == "jsonl", verify: verified))
         }
         if let signal = interruption.signal { return .stopped(by: signal) }
-        return report.isSuccess ? .success : .failure
+        guard report.isSuccess else { return .failure }
+        if let verified, !verified.passed {
+            context.standardError.line("error: the apply succeeded, but verification failed: \(verified.results.filter { $0.result.fails(strict: verification?.strict ?? false) }.map { "\($0.registry)/\($0.webhook) (\($0.result.rawValue))" }.joined(separator: ", "))")
+            return .verifyFailed
+        }
+        return .success
     }
 }
 
@@ -250,6 +278,8 @@ enum ApplyJSON {
         var format_version = "1.0"
         var results: [Result]
         var summary: Summary
+        /// `--verify`: the verification of what the apply created or updated.
+        var verify: VerifyCommand.Report?
     }
 
     static func result(_ change: ChangeResult) -> Result {
@@ -278,12 +308,15 @@ enum ApplyJSON {
     }
 
     /// `jsonl`: the summary as the last line; `json`: the whole report, pretty.
-    static func summaryDocument(_ report: ApplyReport, interrupted: Bool, lines: Bool) -> String {
+    static func summaryDocument(_ report: ApplyReport, interrupted: Bool, lines: Bool, verify: VerifyCommand.Report? = nil) -> String {
         if lines {
-            struct Line: Encodable { var summary: Summary }
-            return compact(Line(summary: summary(report, interrupted: interrupted))) + "\n"
+            struct Line: Encodable {
+                var summary: Summary
+                var verify: VerifyCommand.Report?
+            }
+            return compact(Line(summary: summary(report, interrupted: interrupted), verify: verify)) + "\n"
         }
-        return JSONOutput.encode(Report(results: report.results.map(result), summary: summary(report, interrupted: interrupted)))
+        return JSONOutput.encode(Report(results: report.results.map(result), summary: summary(report, interrupted: interrupted), verify: verify))
     }
 
     private static func compact(_ value: some Encodable) -> String {

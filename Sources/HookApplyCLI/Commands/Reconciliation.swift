@@ -93,7 +93,7 @@ struct Reconciliation {
                 throw Failure(code: .failure)
             }
         }
-        if requested != nil {
+        if requested != nil && !readOnly {
             // Once per command, as terraform says it: a targeted plan is a partial view.
             context.standardError.line("warning: --target is for exceptional use (a repair, one webhook at a time): only the targeted webhooks are planned, and the others are left as they are, drift included. Run a plan without --target to see everything")
         }

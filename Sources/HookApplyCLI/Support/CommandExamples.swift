@@ -26,6 +26,10 @@ enum CommandExamples {
         "ping": [("hookapply ping deploybot", "send a ping and show the request and the answer"),
                  ("hookapply ping deploybot --format json", "the logged delivery as JSON (exit 1 unless 2xx)")],
         "events": [("hookapply events deploybot", "the delivery log, newest first"), ("hookapply events deploybot --limit 5 --format json", "the last five, as JSON")],
+        "verify": [
+            ("hookapply verify", "ping every enabled webhook and check each receiver takes it"),
+            ("hookapply verify -r prod --wait 1m --format json", "one registry, waiting up to a minute for each delivery, as JSON"),
+        ],
         "export": [
             ("hookapply export -r prod > prod.json", "a spec for what a registry holds, secrets as ${env:...}"),
         ],

@@ -8,6 +8,8 @@ public enum ExitCode: Int32, Sendable {
     case failure = 1
     /// plan --detailed-exitcode: there are changes.
     case changes = 2
+    /// apply --verify: the apply succeeded, but a receiver failed verification.
+    case verifyFailed = 3
     /// A mistake in the command line.
     case usage = 64
     /// Stopped by SIGINT (Ctrl-C), 128 + 2 as shells report it.

@@ -13,7 +13,7 @@ import Reconciler
 /// With an ``ObservationCache``, a webhook whose ARM id and `systemData.lastModifiedAt` are those the cache
 /// recorded is not read: it comes back sealed (``SealedSecrets``), and the planner asks for the few it
 /// needs (``hydrate(_:names:)``). A warm plan without drift makes no `getCallbackConfig` call at all.
-public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating, ObservationRefreshing, AccessChecking, Sendable {
+public final class AzureProvider: PingWaiting, WebhookProvider, CallCounting, SecretHydrating, ObservationRefreshing, AccessChecking, Sendable {
     /// The most webhooks each tier allows.
     public static let tierLimits = ["basic": 2, "standard": 10, "premium": 500]
 
@@ -383,16 +383,26 @@ public final class AzureProvider: WebhookProvider, CallCounting, SecretHydrating
     // MARK: - Ping and events
 
     public func ping(name: String) async throws -> DeliveryRecord {
+        try await ping(name: name, waitingUpTo: 11)
+    }
+
+    /// ARM's ping, then listEvents until the ping's event appears, for up to `seconds`.
+    public func ping(name: String, waitingUpTo seconds: Double) async throws -> DeliveryRecord {
         let what = "pinging webhook '\(name)' in \(displayName)"
         let response = try await client.send("POST", webhookPath(name) + "/ping", what: what)
         guard response.status == 200, let id = response.decode(ARMWire.PingAnswer.self)?.id else { throw failure(response, what: what) }
         let scrubber = try await secretScrubber(name)
-        // The registry logs the delivery asynchronously: look for it for a little while.
-        for attempt in 0..<10 {
+        // The registry logs the delivery asynchronously: look for it, more slowly as time goes on.
+        let deadline = DispatchTime.now().uptimeNanoseconds + Seconds.nanoseconds(seconds)
+        var attempt = 0
+        while true {
             if let record = try await events(name: name, limit: 50, scrubber: scrubber).first(where: { $0.id == id }) { return record }
-            try? await Task.sleep(nanoseconds: Seconds.nanoseconds(min(2.0, 0.2 * Double(attempt + 1))))
+            attempt += 1
+            let pause = Seconds.nanoseconds(min(2.0, 0.2 * Double(attempt)))
+            guard DispatchTime.now().uptimeNanoseconds + pause < deadline else { break }
+            try? await Task.sleep(nanoseconds: pause)
         }
-        throw ProviderError.fatal(.pingNotLogged, "\(what): the registry accepted ping \(id) but has not logged its delivery yet; run 'hookapply events \(name)' in a moment")
+        throw ProviderError.fatal(.pingNotLogged, "\(what): the registry accepted ping \(id) but has not logged its delivery within \(Seconds.describe(seconds)); run 'hookapply events \(name)' in a moment")
     }
 
     public func events(name: String, limit: Int) async throws -> [DeliveryRecord] {
