@@ -168,6 +168,12 @@ public final class PlainHTTPClient: Sendable {
             }
             return .failure(ExchangeFailure(failure: .connectionLost, retryable: true))
         }
+        // Receivers written the common way (Python's http.server, many frameworks) send the headers and the
+        // body in two writes with Nagle on: the second waits until the first is acknowledged, and Linux
+        // delays that ACK by up to 40 ms. Quick ACKs answer the first segment at once: a delivery to such a
+        // receiver took 43 ms, now well under one. The kernel drops the mode after a while, so it is set
+        // again after every read.
+        Self.acknowledgeQuickly(descriptor)
         var parser = HTTPResponseParser(keptBody: keptBody)
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         // The answer cannot be there the instant the request went out: wait first, instead of a recv that
@@ -194,6 +200,7 @@ public final class PlainHTTPClient: Sendable {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 parser.append(chunk[0..<count])
+                Self.acknowledgeQuickly(descriptor)
                 continue
             }
             if count == 0 {
@@ -210,6 +217,15 @@ public final class PlainHTTPClient: Sendable {
             }
             return .failure(ExchangeFailure(failure: .connectionLost, retryable: !parser.receivedAny))
         }
+    }
+
+    /// TCP_QUICKACK (Linux, `<netinet/tcp.h>`): acknowledge every segment at once until the kernel
+    /// leaves quick-ack mode again.
+    static let quickAcknowledgement: Int32 = 12
+
+    static func acknowledgeQuickly(_ descriptor: Int32) {
+        var yes: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), quickAcknowledgement, &yes, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// A pooled connection still open and quiet (a readable idle connection is closed or out of step).

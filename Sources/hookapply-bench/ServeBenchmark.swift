@@ -228,20 +228,66 @@ final class RawReceiver: @unchecked Sendable {
 /// The delivery side alone: a queue already holding `events` events for one webhook, drained to the
 /// loopback receiver. What one lane (one delivery at a time, in order) can do, with no ingest beside it.
 enum LaneBenchmark {
+    /// A receiver as people write one with Python's stock `http.server` (HTTP/1.1 keep-alive, headers
+    /// and body written in two sends, Nagle on): each answer's second send waits for the client's ACK.
+    static let stockReceiver = """
+        import http.server, sys
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = b'{"ok": true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *args):
+                pass
+        server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """
+
+    /// Deliveries per second of one lane to Python's stock receiver (a process of its own).
+    static func runStock(events: Int) async throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", stockReceiver]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // SIGKILL: the child does not always see a SIGTERM sent while its parent holds signals blocked.
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        var line: [UInt8] = []
+        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0A { line.append(byte) }
+        guard let port = UInt16(String(decoding: line, as: UTF8.self)) else { throw BenchError("the Python receiver did not start") }
+        return try await run(events: events, serviceUri: "http://127.0.0.1:\(port)/hook0", arrivals: nil)
+    }
+
     static func run(events: Int) async throws -> Double {
-        let directory = NSTemporaryDirectory() + "hookapply-lane-bench-\(getpid())"
-        try? FileManager.default.removeItem(atPath: directory)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let arrivals = ServeBenchmark.Arrivals(webhooks: 1)
         let receiver = try RawReceiver { body in
             if let id = ServeBenchmark.eventID(body) { arrivals.record(id) }
         }
         defer { receiver.stop() }
-        let webhook = WebhookState(name: "benchhook0", serviceUri: "http://127.0.0.1:\(receiver.port)/hook0", customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
+        return try await run(events: events, serviceUri: "http://127.0.0.1:\(receiver.port)/hook0", arrivals: arrivals)
+    }
+
+    static func run(events: Int, serviceUri: String, arrivals: ServeBenchmark.Arrivals?) async throws -> Double {
+        let directory = NSTemporaryDirectory() + "hookapply-lane-bench-\(getpid())"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let webhook = WebhookState(name: "benchhook0", serviceUri: serviceUri, customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
                                    actions: [.push], scope: "demo/hello:*")
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
-        let engine = DeliveryEngine(queue: queue, webhooks: { [webhook] }, log: EventLog(path: directory + "/events.jsonl"))
+        let log = EventLog(path: directory + "/events.jsonl")
+        let engine = DeliveryEngine(queue: queue, webhooks: { [webhook] }, log: log)
         var batch: [RegistryNotification] = []
         for index in 0..<events {
             let body = #"{"action":"push","id":"bench-\#(index)","request":{"host":"h","id":"r","method":"PUT","useragent":"u"},"target":{"digest":"sha256:\#(index)","length":1,"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"demo/hello","size":1,"tag":"v\#(index)"},"timestamp":"2026-11-29T00:00:00Z"}"#
@@ -254,7 +300,10 @@ enum LaneBenchmark {
         let start = DispatchTime.now().uptimeNanoseconds
         try await engine.drain()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return Double(arrivals.count) / seconds
+        if let arrivals { return Double(arrivals.count) / seconds }
+        // A receiver of its own process: count the deliveries it answered 2xx in the delivery log.
+        let delivered = log.read(webhook: webhook.name, limit: events + 10).filter(\.isSuccess).count
+        return Double(delivered) / seconds
     }
 }
 

@@ -25,7 +25,7 @@ func parseOptions() -> Options {
         case "--only": options.only = arguments.next()
         case "--clients": options.clients = arguments.next().flatMap(Int.init).map { max(1, min(256, $0)) } ?? options.clients
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|plan-out|apply|azure|serve|serve-loop|lane] [--clients N]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|plan-out|apply|azure|serve|serve-loop|lane|lane-stock] [--clients N]\n".utf8))
             exit(64)
         }
     }
@@ -246,6 +246,26 @@ if options.only == "lane" {
     for _ in 0..<options.runs {
         print("delivery lane alone, 20,000 queued events, 1 webhook: \(format(try await LaneBenchmark.run(events: 20_000))) events/s")
     }
+}
+
+if options.only == "lane-stock" || options.only == "lane" {
+    // Side by side: the raw receiver (our own, as fast as a socket) and Python's stock http.server.
+    var raw: [Double] = []
+    var stock: [Double] = []
+    let stockEvents = Int(ProcessInfo.processInfo.environment["HOOKAPPLY_BENCH_STOCK_EVENTS"] ?? "") ?? 1_000
+    for _ in 0..<max(3, options.runs) {
+        raw.append(try await LaneBenchmark.run(events: 2_000))
+        stock.append(try await LaneBenchmark.runStock(events: stockEvents))
+    }
+    print("")
+    print("hookapply-bench: one delivery lane, alternating, \(max(3, options.runs)) runs each (median)")
+    print("")
+    print("| receiver | deliveries/s |")
+    print("|---|---:|")
+    print("| raw loopback receiver (2,000 events) | \(format(median(raw))) |")
+    print("| Python's stock http.server (\(stockEvents) events) | \(format(median(stock))) |")
+    print("")
+    print("goal, at least 500 deliveries/s per lane to the stock receiver: \(median(stock) >= 500 ? "met" : "NOT met") (\(format(median(stock))))")
 }
 
 // For profiling (perf record): only the closed loop with one webhook, 20,000 events, nothing else.

@@ -216,3 +216,31 @@ import Testing
         #expect(message.contains("interim (1xx)"))
     }
 }
+
+/// Quick ACKs: set on the client's socket after the request goes out and after every read, so a
+/// receiver that writes its headers and body in two sends (Nagle on) is not held up by a delayed ACK.
+/// The effect is latency, measured in hookapply-bench (--only lane-stock), not asserted here; this
+/// checks that the option takes on this kernel.
+@Suite struct QuickAckTests {
+    @Test("TCP_QUICKACK is accepted and reads back as set on a connected socket")
+    func quickAck() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        listen(listener, 1)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) } }
+        #expect(connected == 0)
+        PlainHTTPClient.acknowledgeQuickly(client)
+        var value: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        #expect(getsockopt(client, Int32(IPPROTO_TCP), PlainHTTPClient.quickAcknowledgement, &value, &size) == 0)
+        #expect(value == 1)
+    }
+}
