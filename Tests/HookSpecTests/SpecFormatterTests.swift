@@ -8,11 +8,6 @@ import Testing
 /// examples): the spec means the same after formatting, formatting twice changes nothing, and the
 /// canonical text does not depend on the layout it started from.
 @Suite struct SpecFormatterTests {
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
 
     /// Every spec of the table that parses as a spec, plus the examples.
     static let corpus: [(name: String, text: String)] = {

@@ -10,11 +10,6 @@ import Testing
 /// docs/spec.md). The table is also written to Fixtures/spec-cases.json for `.ci/run`, which checks it
 /// with Python's jsonschema, an implementation written by someone else.
 @Suite struct SpecSchemaAgreementTests {
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
 
     /// Cases of the table the schema cannot refuse, by name, with the rule JSON Schema cannot express.
     /// docs/spec.md lists each rule (its code) under "What only validate checks".
@@ -68,7 +63,7 @@ import Testing
 
     @Test("the rules only validate checks are listed in docs/spec.md")
     func documented() throws {
-        let doc = try String(contentsOfFile: Self.repositoryRoot + "/docs/spec.md", encoding: .utf8)
+        let doc = try String(contentsOfFile: repositoryRoot + "/docs/spec.md", encoding: .utf8)
         let section = try #require(doc.range(of: "## What only validate checks").map { String(doc[$0.lowerBound...]) })
         for (name, rule) in Self.validateOnly.sorted(by: { $0.key < $1.key }) {
             #expect(section.contains("`\(rule.code)`"), "docs/spec.md does not list \(rule.code) (case '\(name)')")
@@ -86,9 +81,9 @@ import Testing
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let outcomes = SpecValidationTests.cases.compactMap(Self.outcome)
         let text = String(decoding: try encoder.encode(outcomes), as: UTF8.self) + "\n"
-        let path = Self.repositoryRoot + "/Tests/HookSpecTests/Fixtures/spec-cases.json"
+        let path = repositoryRoot + "/Tests/HookSpecTests/Fixtures/spec-cases.json"
         if ProcessInfo.processInfo.environment["HOOKAPPLY_RECORD"] == "1" {
-            try FileManager.default.createDirectory(atPath: Self.repositoryRoot + "/Tests/HookSpecTests/Fixtures", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: repositoryRoot + "/Tests/HookSpecTests/Fixtures", withIntermediateDirectories: true)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             Issue.record("recorded \(path); run again without HOOKAPPLY_RECORD")
             return

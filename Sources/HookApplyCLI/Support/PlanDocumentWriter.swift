@@ -42,25 +42,23 @@ struct PlanDocumentWriter {
             }
             try emit(piece)
         }
+        /// A large array, handed on whenever a piece is full.
+        func streamed<Item>(_ key: String, _ items: [Item], _ write: (Item, inout PrettyJSONWriter) -> Void) throws {
+            json.key(key)
+            json.beginArray()
+            for item in items {
+                write(item, &json)
+                if json.bytes.count >= Self.pieceBytes { try flush() }
+            }
+            json.endArray()
+        }
         let plan = saved.plan
         json.beginObject()
-        json.key("changes")
-        json.beginArray()
-        for change in plan.changes {
-            change.write(to: &json)
-            if json.bytes.count >= Self.pieceBytes { try flush() }
-        }
-        json.endArray()
+        try streamed("changes", plan.changes) { change, json in change.write(to: &json) }
         json.key("format_version"); json.int(plan.formatVersion)
         json.key("hookapply_version"); json.string(saved.hookapply_version)
         json.key("owner"); json.string(plan.owner)
-        json.key("registries")
-        json.beginArray()
-        for registry in plan.registries {
-            registry.write(to: &json)
-            if json.bytes.count >= Self.pieceBytes { try flush() }
-        }
-        json.endArray()
+        try streamed("registries", plan.registries) { registry, json in registry.write(to: &json) }
         json.key("spec_digest"); json.string(plan.specDigest)
         if let file = saved.spec_file { json.key("spec_file"); json.string(file) }
         json.key("summary"); plan.summary.write(to: &json)
