@@ -25,13 +25,17 @@ public final class ReconcileLoop: Sendable {
         public var lockTimeout: Double
         /// The first retry delay after a failed cycle; doubled on each failure, never above `interval`.
         public var firstBackoff: Double
+        /// How often each managed webhook's delivery log is read for the delivery-health metrics (default
+        /// 10 min; 0: never). On Azure that is one listEvents call per webhook, inside ARM's read budget.
+        public var deliveryHealthEvery: Double
         /// How often a registry's observation ignores its cache and reads every secret (default 1 h).
         public var fullRefreshEvery: Double
 
         public init(
             interval: Double, jitter: Double = 0.1, apply: Bool, parallelism: Int = 10, lockTimeout: Double = 10, firstBackoff: Double = 1,
-            fullRefreshEvery: Double = 3600
+            fullRefreshEvery: Double = 3600, deliveryHealthEvery: Double = 600
         ) {
+            self.deliveryHealthEvery = deliveryHealthEvery
             self.fullRefreshEvery = fullRefreshEvery
             self.interval = interval
             self.jitter = jitter
@@ -76,6 +80,8 @@ public final class ReconcileLoop: Sendable {
         var loggedProblems: String?
         /// When each registry last observed without its cache (uptime nanoseconds); counted from the start.
         var fullRefreshes: [String: UInt64] = [:]
+        /// When each registry's delivery logs were last read for the health metrics (uptime nanoseconds).
+        var deliveryHealthChecks: [String: UInt64] = [:]
         /// What `GET /status` shows.
         var status = LoopStatus()
     }
@@ -261,6 +267,7 @@ public final class ReconcileLoop: Sendable {
             let registry = spec.registries[index]
             let outcome = await self.reconcile(registry, specDigest: spec.specDigest, scrubber: scrubber)
             results.withLock { $0[registry.name] = outcome }
+            await self.checkDeliveryHealth(registry)
         }
         let byName = results.value
         let outcomes = spec.registries.compactMap { byName[$0.name] }
@@ -291,6 +298,27 @@ public final class ReconcileLoop: Sendable {
         let failed = outcomes.filter { !$0.isSuccess }.count
         let result = failed == 0 ? "success" : failed == outcomes.count ? "failure" : "partial"
         return finish(result, outcomes, specValid: specValid)
+    }
+
+    /// Reads the delivery log of each webhook the spec declares for `registry` (first page only), when
+    /// `deliveryHealthEvery` has passed since the last time, and updates the delivery-health metrics: a
+    /// webhook that exists as declared but whose receiver fails is not converged. A log that cannot be
+    /// read leaves the metrics as they were.
+    func checkDeliveryHealth(_ registry: CycleRegistry) async {
+        guard options.deliveryHealthEvery > 0 else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due = state.withLock { state -> Bool in
+            if let last = state.deliveryHealthChecks[registry.name], Double(now - min(last, now)) / 1e9 < options.deliveryHealthEvery { return false }
+            state.deliveryHealthChecks[registry.name] = now
+            return true
+        }
+        guard due else { return }
+        let declared = registry.spec.registries.first { $0.name == registry.name }?.webhooks.map(\.name) ?? []
+        metrics.keepWebhooks(registry.name, Set(declared))
+        for name in declared {
+            guard let records = try? await registry.provider.events(name: name, limit: 20) else { continue }
+            metrics.deliveries(registry: registry.name, webhook: name, records: records)
+        }
     }
 
     /// Observes, plans and (with --apply) applies one registry; every failure becomes its outcome.

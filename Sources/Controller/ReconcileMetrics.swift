@@ -1,3 +1,4 @@
+import Foundation
 import HookKit
 import Reconciler
 
@@ -21,6 +22,12 @@ public final class ReconcileMetrics: Sendable {
         var bucketCounts = Array(repeating: 0, count: ReconcileMetrics.buckets.count)
         var durationSum = 0.0
         var durationCount = 0
+        /// Delivery health, by "registry\u{0}webhook": the newest delivery's outcome and time, failures seen.
+        var lastDeliverySuccess: [String: Bool] = [:]
+        var lastDeliveryTime: [String: Double] = [:]
+        var deliveryFailures: [String: Int] = [:]
+        /// Failed attempts already counted (id and attempt), so a log read again counts each once.
+        var countedFailures: [String: Set<String>] = [:]
     }
 
     private let state = Locked(State())
@@ -61,6 +68,47 @@ public final class ReconcileMetrics: Sendable {
         }
     }
 
+    /// What one read of a webhook's delivery log (newest first) says.
+    public func deliveries(registry: String, webhook: String, records: [DeliveryRecord]) {
+        let key = registry + "\u{0}" + webhook
+        state.withLock { state in
+            if let newest = records.first {
+                state.lastDeliverySuccess[key] = newest.isSuccess
+                if let time = Self.seconds(newest.timestamp) { state.lastDeliveryTime[key] = time }
+            }
+            var counted = state.countedFailures[key] ?? []
+            for record in records where !record.isSuccess && counted.insert("\(record.id)\u{0}\(record.attempt)").inserted {
+                state.deliveryFailures[key, default: 0] += 1
+            }
+            // Bounded: a log is read a page at a time, so older ids never come back.
+            if counted.count > 1_000 { counted = Set(records.map { "\($0.id)\u{0}\($0.attempt)" }) }
+            state.countedFailures[key] = counted
+            if state.deliveryFailures[key] == nil { state.deliveryFailures[key] = 0 }
+        }
+    }
+
+    /// Only managed webhooks get delivery-health series: one the spec no longer declares disappears.
+    public func keepWebhooks(_ registry: String, _ webhooks: Set<String>) {
+        state.withLock { state in
+            func keep(_ key: String) -> Bool {
+                let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+                return parts.first.map(String.init) != registry || webhooks.contains(String(parts.last ?? ""))
+            }
+            state.lastDeliverySuccess = state.lastDeliverySuccess.filter { keep($0.key) }
+            state.lastDeliveryTime = state.lastDeliveryTime.filter { keep($0.key) }
+            state.deliveryFailures = state.deliveryFailures.filter { keep($0.key) }
+            state.countedFailures = state.countedFailures.filter { keep($0.key) }
+        }
+    }
+
+    static func seconds(_ timestamp: String) -> Double? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: timestamp) { return date.timeIntervalSince1970 }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: timestamp)?.timeIntervalSince1970
+    }
+
     /// Registries no longer in the spec stop being reported (their series disappear, as Prometheus expects).
     public func keepOnly(_ registries: Set<String>) {
         state.withLock { state in
@@ -68,6 +116,10 @@ public final class ReconcileMetrics: Sendable {
             state.unmanaged = state.unmanaged.filter { registries.contains($0.key) }
             state.up = state.up.filter { registries.contains($0.key) }
             state.lastSuccess = state.lastSuccess.filter { registries.contains($0.key) }
+            func inSpec(_ key: String) -> Bool { registries.contains(String(key.split(separator: "\u{0}").first ?? "")) }
+            state.lastDeliverySuccess = state.lastDeliverySuccess.filter { inSpec($0.key) }
+            state.lastDeliveryTime = state.lastDeliveryTime.filter { inSpec($0.key) }
+            state.deliveryFailures = state.deliveryFailures.filter { inSpec($0.key) }
         }
     }
 
@@ -101,6 +153,22 @@ public final class ReconcileMetrics: Sendable {
         family("hookapply_last_success_timestamp_seconds", "gauge", "When the registry's last successful cycle ended, in Unix seconds.")
         for registry in state.lastSuccess.keys.sorted() {
             text += "hookapply_last_success_timestamp_seconds{registry=\(Self.label(registry))} \(Self.number(state.lastSuccess[registry] ?? 0))\n"
+        }
+        func webhookLabels(_ key: String) -> String {
+            let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            return "registry=\(Self.label(parts.first ?? "")),webhook=\(Self.label(parts.last ?? ""))"
+        }
+        family("hookapply_webhook_last_delivery_success", "gauge", "1 when the managed webhook's newest logged delivery got a 2xx, 0 when it did not.")
+        for key in state.lastDeliverySuccess.keys.sorted() {
+            text += "hookapply_webhook_last_delivery_success{\(webhookLabels(key))} \(state.lastDeliverySuccess[key] == true ? 1 : 0)\n"
+        }
+        family("hookapply_webhook_last_delivery_timestamp_seconds", "gauge", "When the managed webhook's newest logged delivery was sent, in Unix seconds.")
+        for key in state.lastDeliveryTime.keys.sorted() {
+            text += "hookapply_webhook_last_delivery_timestamp_seconds{\(webhookLabels(key))} \(Self.number(state.lastDeliveryTime[key] ?? 0))\n"
+        }
+        family("hookapply_webhook_delivery_failures_total", "counter", "Failed delivery attempts seen in the managed webhook's delivery log, each counted once.")
+        for key in state.deliveryFailures.keys.sorted() {
+            text += "hookapply_webhook_delivery_failures_total{\(webhookLabels(key))} \(state.deliveryFailures[key] ?? 0)\n"
         }
         family("hookapply_reconcile_cycle_duration_seconds", "histogram", "How long a cycle took, git pull included.")
         for (index, bound) in Self.buckets.enumerated() {

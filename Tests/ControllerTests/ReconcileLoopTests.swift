@@ -329,3 +329,56 @@ import Testing
         #expect(failure.message.contains("is not in a git working copy") || failure.message.contains("needs the 'git' executable"), "\(failure.message)")
     }
 }
+
+/// Delivery health is part of drift: per managed webhook, the newest delivery's outcome and time, and
+/// failed attempts counted once however often the log is read; at most once per --delivery-health-every.
+@Suite struct DeliveryHealthTests {
+    static func record(_ id: String, status: Int?, attempt: Int = 1, at timestamp: String) -> DeliveryRecord {
+        DeliveryRecord(id: id, webhook: "alpha1", action: "push", timestamp: timestamp,
+                       request: DeliveryRecord.Request(method: "POST", uri: "https://h.example.com/x", headers: [:], body: "{}"),
+                       response: status.map { DeliveryRecord.Response(status: $0, headers: [:], body: "", bodyTruncated: false) },
+                       error: status == nil ? "connection refused" : nil, durationMilliseconds: 3, attempt: attempt)
+    }
+
+    @Test("metrics per managed webhook: last success, its time, failures counted once; only declared webhooks")
+    func metrics() async throws {
+        let provider = InMemoryProvider()
+        let desired = [Fixture.webhook("alpha1"), Fixture.webhook("bravo2")]
+        await provider.set(desired.map { var webhook = $0; webhook.tags = [WebhookState.ownerTag: "team"]; return webhook }
+                           + [Fixture.state("manual", owner: nil)])
+        await provider.setDeliveries([Self.record("e2", status: 500, at: "2026-12-07T10:00:02.500Z"), Self.record("e1", status: 200, at: "2026-12-07T10:00:00Z")], for: "alpha1")
+        await provider.setDeliveries([Self.record("e3", status: nil, attempt: 2, at: "2026-12-07T10:00:03Z"), Self.record("e3", status: nil, at: "2026-12-07T10:00:01Z")], for: "bravo2")
+        await provider.setDeliveries([Self.record("m1", status: 500, at: "2026-12-07T10:00:00Z")], for: "manual")
+        let spec = CycleSpec(specDigest: String(repeating: "a", count: 64), registries: [ReconcileLoopTests.registry("dev", provider, desired)], hiddenValues: [])
+        let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: 60, apply: false, deliveryHealthEvery: 0.001), git: nil, notifier: nil,
+                                 log: ReconcileLoopTests.Lines().writer) { .valid(spec, warnings: []) }
+        _ = await loop.runCycle()
+        var text = loop.metrics.render()
+        #expect(text.contains("hookapply_webhook_last_delivery_success{registry=\"dev\",webhook=\"alpha1\"} 0"), "\(text)")
+        #expect(text.contains("hookapply_webhook_last_delivery_timestamp_seconds{registry=\"dev\",webhook=\"alpha1\"} 1796637602.5"), "\(text)")
+        #expect(text.contains("hookapply_webhook_delivery_failures_total{registry=\"dev\",webhook=\"alpha1\"} 1"))
+        #expect(text.contains("hookapply_webhook_delivery_failures_total{registry=\"dev\",webhook=\"bravo2\"} 2"), "two attempts of one event")
+        #expect(!text.contains("webhook=\"manual\""), "only managed webhooks get series")
+        // Read again (the interval has passed): the same failures are not counted twice; a new one is.
+        await provider.setDeliveries([Self.record("e4", status: 200, at: "2026-12-07T10:00:05Z"),
+                                      Self.record("e2", status: 500, at: "2026-12-07T10:00:02.500Z")], for: "alpha1")
+        try await Task.sleep(nanoseconds: 5_000_000)
+        _ = await loop.runCycle()
+        text = loop.metrics.render()
+        #expect(text.contains("hookapply_webhook_last_delivery_success{registry=\"dev\",webhook=\"alpha1\"} 1"), "\(text)")
+        #expect(text.contains("hookapply_webhook_delivery_failures_total{registry=\"dev\",webhook=\"alpha1\"} 1"))
+    }
+
+    @Test("the logs are read at most once per --delivery-health-every, and never with 0")
+    func budget() async throws {
+        for (every, reads) in [(3600.0, 2), (0.0, 0)] {
+            let provider = InMemoryProvider()
+            let desired = [Fixture.webhook("alpha1"), Fixture.webhook("bravo2")]
+            let spec = CycleSpec(specDigest: String(repeating: "a", count: 64), registries: [ReconcileLoopTests.registry("dev", provider, desired)], hiddenValues: [])
+            let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: 60, apply: false, deliveryHealthEvery: every), git: nil, notifier: nil,
+                                     log: ReconcileLoopTests.Lines().writer) { .valid(spec, warnings: []) }
+            for _ in 0..<3 { _ = await loop.runCycle() }
+            #expect(provider.eventReads.value == reads, "every \(every): \(provider.eventReads.value) reads")
+        }
+    }
+}

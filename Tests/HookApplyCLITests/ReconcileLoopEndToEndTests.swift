@@ -153,6 +153,21 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    @Test("delivery health from the local event log: a receiver that fails shows on /metrics for managed webhooks")
+    func deliveryHealth() async throws {
+        let receiver = try LoopbackReceiver(status: 503)
+        defer { receiver.stop() }
+        let workspace = try Workspace(#"{"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [{"name": "failing1", "serviceUri": "\#(receiver.url)/hook", "actions": ["push"]}]}]}"#)
+        defer { workspace.remove() }
+        #expect(await workspace.run(["apply", "--auto-approve"]).code == .success)
+        #expect(await workspace.run(["ping", "failing1"]).code == .failure)
+        let daemon = try Daemon.start(["--interval", "1h", "--delivery-health-every", "1s"], directory: workspace.directory)
+        #expect(daemon.wait { daemon.metric(#"hookapply_webhook_last_delivery_success{registry="dev",webhook="failing1"}"#) == 0 }, "\(daemon.get("/metrics").body)")
+        #expect(daemon.metric(#"hookapply_webhook_delivery_failures_total{registry="dev",webhook="failing1"}"#) == 1)
+        #expect((daemon.metric(#"hookapply_webhook_last_delivery_timestamp_seconds{registry="dev",webhook="failing1"}"#) ?? 0) > 1_700_000_000)
+        #expect(daemon.stop() == 0)
+    }
+
     @Test("--log-format json: every line is an object, and counts, durations and flags are JSON numbers and booleans")
     func jsonLogTypes() async throws {
         let workspace = try Workspace(ReconcileCommandTests.spec)

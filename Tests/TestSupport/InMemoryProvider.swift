@@ -88,7 +88,17 @@ public actor InMemoryProvider: WebhookProvider {
         throw ProviderError.fatal(.unsupported, "no ping in memory")
     }
 
-    public func events(name: String, limit: Int) async throws -> [DeliveryRecord] { [] }
+    /// Delivery records by lowercased webhook name, newest first (what `events` answers).
+    public private(set) var deliveries: [String: [DeliveryRecord]] = [:]
+    /// How many times `events` was called.
+    public nonisolated let eventReads = Locked(0)
+
+    public func events(name: String, limit: Int) async throws -> [DeliveryRecord] {
+        eventReads.withLock { $0 += 1 }
+        return Array((deliveries[name.lowercased()] ?? []).prefix(limit))
+    }
+
+    public func setDeliveries(_ records: [DeliveryRecord], for name: String) { deliveries[name.lowercased()] = records }
 
     public func set(_ webhooks: [WebhookState]) { self.webhooks = webhooks }
 }

@@ -41,6 +41,8 @@ enum ReconcileCommand {
                        help: "Open connections to --listen from one address beyond which its new ones get 503 (default 8).", number: .integer(1...4096)),
             OptionSpec(long: "full-refresh-every", valueName: "duration",
                        help: "How often each Azure registry is read without the observation cache, every secret included (default 1h; 1m to 168h)."),
+            OptionSpec(long: "delivery-health-every", valueName: "duration",
+                       help: "How often each managed webhook's delivery log is read for the delivery-health metrics (default 10m; 0s turns it off; on Azure one listEvents call per webhook)."),
             .armEndpoint,
         ])
 
@@ -57,6 +59,11 @@ enum ReconcileCommand {
             fullRefreshEvery = second
         case (.failure(let problem), _), (_, .failure(let problem)):
             return HookApply.usageError(problem.message, usage: spec.usage, context, helpFor: "reconcile")
+        }
+        let deliveryHealthEvery: Double
+        switch duration(arguments, "delivery-health-every", default: 600, range: 0...604_800, bounds: "from 0s (off) to 168h", like: "5m, 10m or 1h") {
+        case .success(let value): deliveryHealthEvery = value
+        case .failure(let problem): return HookApply.usageError(problem.message, usage: spec.usage, context, helpFor: "reconcile")
         }
         if arguments.value("file") == "-" {
             return HookApply.usageError("reconcile reads the spec again every cycle, and standard input can be read only once; pass -f FILE",
@@ -122,7 +129,8 @@ enum ReconcileCommand {
         }
         let source = CycleSource(arguments: arguments, context: context, azure: azure, boundary: boundary)
         let loop = ReconcileLoop(options: ReconcileLoop.Options(interval: interval, apply: arguments.has("apply"), parallelism: arguments.integer("parallelism") ?? 10,
-                                                                firstBackoff: min(1, interval), fullRefreshEvery: fullRefreshEvery),
+                                                                firstBackoff: min(1, interval), fullRefreshEvery: fullRefreshEvery,
+                                                                deliveryHealthEvery: deliveryHealthEvery),
                                  git: git, notifier: notifier, log: log) { source.load() }
         var server: HTTPServer? = nil
         if let listen {
