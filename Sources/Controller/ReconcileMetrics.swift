@@ -1,4 +1,3 @@
-import Foundation
 import HookKit
 import Reconciler
 
@@ -74,7 +73,7 @@ public final class ReconcileMetrics: Sendable {
         state.withLock { state in
             if let newest = records.first {
                 state.lastDeliverySuccess[key] = newest.isSuccess
-                if let time = Self.seconds(newest.timestamp) { state.lastDeliveryTime[key] = time }
+                if let time = Timestamp.seconds(newest.timestamp) { state.lastDeliveryTime[key] = time }
             }
             var counted = state.countedFailures[key] ?? []
             for record in records where !record.isSuccess && counted.insert("\(record.id)\u{0}\(record.attempt)").inserted {
@@ -99,14 +98,6 @@ public final class ReconcileMetrics: Sendable {
             state.deliveryFailures = state.deliveryFailures.filter { keep($0.key) }
             state.countedFailures = state.countedFailures.filter { keep($0.key) }
         }
-    }
-
-    static func seconds(_ timestamp: String) -> Double? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: timestamp) { return date.timeIntervalSince1970 }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: timestamp)?.timeIntervalSince1970
     }
 
     /// Registries no longer in the spec stop being reported (their series disappear, as Prometheus expects).

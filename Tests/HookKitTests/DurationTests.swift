@@ -1,3 +1,4 @@
+import Foundation
 import HookKit
 import Testing
 
@@ -46,5 +47,27 @@ import Testing
                 #expect(value >= 0 && value < 4 * 1e9 * 3600)
             }
         }
+    }
+}
+
+/// RFC 3339 parsing, held to Timestamp.format and to Foundation's parser.
+@Suite struct TimestampParseTests {
+    @Test("round trip with format, and agreement with ISO8601DateFormatter")
+    func roundTrip() {
+        for seconds in [0.0, 1_796_637_602.5, 951_782_400.0, 4_102_444_799.999, 1_700_000_000.123] {
+            let text = Timestamp.format(Date(timeIntervalSince1970: seconds))
+            let parsed = Timestamp.seconds(text) ?? -1
+            #expect(abs(parsed - seconds) < 0.002, "\(text)")
+            #expect(Timestamp.format(Date(timeIntervalSince1970: parsed + 0.0001)) == text, "\(text)")
+        }
+        let formatter = ISO8601DateFormatter()
+        for text in ["2026-12-07T10:00:02Z", "2024-02-29T23:59:59+01:00", "1999-12-31T00:00:00-05:30"] {
+            #expect(Timestamp.seconds(text) == formatter.date(from: text)?.timeIntervalSince1970, "\(text)")
+        }
+    }
+
+    @Test("what is not RFC 3339 is nil", arguments: ["", "2026-12-07", "2026-12-07 10:00:00Z", "2026-13-07T10:00:00Z", "2026-12-07T10:00:00", "2026-12-07T10:00:00.Z", "2026-12-07T10:00:00+0100", "x026-12-07T10:00:00Z"])
+    func refused(_ text: String) {
+        #expect(Timestamp.seconds(text) == nil)
     }
 }

@@ -66,15 +66,9 @@ enum ListCommand {
         let rows = entries.map { entry -> [String] in
             [entry.registry, entry.webhook.name, entry.webhook.status.rawValue, entry.webhook.actions.map(\.rawValue).joined(separator: ","),
              WebhookState.describeScope(entry.webhook.scope), entry.owner ?? "-", entry.declared ? "yes" : "no", entry.webhook.serviceUri]
-                .map(TerminalText.line)
         }
         let header = ["REGISTRY", "NAME", "STATUS", "ACTIONS", "SCOPE", "OWNER", "DECLARED", "SERVICE URI"]
-        var widths = header.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        for row in [header] + rows {
-            let cells = row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(widths[index] + 1) }
-            context.standardOutput.line(cells.joined(separator: " ").trimmingCharacters(in: .whitespaces))
-        }
+        for cells in TextTable.padded(header: header, rows: rows) { context.standardOutput.line(TextTable.line(cells)) }
     }
 }
 

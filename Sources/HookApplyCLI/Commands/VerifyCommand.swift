@@ -169,19 +169,17 @@ enum VerifyCommand {
         // Names and reasons come from the spec, the registry and the receiver: escaped, never styled raw.
         let rows = report.results.map { row -> [String] in
             [row.registry + "/" + row.webhook, row.result.rawValue, row.status.map(String.init) ?? "-",
-             row.latency_ms.map { Seconds.describe(Double($0) / 1000) } ?? "-", row.reason].map(TerminalText.line)
+             row.latency_ms.map { Seconds.describe(Double($0) / 1000) } ?? "-", row.reason]
         }
         let header = ["WEBHOOK", "RESULT", "STATUS", "LATENCY", "REASON"]
-        var widths = header.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        for (number, row) in ([header] + rows).enumerated() {
-            var cells = row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(widths[index] + 1) }
+        for (number, padded) in TextTable.padded(header: header, rows: rows).enumerated() {
+            var cells = padded
             if number > 0 {
                 let verdict = report.results[number - 1].result
                 let padded = cells[1]
                 cells[1] = verdict == .ok ? style.green(padded) : verdict == .skipped || verdict == .refused ? style.yellow(padded) : style.red(padded)
             }
-            context.standardOutput.write(cells.joined(separator: " ").trimmingCharacters(in: .whitespaces) + "\n")
+            context.standardOutput.write(TextTable.line(cells) + "\n")
         }
         let summary = report.summary
         var parts = ["\(summary.ok) ok"]
