@@ -1,10 +1,13 @@
 import Dispatch
+import Glibc
 import HookKit
 import HookSpec
 import Reconciler
 
 /// POSTs an event to a webhook the way ACR does: the custom headers, `Content-Type: application/json`
 /// unless a custom one is set, a 5-second timeout; and records the attempt with secrets masked.
+/// Beyond ACR, for a local registry's webhooks: the event as a CloudEvent (``CloudEvent``) when the
+/// webhook asks for it, and Standard Webhooks signatures (``WebhookSigner``) when it has secrets.
 ///
 /// The bytes go through the first of ``transports`` that can send to the webhook's URI.
 public struct WebhookDelivery: Sendable {
@@ -15,6 +18,10 @@ public struct WebhookDelivery: Sendable {
     /// Values hidden from every record besides the webhook's own secrets: the spec's raw `${env:…}`
     /// values, which may sit where nothing else is secret (a path segment).
     public var hiddenValues: [String]
+    /// The CloudEvents `source` of the registry whose webhooks these are.
+    public var eventSource: String
+    /// Unix seconds for `webhook-timestamp`; a test sets the clock.
+    public var clock: @Sendable () -> Int = { Int(time(nil)) }
     /// Targets already worked out, by webhook: a target's scrubber knows every form of every secret, which
     /// costs more to build than a delivery on loopback takes, and serve drains the same webhooks over and over.
     private let cache = TargetCache()
@@ -35,30 +42,42 @@ public struct WebhookDelivery: Sendable {
         }
     }
 
-    public init(timeout: Double = 5, transports: [any DeliveryTransport]? = nil, hiddenValues: [String] = []) {
+    public init(timeout: Double = 5, transports: [any DeliveryTransport]? = nil, hiddenValues: [String] = [], eventSource: String = CloudEvent.source(registry: "local")) {
         self.timeout = timeout
         self.transports = transports ?? [SocketTransport(), URLSessionTransport(timeout: timeout)]
         self.hiddenValues = hiddenValues
+        self.eventSource = eventSource
     }
 
     /// Sends `body` (an event's JSON) and returns the logged record; never throws: a transport failure is recorded.
-    public func send(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1) async -> DeliveryRecord {
+    public func send(_ body: [UInt8], to webhook: WebhookState, eventID: String, action: String, attempt: Int = 1, isChart: Bool = false) async -> DeliveryRecord {
         let target = self.target(webhook)
         let record = Locked<DeliveryRecord?>(nil)
         let delivery = self
         // Transports block: off the cooperative pool.
         await BlockingBridge.onOwnThread {
-            record.set(delivery.sendBlocking(body, to: target, eventID: eventID, action: action, attempt: attempt))
+            record.set(delivery.sendBlocking(body, to: target, eventID: eventID, action: action, attempt: attempt, isChart: isChart))
         }
-        return record.value ?? Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
+        return record.value ?? Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt, signing: [])
             .failure("no answer was recorded")
     }
 
     /// ``send(_:to:eventID:action:attempt:)`` for a caller on its own thread (serve's delivery lanes),
     /// without a hop per delivery. Never call it from Swift's cooperative pool: it blocks.
-    public func sendBlocking(_ body: [UInt8], to target: Target, eventID: String, action: String, attempt: Int = 1) -> DeliveryRecord {
-        let prepared = Attempt(body: body, target: target, eventID: eventID, action: action, attempt: attempt)
-        let request = OutgoingDelivery(uri: target.webhook.serviceUri, parsed: target.uri, headers: target.sentHeaders, body: body)
+    /// - Parameter isChart: the event is about a Helm chart (serve saw its config media type), for the
+    ///   CloudEvents type; ACR's own JSON does not change.
+    public func sendBlocking(_ body: [UInt8], to target: Target, eventID: String, action: String, attempt: Int = 1, isChart: Bool = false) -> DeliveryRecord {
+        let payload = target.webhook.payloadFormat == .cloudevents
+            ? CloudEvent.structured(acrBody: body, id: eventID, source: eventSource, isChart: isChart) : body
+        var headers = target.sentHeaders
+        var signing: [(name: String, value: String)] = []
+        if let signer = target.signer {
+            // Signed afresh on every attempt: a new timestamp, over the bytes this attempt sends.
+            signing = signer.headers(id: eventID, timestamp: clock(), body: payload)
+            headers += signing
+        }
+        let prepared = Attempt(body: payload, target: target, eventID: eventID, action: action, attempt: attempt, signing: signing)
+        let request = OutgoingDelivery(uri: target.webhook.serviceUri, parsed: target.uri, headers: headers, body: payload)
         guard let transport = target.transport else { return prepared.failure("no transport can send to this service URI") }
         switch transport.send(request, timeout: timeout, keptBody: DeliveryRecord.maxResponseBody + DeliveryRecord.scrubMargin) {
         case .response(let status, let headers, let body, let truncated):
@@ -89,6 +108,8 @@ public struct WebhookDelivery: Sendable {
         var uri: ServiceURI?
         /// The first of the delivery's transports that takes ``uri``.
         var transport: (any DeliveryTransport)?
+        /// Nil when the webhook has no signing secret.
+        var signer: WebhookSigner?
 
         fileprivate init(_ webhook: WebhookState, hiddenValues: [String]) {
             self.webhook = webhook
@@ -101,10 +122,17 @@ public struct WebhookDelivery: Sendable {
                 loggedHeaders[header.name] = Redaction.isSecretHeader(header.name) ? Redaction.sensitiveValue : header.value
                 sentHeaders.append((header.name, header.value))
             }
-            if !hasContentType {
+            if webhook.payloadFormat == .cloudevents {
+                // Structured mode is told by its media type alone (validation refuses a custom one).
+                sentHeaders.removeAll { $0.name.lowercased() == "content-type" }
+                loggedHeaders = loggedHeaders.filter { $0.key.lowercased() != "content-type" }
+                loggedHeaders["Content-Type"] = CloudEvent.contentType
+                sentHeaders.insert(("Content-Type", CloudEvent.contentType), at: 0)
+            } else if !hasContentType {
                 loggedHeaders["Content-Type"] = "application/json"
                 sentHeaders.insert(("Content-Type", "application/json"), at: 0)
             }
+            signer = WebhookSigner(secrets: webhook.signingSecrets)
             // ACR's agent, so that receivers built for ACR take the delivery; a webhook's own User-Agent wins.
             if !hasUserAgent {
                 loggedHeaders["User-Agent"] = Product.deliveryUserAgent
@@ -127,8 +155,16 @@ public struct WebhookDelivery: Sendable {
         var start: UInt64
         var webhook: WebhookState { target.webhook }
         var scrubber: SecretScrubber { target.scrubber }
+        /// This attempt's signatures, in case a receiver echoes them (nil when unsigned): a second, small
+        /// pass, since the webhook's own scrubber is built once per webhook and these change every attempt.
+        var signatureScrubber: SecretScrubber?
 
-        init(body: [UInt8], target: Target, eventID: String, action: String, attempt: Int) {
+        /// Text from the receiver with every secret and this attempt's signatures hidden.
+        func scrubbed(_ text: String) -> String {
+            scrubber.scrub(signatureScrubber.map { $0.scrub(text) } ?? text)
+        }
+
+        init(body: [UInt8], target: Target, eventID: String, action: String, attempt: Int, signing: [(name: String, value: String)]) {
             self.body = body
             self.target = target
             self.eventID = eventID
@@ -136,6 +172,15 @@ public struct WebhookDelivery: Sendable {
             self.attempt = attempt
             var loggedHeaders = target.loggedHeaders
             loggedHeaders["Content-Length"] = String(body.count)
+            // The signature is masked: beside the body, id and timestamp it would let a reader of the log
+            // test guesses of a weak key offline. Id and timestamp are kept, to match a receiver's log.
+            for header in signing {
+                loggedHeaders[header.name] = header.name == "webhook-signature" ? Redaction.sensitiveValue : header.value
+                if header.name == "webhook-signature" {
+                    let parts = header.value.split(separator: " ").map(String.init)
+                    signatureScrubber = SecretScrubber(secrets: parts + parts.map { String($0.dropFirst(3)) })
+                }
+            }
             request = DeliveryRecord.Request(method: "POST", uri: target.maskedURI, headers: loggedHeaders,
                                              body: target.scrubber.scrub(String(decoding: body, as: UTF8.self)))
             timestamp = Timestamp.now()
@@ -146,17 +191,18 @@ public struct WebhookDelivery: Sendable {
 
         func failure(_ message: String) -> DeliveryRecord {
             DeliveryRecord(id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
-                           response: nil, error: scrubber.scrub(message), durationMilliseconds: elapsed(), attempt: attempt)
+                           response: nil, error: scrubbed(message), durationMilliseconds: elapsed(), attempt: attempt)
         }
 
         func success(status: Int, headers: [(String, String)], body: some Collection<UInt8>, truncated: Bool) -> DeliveryRecord {
             var logged: [String: String] = [:]
             for (name, value) in headers {
-                let scrubbed = scrubber.scrub(value)
-                logged[name] = logged[name].map { $0 + ", " + scrubbed } ?? scrubbed
+                let hidden = scrubbed(value)
+                logged[name] = logged[name].map { $0 + ", " + hidden } ?? hidden
             }
             // Scrubbed whole, then cut: a secret crossing the limit must not leave its first half behind.
-            let kept = scrubber.scrub(String(decoding: body, as: UTF8.self), keepingBytes: DeliveryRecord.maxResponseBody)
+            let text = String(decoding: body, as: UTF8.self)
+            let kept = scrubber.scrub(signatureScrubber.map { $0.scrub(text) } ?? text, keepingBytes: DeliveryRecord.maxResponseBody)
             return DeliveryRecord(
                 id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
                 response: .init(status: status, headers: logged, body: kept.text, bodyTruncated: truncated || kept.truncated),

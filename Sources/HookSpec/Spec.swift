@@ -40,6 +40,9 @@ public struct Spec: Hashable, Sendable, Codable {
                 for header in webhook.customHeaders {
                     note(header.value, webhookPointer.appending("customHeaders").appending(header.name))
                 }
+                for (index, secret) in webhook.signingSecrets.enumerated() {
+                    note(secret, webhook.signingSecretPointer(webhookPointer, index))
+                }
             }
         }
         return order.map { EnvironmentReference(name: $0, pointers: places[$0] ?? []) }
@@ -142,6 +145,20 @@ public struct Webhook: Hashable, Sendable, Codable {
     public var location: String? = nil
     /// Kept in the spec only, never sent to a registry.
     public var description: String? = nil
+    /// Local registries only: Standard Webhooks secrets (`whsec_…`) that sign every delivery, several
+    /// during a rotation. Secrets, like header values.
+    public var signingSecrets: [Template] = []
+    /// Local registries only: nil means ACR's JSON.
+    public var payloadFormat: PayloadFormat? = nil
+    /// Whether `signingSecret` was written as a list (pointers then carry an index).
+    public var signingSecretIsList = false
+}
+
+extension Webhook {
+    /// Where the `index`th signing secret sits: the property itself when it holds one string.
+    func signingSecretPointer(_ webhook: JSONPointer, _ index: Int) -> JSONPointer {
+        signingSecretIsList ? webhook.appending("signingSecret").appending(index) : webhook.appending("signingSecret")
+    }
 }
 
 /// A custom HTTP header sent with every delivery. Values are secrets.

@@ -19,6 +19,7 @@ struct SpecDecoder: Sendable {
     static let azureKeys = ["subscriptionId", "resourceGroup", "registry", "endpoint"]
     static let webhookKeys = [
         "name", "serviceUri", "customHeaders", "actions", "status", "scope", "location", "description",
+        "signingSecret", "payloadFormat",
     ]
 
     /// Decodes the document; nil only when the version is unsupported (nothing else can be trusted then).
@@ -242,6 +243,39 @@ struct SpecDecoder: Sendable {
         if let node = members["description"] {
             webhook.description = string(node, at: pointer.appending("description"), name: "description")
         }
+        if let node = members["signingSecret"] {
+            let secretPointer = pointer.appending("signingSecret")
+            switch node.value {
+            case .array(let elements):
+                webhook.signingSecretIsList = true
+                if elements.isEmpty {
+                    report(.error("empty-signing-secret", at: secretPointer,
+                                  "'signingSecret' is an empty list; give one secret, or two while rotating, or remove the property"),
+                           offset: node.offset)
+                } else if elements.count > SigningSecret.maximumCount {
+                    report(.error("too-many-signing-secrets", at: secretPointer,
+                                  "'signingSecret' lists \(elements.count) secrets; at most \(SigningSecret.maximumCount) (a rotation needs two: the new one and the old)"),
+                           offset: node.offset)
+                }
+                for (index, element) in elements.enumerated() {
+                    let value = template(element, at: secretPointer.appending(index), name: "a signing secret")
+                    webhook.signingSecrets.append(value ?? Template(literal: ""))
+                }
+            case .string:
+                if let value = template(node, at: secretPointer, name: "signingSecret") { webhook.signingSecrets = [value] }
+            default:
+                wrongType(node, at: secretPointer, name: "'signingSecret'", expected: "a 'whsec_…' string or a list of them")
+            }
+        }
+        if let node = members["payloadFormat"], let value = plainString(node, at: pointer.appending("payloadFormat"), name: "payloadFormat") {
+            if let format = PayloadFormat(rawValue: value) {
+                webhook.payloadFormat = format
+            } else {
+                report(.error("invalid-payload-format", at: pointer.appending("payloadFormat"),
+                              "unknown payloadFormat '\(value)'; use \(quotedList(PayloadFormat.allCases.map(\.rawValue)))\(suggestionSuffix(value, PayloadFormat.allCases.map(\.rawValue)))"),
+                       offset: node.offset)
+            }
+        }
         return webhook
     }
 
@@ -329,7 +363,7 @@ struct SpecDecoder: Sendable {
         guard let value = string(node, at: pointer(), name: name) else { return nil }
         if value.utf8.contains(UInt8(ascii: "$")), value.contains("${env:") {
             report(.error("env-reference-not-allowed", at: pointer(),
-                          "'\(name)' cannot use ${env:...}; references are allowed only in serviceUri, header values and azure.subscriptionId"),
+                          "'\(name)' cannot use ${env:...}; references are allowed only in serviceUri, header values, signingSecret and azure.subscriptionId"),
                    offset: node.offset)
             return nil
         }

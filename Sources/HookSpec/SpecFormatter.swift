@@ -8,7 +8,7 @@ public enum SpecFormatter {
     public static let registryOrder = ["name", "local", "azure", "prune", "webhooks"]
     public static let localOrder = ["path"]
     public static let azureOrder = ["subscriptionId", "resourceGroup", "registry", "endpoint"]
-    public static let webhookOrder = ["name", "description", "serviceUri", "customHeaders", "actions", "status", "scope", "location"]
+    public static let webhookOrder = ["name", "description", "serviceUri", "customHeaders", "actions", "status", "scope", "location", "signingSecret", "payloadFormat"]
 
     public enum Failure: Error, Sendable {
         /// Not JSON, or JSON that is no spec: formatting it would rewrite some other file.

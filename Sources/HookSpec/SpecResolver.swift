@@ -48,6 +48,7 @@ public enum SpecResolver {
             for webhook in registry.webhooks where scope.needsSecrets(of: webhook.name, in: registry.name) {
                 note(webhook.serviceUri)
                 for header in webhook.customHeaders { note(header.value) }
+                for secret in webhook.signingSecrets { note(secret) }
             }
         }
         let unsatisfied = needsValue.filter { environment[$0].map(\.isEmpty) ?? true }
@@ -67,7 +68,7 @@ public enum SpecResolver {
             let first = reference.pointers.first ?? .root
             if environment[reference.name] == nil {
                 // A secret's fallback would be committed with the spec: for secrets, say only to set it.
-                let isSecret = reference.pointers.contains { $0.description.contains("/serviceUri") || $0.description.contains("/customHeaders") }
+                let isSecret = reference.pointers.contains { $0.description.contains("/serviceUri") || $0.description.contains("/customHeaders") || $0.description.contains("/signingSecret") }
                 let fix = isSecret ? "set it before running hookapply (a secret belongs in the environment, not in a fallback committed with the spec)"
                     : "set it, or give a fallback as ${env:\(reference.name):-value}"
                 diagnostics.append(.error("missing-env-variable", at: first,
@@ -165,9 +166,20 @@ public enum SpecResolver {
                     }
                     headers.append(ResolvedHeader(name: header.name, value: headerValue))
                 }
+                var signingSecrets: [String] = []
+                for (index, secret) in webhook.signingSecrets.enumerated() {
+                    let text = value(secret)
+                    for found in referencedValues(secret) { secrets.insert(found) }
+                    if needsSecrets, secret.hasReferences, let problem = SigningSecret.problem(text) {
+                        diagnostics.append(.error("invalid-signing-secret", at: webhook.signingSecretPointer(pointer, index),
+                                                  "the signing secret\(origin(secret)) \(problem)"))
+                    }
+                    signingSecrets.append(text)
+                }
                 webhooks.append(WebhookState(
                     name: webhook.name, serviceUri: uri, customHeaders: headers, actions: webhook.actions,
-                    status: webhook.status, scope: webhook.scope, location: webhook.location))
+                    status: webhook.status, scope: webhook.scope, location: webhook.location,
+                    signingSecrets: signingSecrets, payloadFormat: webhook.payloadFormat ?? .acr))
             }
             resolvedParts.set(registryIndex, ResolvedRegistry(name: registry.name, target: target, prune: registry.prune, webhooks: webhooks))
             problemParts.set(registryIndex, diagnostics)

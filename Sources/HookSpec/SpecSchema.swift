@@ -155,6 +155,25 @@ public enum SpecSchema {
               }
             }
           }
+        },
+        {
+          "if": {
+            "required": [
+              "azure"
+            ]
+          },
+          "then": {
+            "properties": {
+              "webhooks": {
+                "items": {
+                  "properties": {
+                    "signingSecret": false,
+                    "payloadFormat": false
+                  }
+                }
+              }
+            }
+          }
         }
       ]
     },
@@ -231,8 +250,78 @@ public enum SpecSchema {
           "type": "string",
           "pattern": "^[a-z0-9]+$",
           "description": "Azure only: the replica region; default the registry's."
+        },
+        "signingSecret": {
+          "oneOf": [
+            {
+              "$ref": "#/$defs/signingSecret"
+            },
+            {
+              "type": "array",
+              "minItems": 1,
+              "maxItems": 5,
+              "uniqueItems": true,
+              "items": {
+                "$ref": "#/$defs/signingSecret"
+              }
+            }
+          ],
+          "description": "Local registries only: sign every delivery (Standard Webhooks 1.0: webhook-id, webhook-timestamp, webhook-signature). A list signs with each secret, for a rotation."
+        },
+        "payloadFormat": {
+          "enum": [
+            "acr",
+            "cloudevents"
+          ],
+          "default": "acr",
+          "description": "Local registries only: ACR's JSON (the default), or a CloudEvents 1.0 event in structured JSON mode with Event Grid's ACR event types."
         }
-      }
+      },
+      "allOf": [
+        {
+          "if": {
+            "required": [
+              "signingSecret"
+            ]
+          },
+          "then": {
+            "properties": {
+              "customHeaders": {
+                "propertyNames": {
+                  "not": {
+                    "pattern": "^(?:[Ww][Ee][Bb][Hh][Oo][Oo][Kk]-[Ii][Dd]|[Ww][Ee][Bb][Hh][Oo][Oo][Kk]-[Tt][Ii][Mm][Ee][Ss][Tt][Aa][Mm][Pp]|[Ww][Ee][Bb][Hh][Oo][Oo][Kk]-[Ss][Ii][Gg][Nn][Aa][Tt][Uu][Rr][Ee])$"
+                  }
+                }
+              }
+            }
+          },
+          "description": "Signing sets webhook-id, webhook-timestamp and webhook-signature itself."
+        },
+        {
+          "if": {
+            "required": [
+              "payloadFormat"
+            ],
+            "properties": {
+              "payloadFormat": {
+                "const": "cloudevents"
+              }
+            }
+          },
+          "then": {
+            "properties": {
+              "customHeaders": {
+                "propertyNames": {
+                  "not": {
+                    "pattern": "^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Tt][Yy][Pp][Ee]$"
+                  }
+                }
+              }
+            }
+          },
+          "description": "A CloudEvents delivery is sent as application/cloudevents+json."
+        }
+      ]
     },
     "serviceUri": {
       "allOf": [
@@ -252,6 +341,25 @@ public enum SpecSchema {
         }
       ],
       "description": "Absolute http(s) URL the registry POSTs events to. A secret: shown only without userinfo and query."
+    },
+    "signingSecret": {
+      "allOf": [
+        {
+          "$ref": "#/$defs/envTemplate"
+        },
+        {
+          "anyOf": [
+            {
+              "pattern": "^whsec_(?:(?:[A-Za-z0-9+/]{4}){8}|(?:[A-Za-z0-9+/]{4}){8,20}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)|(?:[A-Za-z0-9+/]{4}){21}[A-Za-z0-9+/]{2}==)$",
+              "description": "whsec_ and the padded base64 of a 24 to 64 byte key."
+            },
+            {
+              "pattern": "\\$\\{env:"
+            }
+          ]
+        }
+      ],
+      "description": "A Standard Webhooks secret: whsec_ and the base64 of a 24 to 64 byte key; best as ${env:NAME}."
     }
   }
 }

@@ -181,6 +181,53 @@ public enum SpecValidator {
                                           "location '\(location)' must be an Azure region name such as 'westus'" + (fixed.isEmpty ? "" : "; did you mean '\(fixed)'?")))
             }
         }
+        diagnostics += validateSigning(webhook, at: pointer, isAzure: isAzure)
+        if let format = webhook.payloadFormat {
+            let formatPointer = pointer.appending("payloadFormat")
+            if isAzure {
+                diagnostics.append(.error("payload-format-not-supported", at: formatPointer,
+                                          "'payloadFormat' applies only to webhooks of a local registry: ACR always sends its own JSON, and its API has no such property; remove it (Event Grid is ACR's way to get CloudEvents)"))
+            } else if format == .cloudevents, let header = webhook.customHeaders.first(where: { $0.name.lowercased() == "content-type" }) {
+                diagnostics.append(.error("content-type-with-cloudevents", at: pointer.appending("customHeaders").appending(header.name),
+                                          "a CloudEvents delivery is sent as 'application/cloudevents+json'; remove the custom '\(header.name)' header, or set payloadFormat to 'acr'"))
+            }
+        }
+        return diagnostics
+    }
+
+    /// Headers that signing sets on every delivery: a custom one of the same name would send two.
+    public static let signingHeaders = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+
+    static func validateSigning(_ webhook: Webhook, at pointer: JSONPointer, isAzure: Bool) -> [Diagnostic] {
+        guard !webhook.signingSecrets.isEmpty else { return [] }
+        if isAzure {
+            return [.error("signing-not-supported", at: pointer.appending("signingSecret"),
+                           "'signingSecret' applies only to webhooks of a local registry: ACR sends its deliveries unsigned, and its API has no such property; remove it, and authenticate with a custom header instead")]
+        }
+        var diagnostics: [Diagnostic] = []
+        var seen: Set<String> = []
+        for (index, secret) in webhook.signingSecrets.enumerated() {
+            let secretPointer = webhook.signingSecretPointer(pointer, index)
+            if !seen.insert(secret.raw).inserted {
+                diagnostics.append(.error("duplicate-signing-secret", at: secretPointer, "this signing secret is listed twice; keep one"))
+                continue
+            }
+            if secret.hasReferences {
+                // A literal prefix with a reference after it is checked once resolved.
+                continue
+            }
+            let text = secret.rendered { _, fallback in fallback ?? "" }
+            if let problem = SigningSecret.problem(text) {
+                diagnostics.append(.error("invalid-signing-secret", at: secretPointer, "the signing secret \(problem)"))
+            } else {
+                diagnostics.append(.warning("literal-signing-secret", at: secretPointer,
+                                            "the signing secret is written in the spec, so everyone who can read the repository can forge deliveries; write it as ${env:NAME} and set the variable where hookapply runs"))
+            }
+        }
+        for header in webhook.customHeaders where signingHeaders.contains(header.name.lowercased()) {
+            diagnostics.append(.error("signing-header", at: pointer.appending("customHeaders").appending(header.name),
+                                      "header '\(header.name)' is set by signing on every delivery; remove the custom header"))
+        }
         return diagnostics
     }
 

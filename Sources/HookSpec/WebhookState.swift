@@ -16,10 +16,14 @@ public struct WebhookState: Hashable, Sendable, Codable {
     /// The region (Azure); nil where the registry has no regions.
     public var location: String?
     public var tags: [String: String]
+    /// Standard Webhooks secrets (`whsec_…`) that sign every delivery; empty: unsigned. Secrets in clear.
+    public var signingSecrets: [String]
+    public var payloadFormat: PayloadFormat
 
     public init(
         name: String, serviceUri: String, customHeaders: [ResolvedHeader] = [], actions: [WebhookAction],
-        status: WebhookStatus = .enabled, scope: String = "", location: String? = nil, tags: [String: String] = [:]
+        status: WebhookStatus = .enabled, scope: String = "", location: String? = nil, tags: [String: String] = [:],
+        signingSecrets: [String] = [], payloadFormat: PayloadFormat = .acr
     ) {
         self.name = name
         self.serviceUri = serviceUri
@@ -29,6 +33,32 @@ public struct WebhookState: Hashable, Sendable, Codable {
         self.scope = scope
         self.location = location
         self.tags = tags
+        self.signingSecrets = signingSecrets
+        self.payloadFormat = payloadFormat
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, serviceUri, customHeaders, actions, status, scope, location, tags, signingSecrets, payloadFormat
+    }
+
+    /// Values written before signing and payload formats existed read back as unsigned ACR JSON.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        serviceUri = try container.decode(String.self, forKey: .serviceUri)
+        customHeaders = try container.decode([ResolvedHeader].self, forKey: .customHeaders)
+        actions = try container.decode([WebhookAction].self, forKey: .actions)
+        status = try container.decode(WebhookStatus.self, forKey: .status)
+        scope = try container.decode(String.self, forKey: .scope)
+        location = try container.decodeIfPresent(String.self, forKey: .location)
+        tags = try container.decode([String: String].self, forKey: .tags)
+        signingSecrets = try container.decodeIfPresent([String].self, forKey: .signingSecrets) ?? []
+        payloadFormat = try container.decodeIfPresent(PayloadFormat.self, forKey: .payloadFormat) ?? .acr
+    }
+
+    /// Whether two webhooks sign with the same secrets, in any order.
+    public func hasSameSigningSecrets(as other: WebhookState) -> Bool {
+        signingSecrets == other.signingSecrets || Set(signingSecrets) == Set(other.signingSecrets)
     }
 
     /// Actions as a sorted set: the registry does not keep their order.

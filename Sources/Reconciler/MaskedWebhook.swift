@@ -11,6 +11,10 @@ public struct MaskedWebhook: Hashable, Sendable, Codable {
     public var scope: String
     public var location: String?
     public var tags: [String: String]
+    /// `(sensitive value)` when the webhook signs its deliveries; absent otherwise.
+    public var signingSecret: String?
+    /// Present only when it is not ACR's JSON, so documents of webhooks without it stay as they were.
+    public var payloadFormat: PayloadFormat?
 
     public init(_ state: WebhookState) {
         self.name = state.name
@@ -22,5 +26,7 @@ public struct MaskedWebhook: Hashable, Sendable, Codable {
         self.scope = state.scope
         self.location = state.location
         self.tags = state.tags
+        self.signingSecret = state.signingSecrets.isEmpty ? nil : Redaction.sensitiveValue
+        self.payloadFormat = state.payloadFormat == .acr ? nil : state.payloadFormat
     }
 }

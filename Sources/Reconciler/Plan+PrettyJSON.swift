@@ -57,8 +57,10 @@ extension MaskedWebhook {
         json.key("customHeaders"); json.stringDictionary(customHeaders)
         if let location { json.key("location"); json.string(location) }
         json.key("name"); json.string(name)
+        if let payloadFormat { json.key("payloadFormat"); json.string(payloadFormat.rawValue) }
         json.key("scope"); json.string(scope)
         json.key("serviceUri"); json.string(serviceUri)
+        if let signingSecret { json.key("signingSecret"); json.string(signingSecret) }
         json.key("status"); json.string(status.rawValue)
         json.key("tags"); json.stringDictionary(tags)
         json.endObject()

@@ -216,6 +216,12 @@ public enum Planner {
         fields.append(FieldChange(field: .status, old: nil, new: quoted(desired.status.rawValue)))
         fields.append(FieldChange(field: .scope, old: nil, new: quoted(desired.scope)))
         if let location = desired.location { fields.append(FieldChange(field: .location, old: nil, new: quoted(location))) }
+        if !desired.signingSecrets.isEmpty {
+            fields.append(FieldChange(field: .signingSecret, old: nil, new: .masked, isSensitive: true))
+        }
+        if desired.payloadFormat != .acr {
+            fields.append(FieldChange(field: .payloadFormat, old: nil, new: quoted(desired.payloadFormat.rawValue)))
+        }
         return Change(registry: registry, webhook: desired.name, action: .create, reasons: [], fields: fields,
                       unchangedCount: 0, before: nil, after: MaskedWebhook(desired),
                       desired: desired)
@@ -291,6 +297,23 @@ public enum Planner {
             reasons.append("the location cannot change in place, so the webhook is deleted and created again")
             action = .replace
         } else if current.location != nil || desired.location != nil {
+            unchanged += 1
+        }
+        // Counted as unchanged only where set, like location: a webhook that never signs has no such field.
+        switch (current.signingSecrets.isEmpty, desired.signingSecrets.isEmpty) {
+        case (true, true): break
+        case (true, false): fields.append(FieldChange(field: .signingSecret, old: nil, new: .masked, isSensitive: true))
+        case (false, true): fields.append(FieldChange(field: .signingSecret, old: .masked, new: nil, isSensitive: true))
+        case (false, false):
+            if current.hasSameSigningSecrets(as: desired) {
+                unchanged += 1
+            } else {
+                fields.append(FieldChange(field: .signingSecret, old: .masked, new: .masked, isSensitive: true, isHiddenChange: true))
+            }
+        }
+        if current.payloadFormat != desired.payloadFormat {
+            fields.append(FieldChange(field: .payloadFormat, old: quoted(current.payloadFormat.rawValue), new: quoted(desired.payloadFormat.rawValue)))
+        } else if desired.payloadFormat != .acr {
             unchanged += 1
         }
         if current.owner != desired.owner {

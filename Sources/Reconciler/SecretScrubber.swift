@@ -85,6 +85,7 @@ public struct SecretScrubber: Sendable {
                 if !credential.isEmpty { values.append(credential) }
             }
         }
+        for secret in webhook.signingSecrets { values += SigningSecret.hiddenForms(secret) }
         // The whole URI only when masking changes it (userinfo, a query, or no parse): a URI that holds no
         // secret is shown as it is, in text and JSON alike, as plans and `list` show it.
         if Redaction.maskURI(webhook.serviceUri) != webhook.serviceUri { values.append(webhook.serviceUri) }

@@ -7,6 +7,10 @@ public enum WebhookField: String, Hashable, Sendable, Codable, CaseIterable, Com
     case scope
     case location
     case tags
+    /// Standard Webhooks secrets: write-only, shown masked (local registries).
+    case signingSecret
+    /// ACR JSON or CloudEvents (local registries).
+    case payloadFormat
     /// The registry's provisioning state: a failed one is drift, and an update re-sends every property.
     case provisioningState
 

@@ -211,7 +211,8 @@ public struct DeliveryEngine: Sendable {
         }
         metrics.add(.forwarded)
         for attempt in 1...maxAttempts {
-            var record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt)
+            var record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt,
+                                               isChart: event.isChart)
             record.subject = event.subject
             // The last attempt of a failed delivery says so, in the event log and the serve log alike.
             if !record.isSuccess && attempt == maxAttempts { record.gaveUp = true }

@@ -72,7 +72,8 @@ public final class DeliveryQueue: @unchecked Sendable {
                 let targets = object["targets"] ?? Self.unaddressed
                 if positions[id] == nil {
                     positions[id] = events.count
-                    let notification = RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body))
+                    let notification = RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body),
+                                                                    isChart: object["chart"] == "true")
                     events.append(QueuedEvent(notification, targets: targets.split(separator: ",").map(String.init)))
                 }
             case "done":
@@ -165,6 +166,7 @@ public final class DeliveryQueue: @unchecked Sendable {
         var record = ["kind": "event", "id": notification.id, "action": notification.action.rawValue, "repository": notification.repository,
                       "body": Data(notification.body).base64EncodedString(), "targets": event.targets.joined(separator: ",")]
         if let tag = notification.tag { record["tag"] = tag }
+        if notification.isChart { record["chart"] = "true" }
         return record
     }
 

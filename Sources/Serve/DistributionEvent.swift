@@ -21,6 +21,15 @@ struct DistributionEvent {
         return DistributionEvent(list)
     }
 
+    /// The objects of an array member (other elements skipped).
+    func array(_ key: String) -> [DistributionEvent]? {
+        guard case .array(let elements)? = members[key]?.value else { return nil }
+        return elements.compactMap { element in
+            guard case .object(let list) = element.value else { return nil }
+            return DistributionEvent(list)
+        }
+    }
+
     /// The member as it is written into an ACR body.
     func value(_ key: String) -> CompactJSON.Value? {
         members[key].map(Self.convert)

@@ -25,6 +25,12 @@ public enum DistributionTranslator {
         return bytes.firstIndex(of: manifest, from: 0) != nil || bytes.firstIndex(of: imageIndex, from: 0) != nil
     }
 
+    /// A Helm chart: its config's media type is among the manifest's references (`includereferences: true`).
+    static func isChart(_ target: DistributionEvent) -> Bool {
+        guard let references = target.array("references") else { return false }
+        return references.contains { $0.string("mediaType") == CloudEvent.helmConfigMediaType }
+    }
+
     private static let manifest = Array("manifest".utf8)
     private static let imageIndex = Array("image.index".utf8)
 
@@ -58,6 +64,10 @@ public enum DistributionTranslator {
         var acrRequest: [String: CompactJSON.Value] = [:]
         for key in ["id", "host", "method", "useragent"] { if let value = request.value(key) { acrRequest[key] = value } }
         var body: [String: CompactJSON.Value] = ["id": .string(id), "timestamp": .string(event.string("timestamp") ?? ""), "action": .string(action)]
+        // ACR's event model has both (`actor{name}`, `source{addr, instanceID}`), and Event Grid's data carries them.
+        for key in ["actor", "source"] {
+            if let value = event.value(key), case .object = value { body[key] = value }
+        }
         switch action {
         case "push":
             guard let tag = target.string("tag"), !tag.isEmpty, isManifest(target.string("mediaType")) else { return nil }
@@ -65,7 +75,8 @@ public enum DistributionTranslator {
             for key in ["mediaType", "size", "digest", "length"] { if let value = target.value(key) { acrTarget[key] = value } }
             body["target"] = .object(acrTarget)
             body["request"] = .object(acrRequest)
-            return RegistryNotification(id: id, action: .push, repository: repository, tag: tag, body: CompactJSON.value(.object(body)))
+            return RegistryNotification(id: id, action: .push, repository: repository, tag: tag, body: CompactJSON.value(.object(body)),
+                                        isChart: isChart(target))
         case "delete":
             guard let digest = target.string("digest"), !digest.isEmpty else { return nil }
             var acrTarget: [String: CompactJSON.Value] = ["repository": .string(repository), "digest": .string(digest)]

@@ -10,11 +10,15 @@ public struct RegistryNotification: Hashable, Sendable {
     public var tag: String?
     /// The JSON body ACR would POST.
     public var body: [UInt8]
+    /// A Helm chart's manifest (its config media type was among the references): CloudEvents deliveries
+    /// type it as a chart event. ACR's JSON has no place for it.
+    public var isChart: Bool
 
     /// What the event is about, for logs: `repository:tag`, or the repository alone (a delete).
     public var subject: String { tag.map { "\(repository):\($0)" } ?? repository }
 
-    public init(id: String, action: WebhookAction, repository: String, tag: String?, body: [UInt8]) {
+    public init(id: String, action: WebhookAction, repository: String, tag: String?, body: [UInt8], isChart: Bool = false) {
+        self.isChart = isChart
         self.id = id
         self.action = action
         self.repository = repository

@@ -33,12 +33,24 @@ import Testing
         #expect(event.id == "83352be4-774b-4607-b7b1-05dafccb3de8")
         #expect(event.action == .push && event.repository == "demo/hello" && event.tag == "v2")
         let body = try #require(try JSONSerialization.jsonObject(with: Data(event.body)) as? [String: Any])
-        #expect(Set(body.keys) == ["id", "timestamp", "action", "target", "request"])
+        #expect(Set(body.keys) == ["id", "timestamp", "action", "target", "request", "actor", "source"])
+        // ACR's event model carries both, as Event Grid's data does (a CloudEvents delivery's `data`).
+        #expect((body["actor"] as? [String: Any])?.isEmpty == true)
+        #expect(body["source"] as? [String: String] == ["addr": "vm:5000", "instanceID": "a938c512-edef-4f2a-9015-d1c3a986252b"])
+        #expect(!event.isChart)
         let target = try #require(body["target"] as? [String: Any])
         #expect(Set(target.keys) == ["mediaType", "size", "digest", "length", "repository", "tag"])
         #expect(target["size"] as? Int == 418)
         let request = try #require(body["request"] as? [String: Any])
         #expect(Set(request.keys) == ["id", "host", "method", "useragent"])  // no client address: ACR does not send it
+    }
+
+    @Test("a manifest whose references hold a Helm config is a chart; without references it is not")
+    func chart() throws {
+        let chart = Self.manifestPush.replacingOccurrences(of: "application/vnd.oci.image.config.v1+json", with: "application/vnd.cncf.helm.config.v1+json")
+        #expect(try DistributionTranslator.translate(Array(chart.utf8)).first?.isChart == true)
+        let noReferences = Self.manifestPush.replacingOccurrences(of: "\"references\"", with: "\"other\"")
+        #expect(try DistributionTranslator.translate(Array(noReferences.utf8)).first?.isChart == false)
     }
 
     @Test("a manifest delete by digest becomes ACR's delete event, with no tag")

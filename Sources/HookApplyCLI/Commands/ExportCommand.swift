@@ -10,7 +10,7 @@ enum ExportCommand {
         name: "export",
         abstract: "Print a spec describing a registry's live webhooks, to adopt an existing registry.",
         discussion: """
-            Secret values (header values, the query and userinfo of service URIs) are written as ${env:NAME}
+            Secret values (header values, signing secrets, the query and userinfo of service URIs) are written as ${env:NAME}
             references with deterministic names, and the variables to set are listed on stderr (names only).
             --include-secrets writes the values themselves: do not commit that output.
             """,
@@ -239,6 +239,14 @@ enum ExportCommand {
             if case .azure? = target, let location = webhook.location, location != state.facts.location {
                 members.append(("location", .string(location)))
             }
+            if !webhook.signingSecrets.isEmpty {
+                let secrets = webhook.signingSecrets.enumerated().map { index, secret -> JSONWriter.Value in
+                    let suffix = webhook.signingSecrets.count == 1 ? "" : "_\(index + 1)"
+                    return .string(includeSecrets ? literal(secret) : reference("\(prefix)_SIGNING_SECRET\(suffix)", value: secret))
+                }
+                members.append(("signingSecret", secrets.count == 1 ? secrets[0] : .array(secrets)))
+            }
+            if webhook.payloadFormat != .acr { members.append(("payloadFormat", .string(webhook.payloadFormat.rawValue))) }
             if let description = descriptions[webhook.name.lowercased()] { members.append(("description", .string(description))) }
             webhooks.append(.object(members))
         }

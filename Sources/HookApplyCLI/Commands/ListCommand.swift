@@ -115,6 +115,8 @@ enum GetCommand {
                              "serviceUri: \(webhook.serviceUri)"]
                 for (header, value) in webhook.customHeaders.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) { lines.append("header \(header): \(value)") }
                 if let location = webhook.location { lines.append("location: \(location)") }
+                if let signingSecret = webhook.signingSecret { lines.append("signingSecret: \(signingSecret)") }
+                if let payloadFormat = webhook.payloadFormat { lines.append("payloadFormat: \(payloadFormat.rawValue)") }
                 for (key, value) in webhook.tags.sorted(by: { $0.key < $1.key }) { lines.append("tag \(key): \(value)") }
                 lines.append("declared in the spec: \(entry.declared ? "yes" : "no")")
                 // One value, one line: a line break from the registry is shown escaped, never as a new line.

@@ -94,7 +94,8 @@ enum ServeCommand {
                 watch.saw(webhooks)
                 return webhooks
             }, log: EventLog(path: provider.eventLogPath),
-                delivery: WebhookDelivery(timeout: timeout, hiddenValues: reconciliation.spec.environmentValues), maxAttempts: attempts)
+                delivery: WebhookDelivery(timeout: timeout, hiddenValues: reconciliation.spec.environmentValues,
+                                          eventSource: CloudEvent.source(registry: registry.name)), maxAttempts: attempts)
             engine.onAttempt = { record in log(ServeCommand.attemptEntry(record, maxAttempts: attempts)) }
             // Finished events leave the file at every start, so it does not grow from run to run.
             let compaction = try engine.compact()

@@ -24,7 +24,8 @@ enum ProviderFactory {
         case .local(let path):
             let absolute = localStatePath(path, specDirectory: specDirectory)
             return .success(LocalRegistryProvider(path: absolute, displayPath: shown(absolute, from: workingDirectory),
-                                                  delivery: WebhookDelivery(timeout: deliveryTimeout, hiddenValues: hiddenValues)))
+                                                  delivery: WebhookDelivery(timeout: deliveryTimeout, hiddenValues: hiddenValues,
+                                                                            eventSource: CloudEvent.source(registry: registry.name))))
         case .azure(let subscriptionId, let resourceGroup, let name, let endpoint):
             let chosen = azure.endpointOverride ?? endpoint ?? AzureSettings.defaultEndpoint
             if let problem = SpecValidator.validateEndpoint(chosen, at: .root).first {

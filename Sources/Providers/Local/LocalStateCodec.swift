@@ -78,8 +78,24 @@ enum LocalStateCodec {
                 tags[pair.key] = value
             }
         }
+        var signingSecrets: [String] = []
+        if case .array(let list)? = field("signingSecrets") {
+            for entry in list {
+                guard case .string(let secret) = entry.value else { throw Corrupt(reason: "webhook '\(name)' has a signing secret that is not a string") }
+                signingSecrets.append(secret)
+            }
+        } else if field("signingSecrets") != nil {
+            throw Corrupt(reason: "webhook '\(name)' has malformed signingSecrets")
+        }
+        var payloadFormat = PayloadFormat.acr
+        if let value = field("payloadFormat") {
+            guard case .string(let raw) = value, let format = PayloadFormat(rawValue: raw) else {
+                throw Corrupt(reason: "webhook '\(name)' has an unknown payloadFormat")
+            }
+            payloadFormat = format
+        }
         return WebhookState(name: name, serviceUri: serviceUri, customHeaders: headers, actions: actions, status: status,
-                            scope: scope, location: location, tags: tags)
+                            scope: scope, location: location, tags: tags, signingSecrets: signingSecrets, payloadFormat: payloadFormat)
     }
 
     /// The file's bytes: pretty, keys in a fixed order, webhooks sorted by name, so diffs of it are readable.
@@ -95,6 +111,10 @@ enum LocalStateCodec {
             out += "      \"status\": \(quote(webhook.status.rawValue)),\n"
             out += "      \"scope\": \(quote(webhook.scope)),\n"
             if let location = webhook.location { out += "      \"location\": \(quote(location)),\n" }
+            if !webhook.signingSecrets.isEmpty {
+                out += "      \"signingSecrets\": [" + webhook.signingSecrets.map(quote).joined(separator: ", ") + "],\n"
+            }
+            if webhook.payloadFormat != .acr { out += "      \"payloadFormat\": \(quote(webhook.payloadFormat.rawValue)),\n" }
             out += "      \"tags\": {" + webhook.tags.sorted { $0.key < $1.key }.map { "\(quote($0.key)): \(quote($0.value))" }.joined(separator: ", ") + "}\n"
             out += "    }"
         }
