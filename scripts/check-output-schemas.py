@@ -32,6 +32,38 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def make_dead_letter(binary, folder, environment):
+    """Runs serve with one attempt per delivery and gives it an event failhook refuses: a dead letter."""
+    import re
+    import signal
+    import time
+    import urllib.request
+    serve = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--max-attempts", "1"], cwd=folder, env=environment,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        for line in serve.stderr:
+            match = re.search(r"127\.0\.0\.1:(\d+)/events", line)
+            if match:
+                port = int(match.group(1))
+                break
+        event = {"events": [{"id": "dead-1", "timestamp": "2026-11-29T00:00:00Z", "action": "push",
+                             "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 1, "digest": "sha256:1",
+                                        "length": 1, "repository": "web", "tag": "v1"},
+                             "request": {"id": "r", "host": "h", "method": "PUT", "useragent": "u"}}]}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/events", data=json.dumps(event).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        urllib.request.urlopen(request, timeout=10).read()
+        dead = os.path.join(folder, ".hookapply", "dev.queue.dead.jsonl")
+        for _ in range(100):
+            if os.path.exists(dead) and os.path.getsize(dead) > 0:
+                break
+            time.sleep(0.1)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=20)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
@@ -43,7 +75,9 @@ def main():
         spec = {"version": 1, "owner": "team", "registries": [{"name": "dev", "local": {}, "webhooks": [
             {"name": "goodhook", "serviceUri": url + "/ok?code=${env:CODE:-c0de}",
              "customHeaders": {"Authorization": "Bearer ${env:TOKEN:-t0ken}"}, "actions": ["push"], "scope": "web:*"},
-            {"name": "failhook", "serviceUri": url + "/fail", "actions": ["push"]}]}]}
+            {"name": "failhook", "serviceUri": url + "/fail", "actions": ["push"]},
+            {"name": "signedhook", "serviceUri": url + "/ok", "actions": ["delete"], "payloadFormat": "cloudevents",
+             "signingSecret": "${env:SIGNING_SECRET:-whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}"}]}]}
         with open(os.path.join(folder, "webhooks.json"), "w") as handle:
             json.dump(spec, handle)
         with open(os.path.join(folder, "bad.json"), "w") as handle:
@@ -67,7 +101,11 @@ def main():
             ("diagnostics", ["plan", "--bogus", "-o", "json"], False),
         ]
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_COLOR": "1", "HOME": folder}
+        runs.append(("get", ["get", "signedhook", "-o", "json"], False))
+        runs.append(("replay", ["serve", "replay", "--dry-run", "-o", "json"], False))
         for name, arguments, lines in runs:
+            if name == "replay":
+                make_dead_letter(binary, folder, environment)
             with open(os.path.join(ROOT, "schema", f"hookapply-{name}.schema.json")) as handle:
                 validator = jsonschema.Draft202012Validator(json.load(handle))
             result = subprocess.run([binary] + arguments, cwd=folder, env=environment, capture_output=True, text=True, timeout=60)
@@ -79,6 +117,8 @@ def main():
                     errors = [f"not JSON: {error}"]
                 for error in errors:
                     failures.append(f"hookapply {' '.join(arguments)}: {getattr(error, 'message', error)}")
+            if name == "replay" and not json.loads(result.stdout or "{}").get("replayed"):
+                failures.append("serve replay --dry-run listed no dead letter; the entries' schema went unchecked")
             checked.add(name)
             print(f"hookapply {' '.join(arguments)}: exit {result.returncode}, {len(documents)} document(s) checked against hookapply-{name}")
     server.shutdown()

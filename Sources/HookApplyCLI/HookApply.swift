@@ -27,6 +27,17 @@ public enum HookApply {
         Command(spec: VersionCommand.spec) { VersionCommand.run($0, $1) },
     ]
 
+    /// Commands under another (`serve replay`): named by both words, run as `hookapply serve replay …`.
+    static let subcommands: [Command] = [
+        Command(spec: ReplayCommand.spec) { await ReplayCommand.run($0, $1) },
+    ]
+
+    /// The subcommand that `first` and the next argument name, if any.
+    static func subcommand(_ first: String, _ rest: [String]) -> Command? {
+        guard let second = rest.first else { return nil }
+        return subcommands.first { $0.spec.name == first + " " + second }
+    }
+
     static let helpSpec = CommandSpec(
         name: "help", abstract: "Show help for hookapply or one of its commands.",
         positionals: [PositionalSpec(name: "command", help: "The command to explain.")])
@@ -39,7 +50,7 @@ public enum HookApply {
             "",
             "COMMANDS:",
         ]
-        for command in commands.map(\.spec) + [helpSpec] {
+        for command in commands.map(\.spec) + subcommands.map(\.spec) + [helpSpec] {
             lines.append("  " + command.name.padding(12) + command.abstract)
         }
         lines += ["", "GLOBAL OPTIONS:",
@@ -82,6 +93,10 @@ public enum HookApply {
         default:
             break
         }
+        if let command = subcommand(first, arguments) {
+            arguments.removeFirst()
+            return await run(command, arguments, context)
+        }
         guard let command = commands.first(where: { $0.spec.name == first }) else {
             var message = "unknown command '\(first)'"
             if let match = Suggestion.closest(to: first, among: commands.map(\.spec.name) + ["help"]) {
@@ -89,6 +104,10 @@ public enum HookApply {
             }
             return usageError(message, usage: "hookapply <command> [options]", context)
         }
+        return await run(command, arguments, context)
+    }
+
+    static func run(_ command: Command, _ arguments: [String], _ context: Context) async -> ExitCode {
         do {
             let parsed = try ArgumentParser.parse(arguments, for: command.spec)
             if parsed.wantsHelp {
@@ -112,6 +131,10 @@ public enum HookApply {
         }
         if name == "help" {
             context.standardOutput.write(helpSpec.help)
+            return .success
+        }
+        if arguments.count == 2, let command = subcommand(name, Array(arguments.dropFirst())) {
+            context.standardOutput.write(command.spec.help)
             return .success
         }
         guard arguments.count == 1, let command = commands.first(where: { $0.spec.name == name }) else {

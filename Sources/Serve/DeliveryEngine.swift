@@ -17,6 +17,11 @@ public struct DeliveryEngine: Sendable {
     public var metrics: DeliveryMetrics
     /// Called after every attempt (for a log line); the record is already masked.
     public var onAttempt: @Sendable (DeliveryRecord) -> Void = { _ in }
+    /// Where deliveries given up on are kept for `serve replay`; nil: they are only logged as gave up.
+    public var deadLetters: DeadLetterFile?
+    /// Called when dead letters could not be written (the deliveries then stay pending, and are tried
+    /// again at the next start rather than forgotten).
+    public var onDeadLetterFailure: @Sendable (String) -> Void = { _ in }
     /// At most this many webhooks are delivered to at once.
     public var concurrency = AsyncSemaphore(16)
     /// Per webhook, the queue position before which everything is finished: a drain looks only at newer
@@ -191,11 +196,24 @@ public struct DeliveryEngine: Sendable {
         static let batch = 32
         var records: [DeliveryRecord] = []
         var finished: [(id: String, webhook: String)] = []
+        var dead: [DeadLetter] = []
     }
 
     private func write(_ journal: inout Journal) {
         try? log.append(contentsOf: journal.records)
-        try? queue.markDone(journal.finished)
+        var finished = journal.finished
+        if let deadLetters, !journal.dead.isEmpty {
+            // The letters first: the queue may forget a delivery only once its letter is on disk.
+            do {
+                try deadLetters.append(journal.dead)
+                metrics.add(.deadLettered, journal.dead.count)
+            } catch {
+                let keys = Set(journal.dead.map { DeliveryQueue.key($0.queueID, $0.webhook) })
+                finished.removeAll { keys.contains(DeliveryQueue.key($0.id, $0.webhook)) }
+                onDeadLetterFailure("\(error); \(journal.dead.count) given-up deliveries stay in the queue and are tried again at the next start")
+            }
+        }
+        try? queue.markDone(finished)
         journal = Journal()
     }
 
@@ -211,13 +229,19 @@ public struct DeliveryEngine: Sendable {
         }
         metrics.add(.forwarded)
         for attempt in 1...maxAttempts {
-            var record = delivery.sendBlocking(event.body, to: target, eventID: event.id, action: event.action.rawValue, attempt: attempt,
+            var record = delivery.sendBlocking(event.body, to: target, eventID: event.eventID, action: event.action.rawValue, attempt: attempt,
                                                isChart: event.isChart)
             record.subject = event.subject
             // The last attempt of a failed delivery says so, in the event log and the serve log alike.
             if !record.isSuccess && attempt == maxAttempts { record.gaveUp = true }
             journal.records.append(record)
             onAttempt(record)
+            if record.gaveUp == true, deadLetters != nil {
+                journal.dead.append(DeadLetter(
+                    key: UUID().uuidString.lowercased(), eventID: event.eventID, webhook: webhook.name, action: event.action,
+                    repository: event.repository, tag: event.tag, isChart: event.isChart, body: event.body, attempts: maxAttempts,
+                    status: record.response?.status, answer: record.error ?? record.response?.body ?? "", deadAt: Timestamp.now(), queueID: event.id))
+            }
             if record.isSuccess {
                 metrics.add(.delivered)
                 journal.finished.append((event.id, webhook.name))

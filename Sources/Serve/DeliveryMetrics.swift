@@ -10,6 +10,10 @@ public enum DeliveryMetric: String, CaseIterable, Hashable, Sendable {
     case dropped
     /// Events of the registry that no webhook format carries (blob uploads, pulls, mounts).
     case ignored
+    /// Deliveries given up and kept as dead letters.
+    case deadLettered = "dead_lettered"
+    /// Dead letters queued again by `serve replay`.
+    case replayed
 
     /// The counter's HELP text.
     public var help: String {
@@ -21,6 +25,8 @@ public enum DeliveryMetric: String, CaseIterable, Hashable, Sendable {
         case .retried: "Delivery attempts retried"
         case .dropped: "Deliveries dropped: the webhook was disabled or changed after the event arrived"
         case .ignored: "Registry events not forwarded because ACR has no such event (blob uploads, pulls, mounts)"
+        case .deadLettered: "Deliveries given up and kept as dead letters for hookapply serve replay"
+        case .replayed: "Dead letters queued again by hookapply serve replay"
         }
     }
 }

@@ -72,8 +72,9 @@ public final class DeliveryQueue: @unchecked Sendable {
                 let targets = object["targets"] ?? Self.unaddressed
                 if positions[id] == nil {
                     positions[id] = events.count
-                    let notification = RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body),
+                    var notification = RegistryNotification(id: id, action: action, repository: repository, tag: object["tag"], body: Array(body),
                                                                     isChart: object["chart"] == "true")
+                    notification.replayOf = object["replay_of"]
                     events.append(QueuedEvent(notification, targets: targets.split(separator: ",").map(String.init)))
                 }
             case "done":
@@ -167,6 +168,7 @@ public final class DeliveryQueue: @unchecked Sendable {
                       "body": Data(notification.body).base64EncodedString(), "targets": event.targets.joined(separator: ",")]
         if let tag = notification.tag { record["tag"] = tag }
         if notification.isChart { record["chart"] = "true" }
+        if let original = notification.replayOf { record["replay_of"] = original }
         return record
     }
 

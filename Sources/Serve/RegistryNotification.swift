@@ -13,6 +13,12 @@ public struct RegistryNotification: Hashable, Sendable {
     /// A Helm chart's manifest (its config media type was among the references): CloudEvents deliveries
     /// type it as a chart event. ACR's JSON has no place for it.
     public var isChart: Bool
+    /// Set on a replayed dead letter: the original event's id, which its deliveries carry (the body's id,
+    /// `webhook-id`), while ``id`` (`<original>#replay-<n>`) keys it in the queue.
+    public var replayOf: String? = nil
+
+    /// The id deliveries carry: the same for the original event and every replay of it.
+    public var eventID: String { replayOf ?? id }
 
     /// What the event is about, for logs: `repository:tag`, or the repository alone (a delete).
     public var subject: String { tag.map { "\(repository):\($0)" } ?? repository }

@@ -10,10 +10,15 @@ import Reconciler
 /// nothing kept), the content type must be Distribution's or JSON (else 415), the body must parse (else
 /// 400, nothing kept; bodies over 1 MiB were already refused with 413). Accepted events are appended to the
 /// durable queue, fsynced, before the 2xx. `GET /healthz` and `GET /metrics` (Prometheus text) report state.
+/// `POST /admin/replay` queues dead letters again (``DeliveryEngine/replay(_:dryRun:)``) for `hookapply
+/// serve replay`: it takes the admin token, or the ingest token when there is no admin token, and is
+/// refused (403) when serve has neither, since anyone reaching the listener could then replay.
 public final class ServeService: Sendable {
     private let engine: DeliveryEngine
     /// SHA-256 of the token, computed once: every POST compares against it.
     private let tokenDigest: [UInt8]?
+    /// What `POST /admin/replay` takes: the admin token's digest, else the ingest token's; nil: refused.
+    private let adminDigest: [UInt8]?
     private let log: @Sendable (LogEntry) -> Void
     /// Raised when a batch is stored, so deliveries start at once (up at start: deliver what a previous
     /// run left pending).
@@ -26,10 +31,12 @@ public final class ServeService: Sendable {
         "application/vnd.docker.distribution.events.v1+json", "application/vnd.docker.distribution.events.v2+json", "application/json",
     ]
 
-    public init(engine: DeliveryEngine, token: String?, compactionThreshold: Int = 10_000, log: @escaping @Sendable (LogEntry) -> Void = { _ in }) {
+    public init(engine: DeliveryEngine, token: String?, adminToken: String? = nil, compactionThreshold: Int = 10_000,
+                log: @escaping @Sendable (LogEntry) -> Void = { _ in }) {
         self.compactionThreshold = compactionThreshold
         self.engine = engine
         self.tokenDigest = token.map { SHA256.hash(Array($0.utf8)) }
+        self.adminDigest = (adminToken ?? token).map { SHA256.hash(Array($0.utf8)) }
         self.log = log
     }
 
@@ -39,9 +46,58 @@ public final class ServeService: Sendable {
         let path = String(head.target.split(separator: "?", maxSplits: 1).first ?? "")
         switch (head.method, path) {
         case (.post, "/events"): return refusal(head)
+        case (.post, Self.replayPath): return adminRefusal(head)
         case (.get, "/healthz"), (.get, "/metrics"): return nil
-        case (_, "/events"), (_, "/healthz"), (_, "/metrics"): return .text(405, "method not allowed")
-        default: return .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+        case (_, "/events"), (_, "/healthz"), (_, "/metrics"), (_, Self.replayPath): return .text(405, "method not allowed")
+        default: return .text(404, Self.notFound)
+        }
+    }
+
+    public static let replayPath = "/admin/replay"
+    static let notFound = "not found; hookapply serve answers POST /events, GET /healthz, GET /metrics and POST /admin/replay"
+
+    /// Why `POST /admin/replay` is refused (403 without any token, 401 with a wrong one), or nil.
+    private func adminRefusal(_ head: HTTPRequest) -> HTTPServer.Response? {
+        guard let adminDigest else {
+            return .text(403, "replay over HTTP is off: serve was started without --token-env or --admin-token-env; stop serve and run hookapply serve replay, which then works on the queue itself")
+        }
+        if !Self.presents(head.header("Authorization"), tokenDigest: adminDigest) {
+            log(LogEntry(.warning, "replay.refused", "refused a replay request: missing or wrong bearer token", [("status", 401)]))
+            return .text(401, "missing or wrong bearer token")
+        }
+        return nil
+    }
+
+    /// `{"webhook": "name"?, "since": unix seconds?, "dry_run": bool?}` → the outcome as JSON.
+    private func replay(_ request: HTTPRequest) -> HTTPServer.Response {
+        if let refused = adminRefusal(request) { return refused }
+        guard let root = try? JSONReader.read(request.body), case .object(let members) = root.value else {
+            return .text(400, "the body must be a JSON object: {\"webhook\": name, \"since\": unix seconds, \"dry_run\": bool}, each optional")
+        }
+        var selection = ReplaySelection()
+        var dryRun = false
+        for member in members {
+            switch (member.key, member.value.value) {
+            case ("webhook", .string(let name)): selection.webhook = name.lowercased()
+            case ("since", .number(let text)):
+                guard let seconds = Double(text), seconds.isFinite else { return .text(400, "'since' must be a number of Unix seconds") }
+                selection.since = seconds
+            case ("dry_run", .bool(let flag)): dryRun = flag
+            case ("webhook", .null), ("since", .null): continue
+            default: return .text(400, "unknown or mistyped member '\(member.key)'; the body takes webhook (string), since (number) and dry_run (bool)")
+            }
+        }
+        do {
+            let outcome = try engine.replay(selection, dryRun: dryRun)
+            if !dryRun && !outcome.replayed.isEmpty {
+                log(LogEntry(.info, "replay.queued", "queued \(outcome.replayed.count) dead letter\(outcome.replayed.count == 1 ? "" : "s") again",
+                             [("replayed", outcome.replayed.count), ("skipped", outcome.skipped.count)]))
+                arrivals.raise()
+            }
+            return HTTPServer.Response(status: 200, headers: ["Content-Type": "application/json"], body: outcome.json())
+        } catch {
+            log(LogEntry(.error, "replay.failed", "could not replay dead letters: \(error)", [("status", 503)]))
+            return .text(503, "could not replay: \(error)")
         }
     }
 
@@ -129,8 +185,9 @@ public final class ServeService: Sendable {
                 // Unhealthy when nothing can be accepted any more, so a supervisor restarts it.
                 answers[index] = engine.queue.isBroken ? .text(503, "the delivery queue could not be written to disk; restart serve") : .text(200, "ok")
             case (.get, "/metrics"): answers[index] = metrics()
-            case (_, "/events"), (_, "/healthz"), (_, "/metrics"): answers[index] = .text(405, "method not allowed")
-            default: answers[index] = .text(404, "not found; hookapply serve answers POST /events, GET /healthz and GET /metrics")
+            case (.post, Self.replayPath): answers[index] = replay(request)
+            case (_, "/events"), (_, "/healthz"), (_, "/metrics"), (_, Self.replayPath): answers[index] = .text(405, "method not allowed")
+            default: answers[index] = .text(404, Self.notFound)
             }
         }
         return (answers, ingests)
@@ -187,6 +244,7 @@ public final class ServeService: Sendable {
             text += "\(name) \(engine.metrics.value(metric))\n"
         }
         text += "# HELP hookapply_queue_depth Deliveries waiting.\n# TYPE hookapply_queue_depth gauge\nhookapply_queue_depth \(depth)\n"
+        text += "# HELP hookapply_dead_letters Dead letters not replayed yet.\n# TYPE hookapply_dead_letters gauge\nhookapply_dead_letters \(engine.pendingDeadLetters())\n"
         return HTTPServer.Response(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Array(text.utf8))
     }
 

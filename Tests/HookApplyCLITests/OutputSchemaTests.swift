@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test("an output schema exists for every command with --format json, and each is checkable", arguments: [
-        "list", "get", "events", "ping", "apply", "validate", "version", "auth", "plan", "status", "diagnostics", "verify",
+        "list", "get", "events", "ping", "apply", "validate", "version", "auth", "plan", "status", "diagnostics", "verify", "replay",
     ])
     func schemaExists(_ name: String) throws {
         let schema = try Self.schema(name)

@@ -36,7 +36,9 @@ import Testing
             }
             for span in spans {
                 let synopsis = span.replacingOccurrences(of: "\\|", with: "|")
-                let name = String(synopsis.prefix { $0 != " " })
+                var name = String(synopsis.prefix { $0 != " " })
+                // A subcommand's row is named by both words ("serve replay").
+                if let sub = HookApply.subcommands.first(where: { synopsis.hasPrefix($0.spec.name + " ") || synopsis == $0.spec.name }) { name = sub.spec.name }
                 result[name] = synopsis
             }
         }
@@ -47,7 +49,7 @@ import Testing
     func tableAgreesWithHelp() throws {
         let synopses = try Self.synopses()
         #expect(!synopses.isEmpty, "no overview table found in docs/commands.md")
-        for command in HookApply.commands.map(\.spec) + [HookApply.helpSpec] {
+        for command in HookApply.commands.map(\.spec) + HookApply.subcommands.map(\.spec) + [HookApply.helpSpec] {
             guard let synopsis = synopses[command.name] else {
                 Issue.record("docs/commands.md's overview table has no row for '\(command.name)'")
                 continue
@@ -65,7 +67,7 @@ import Testing
                         "docs/commands.md row for '\(command.name)' should spell --\(option.long) \(values.joined(separator: "|"))")
             }
         }
-        let known = Set(HookApply.commands.map(\.spec.name) + ["help"])
+        let known = Set(HookApply.commands.map(\.spec.name) + HookApply.subcommands.map(\.spec.name) + ["help"])
         for name in synopses.keys { #expect(known.contains(name), "docs/commands.md's overview table has a row for unknown command '\(name)'") }
     }
 

@@ -16,7 +16,7 @@ enum ServeCommand {
         let subject = record.subject.map { " \($0)" } ?? ""
         var message = "delivery \(record.id) (\(record.action)\(subject)) to \(record.webhook): \(outcome), attempt \(record.attempt) of \(maxAttempts), \(record.durationMilliseconds) ms"
         let gaveUp = record.gaveUp == true
-        if gaveUp { message += "; gave up, nothing more will be tried" }
+        if gaveUp { message += "; gave up, kept as a dead letter (hookapply serve replay queues it again)" }
         var fields: [(String, any LogFieldValue)] = [("id", record.id), ("action", record.action), ("webhook", record.webhook), ("outcome", outcome),
                                           ("attempt", record.attempt), ("max_attempts", maxAttempts),
                                           ("duration_ms", record.durationMilliseconds)]
@@ -38,7 +38,8 @@ enum ServeCommand {
             .specFile,
             OptionSpec(long: "registry", short: "r", valueName: "name", help: "The local registry whose webhooks fire (required when the spec has several)."),
             OptionSpec(long: "listen", valueName: "host:port", help: "Where to listen (default 127.0.0.1:5080)."),
-            OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events."),
+            OptionSpec(long: "token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /events (and on POST /admin/replay, without --admin-token-env)."),
+            OptionSpec(long: "admin-token-env", valueName: "var", help: "Require 'Authorization: Bearer <value of VAR>' on POST /admin/replay (what 'serve replay' calls); without it and --token-env, replay over HTTP is off."),
             OptionSpec(long: "max-attempts", valueName: "n", help: "Delivery attempts per event and webhook (default 5).", number: .integer(1...100)),
             OptionSpec(long: "timeout", valueName: "duration", help: "Per-delivery timeout, like 5s or 500ms; a bare number is seconds (default 5s, as ACR).", number: .seconds(0.001...300)),
             OptionSpec(long: "max-connections", valueName: "n", help: "Open connections beyond which new ones get 503 (default 256).",
@@ -64,6 +65,14 @@ enum ServeCommand {
                 return .failure
             }
             token = value
+        }
+        var adminToken: String? = nil
+        if let variable = arguments.value("admin-token-env") {
+            guard let value = context.environment[variable], !value.isEmpty else {
+                context.standardError.line("error: --admin-token-env \(variable): the environment variable is not set or empty")
+                return .failure
+            }
+            adminToken = value
         }
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true)
@@ -97,11 +106,13 @@ enum ServeCommand {
                 delivery: WebhookDelivery(timeout: timeout, hiddenValues: reconciliation.spec.environmentValues,
                                           eventSource: CloudEvent.source(registry: registry.name)), maxAttempts: attempts)
             engine.onAttempt = { record in log(ServeCommand.attemptEntry(record, maxAttempts: attempts)) }
+            engine.deadLetters = DeadLetterFile(path: DeadLetterFile.path(forQueue: queuePath))
+            engine.onDeadLetterFailure = { message in log(LogEntry(.error, "deadletters.unwritten", "could not keep dead letters: \(message)")) }
             // Finished events leave the file at every start, so it does not grow from run to run.
             let compaction = try engine.compact()
             log(LogEntry(.info, "queue.opened", "delivery queue \(queuePath): \(compaction.kept) events pending, \(compaction.removed) finished removed",
                          [("pending", compaction.kept), ("removed", compaction.removed)]))
-            let service = ServeService(engine: engine, token: token, log: { log($0) })
+            let service = ServeService(engine: engine, token: token, adminToken: adminToken, log: { log($0) })
             let defaults = HTTPServer.Timeouts()
             let timeouts = HTTPServer.Timeouts(
                 idle: defaults.idle, header: defaults.header, request: defaults.request,
@@ -112,6 +123,11 @@ enum ServeCommand {
                 log(LogEntry(.warning, "auth.none", "no --token-env: anyone who can reach \(listen) can post events"))
             }
             server.start()
+            // Where `serve replay` finds this serve while it holds the queue (a wildcard bind is reached on loopback).
+            let reachable = address.hosts.first.map { $0 == "0.0.0.0" ? "127.0.0.1" : ($0 == "::" ? "::1" : $0) } ?? "127.0.0.1"
+            let listenFile = ReplayCommand.listenFile(forQueue: queuePath)
+            try? AtomicFile.write(Array("\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(server.port)\n".utf8), to: listenFile, permissions: 0o644)
+            defer { unlink(listenFile) }
             log(LogEntry(.info, "serve.started", "serving registry '\(registry.name)' on http://\(address.shown):\(server.port)/events (GET /healthz, /metrics)",
                          [("registry", registry.name), ("listen", "\(address.shown):\(server.port)")]))
             let signals = SignalWatcher { signal in

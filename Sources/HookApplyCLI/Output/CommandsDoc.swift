@@ -10,7 +10,7 @@ enum CommandsDoc {
         out.append("## Reference")
         out.append("")
         out.append("Global options: `--no-color` (never colour output, as `NO_COLOR=1` does), `-v` and `--version`.")
-        for command in HookApply.commands.map(\.spec) + [HookApply.helpSpec] {
+        for command in HookApply.commands.map(\.spec) + HookApply.subcommands.map(\.spec) + [HookApply.helpSpec] {
             out.append("")
             out.append("### \(command.name)")
             out.append("")

@@ -17,7 +17,7 @@ enum ManPage {
         out += option(#"\-\-no\-color"#, "Never colour output, as NO_COLOR=1 does; accepted by every command.")
         out += option(#"\-v, \-\-version"#, "Print the version.")
         out.append(".SH COMMANDS")
-        for command in HookApply.commands.map(\.spec) + [HookApply.helpSpec] {
+        for command in HookApply.commands.map(\.spec) + HookApply.subcommands.map(\.spec) + [HookApply.helpSpec] {
             out.append(#".SS "\#(escape(command.usage))""#)
             out.append(text(command.abstract))
             if !command.discussion.isEmpty {

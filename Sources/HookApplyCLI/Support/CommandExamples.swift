@@ -37,6 +37,10 @@ enum CommandExamples {
             ("hookapply serve -r selfhosted --listen 127.0.0.1:5080 --token-env REGISTRY_TOKEN", "receive a Distribution registry's notifications"),
             ("hookapply serve -r selfhosted --log-format json", "JSON log lines, for a log shipper"),
         ],
+        "serve replay": [
+            ("hookapply serve replay -r selfhosted --dry-run", "the dead letters that would be queued again"),
+            ("hookapply serve replay -r selfhosted --webhook deploybot --since 1h --admin-token-env ADMIN_TOKEN", "one webhook's, of the last hour, through the running serve"),
+        ],
         "auth": [
             ("hookapply auth", "which credential signs in, and whether it can read each Azure registry of webhooks.json"),
             ("hookapply auth -r prod --format json", "the same for one registry, as JSON"),

@@ -48,6 +48,9 @@ enum ProviderFactory {
                 OutputPath.Protected(path: paths.lock, what: "the lock file of local registry '\(registry.name)'"),
                 OutputPath.Protected(path: paths.events, what: "the delivery log of local registry '\(registry.name)'"),
                 OutputPath.Protected(path: paths.queue, what: "serve's delivery queue of local registry '\(registry.name)'"),
+                OutputPath.Protected(path: paths.deadLetters, what: "serve's dead letters of local registry '\(registry.name)'"),
+                OutputPath.Protected(path: paths.queue + ".lock", what: "the lock of serve's delivery queue of local registry '\(registry.name)'"),
+                OutputPath.Protected(path: paths.queue + ".listen", what: "where serve listens, beside the delivery queue of local registry '\(registry.name)'"),
             ]
         }
         return files

@@ -2,7 +2,7 @@
 /// `serve` and the docs never disagree about a name.
 ///
 /// For `.hookapply/dev.json`: the lock `.hookapply/dev.json.lock`, the delivery log
-/// `.hookapply/dev.events.jsonl`, serve's queue `.hookapply/dev.queue.jsonl`, and temporary files of
+/// `.hookapply/dev.events.jsonl`, serve's queue `.hookapply/dev.queue.jsonl`, its dead letters `.hookapply/dev.queue.dead.jsonl`, and temporary files of
 /// atomic writes `.hookapply/dev.json.tmp-<pid>-<random>`.
 public struct LocalRegistryPaths: Hashable, Sendable {
     /// The state file, absolute.
@@ -21,4 +21,6 @@ public struct LocalRegistryPaths: Hashable, Sendable {
     public var events: String { stem + ".events.jsonl" }
     /// `serve`'s durable delivery queue.
     public var queue: String { stem + ".queue.jsonl" }
+    /// Deliveries `serve` gave up on, kept for `serve replay`.
+    public var deadLetters: String { stem + ".queue.dead.jsonl" }
 }
