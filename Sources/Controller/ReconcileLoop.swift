@@ -315,10 +315,38 @@ public final class ReconcileLoop: Sendable {
         guard due else { return }
         let declared = registry.spec.registries.first { $0.name == registry.name }?.webhooks.map(\.name) ?? []
         metrics.keepWebhooks(registry.name, Set(declared))
+        let counting = registry.provider as? any CallCounting
+        let before = counting?.callStatistics
+        let began = DispatchTime.now().uptimeNanoseconds
+        var read = 0
         for name in declared {
-            guard let records = try? await registry.provider.events(name: name, limit: 20) else { continue }
+            let records: [DeliveryRecord]
+            do {
+                if let reader = registry.provider as? any DeliveryOutcomeReading {
+                    records = try await reader.deliveryOutcomes(name: name, limit: 20)
+                } else {
+                    records = try await registry.provider.events(name: name, limit: 20)
+                }
+            } catch {
+                continue
+            }
+            read += 1
             metrics.deliveries(registry: registry.name, webhook: name, records: records)
         }
+        // The cost, so that an operator can weigh --delivery-health-every against the registry's read budget.
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        var fields: [(String, any LogFieldValue)] = [("registry", registry.name), ("webhooks", read), ("duration_ms", Int(elapsed * 1000))]
+        var cost = ""
+        if let before, let after = counting?.callStatistics {
+            let calls = after.calls - before.calls
+            fields.append(("calls", calls))
+            let perHour = Int((Double(calls) * 3600 / options.deliveryHealthEvery).rounded())
+            cost = ": \(calls) \(after.unit) (about \(perHour) an hour at every \(Seconds.describe(options.deliveryHealthEvery)))"
+            fields.append(("calls_per_hour", perHour))
+        }
+        log(LogEntry(.info, "delivery_health.checked",
+                     "registry '\(registry.name)': read the delivery log of \(read) of \(declared.count) webhook\(declared.count == 1 ? "" : "s") in \(Seconds.describe(elapsed))\(cost)",
+                     fields))
     }
 
     /// Observes, plans and (with --apply) applies one registry; every failure becomes its outcome.

@@ -106,3 +106,22 @@ public protocol AccessChecking: WebhookProvider {
 public protocol PingWaiting: WebhookProvider {
     func ping(name: String, waitingUpTo seconds: Double) async throws -> DeliveryRecord
 }
+
+/// Reads a webhook's delivery outcomes (id, attempt, time, status) without reading its secrets: what
+/// reconcile's delivery health needs. Azure's `events` first reads the callback config to scrub what it
+/// returns, a second ARM call per webhook that outcomes without bodies or headers do not need.
+public protocol DeliveryOutcomeReading: WebhookProvider {
+    /// The newest `limit` records (first page only), with request and response reduced to the status:
+    /// no URI, headers, bodies or error text, so nothing in them can hold a secret.
+    func deliveryOutcomes(name: String, limit: Int) async throws -> [DeliveryRecord]
+}
+
+extension DeliveryRecord {
+    /// The record with only what delivery health reads: id, attempt, time and status (or that it failed).
+    public var outcomeOnly: DeliveryRecord {
+        DeliveryRecord(id: id, webhook: webhook, action: action, timestamp: timestamp,
+                       request: Request(method: request.method, uri: "", headers: [:], body: ""),
+                       response: response.map { Response(status: $0.status, headers: [:], body: "", bodyTruncated: false) },
+                       error: error == nil ? nil : "failed", durationMilliseconds: durationMilliseconds, attempt: attempt)
+    }
+}

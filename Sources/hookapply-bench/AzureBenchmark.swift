@@ -1,3 +1,4 @@
+import AzureRegistry
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -77,6 +78,9 @@ enum AzureBenchmark {
         // The observation cache: a cold plan (reads every secret, fills the cache), then a warm one.
         if throttlePercent == 0 {
             environment["HOOKAPPLY_CACHE_DIR"] = directory + "/cache"
+            // The cache's sealing key: without one (no HOME in this environment) the cache lives in memory only
+            // and every one-shot plan reads every secret again.
+            environment["HOOKAPPLY_CACHE_KEY"] = String(repeating: "5a", count: 32)
             let benchSpec = spec(endpoint: emulator.endpoint, registries: 10, webhooks: 500)
             for (name, needed) in [("plan, cold cache (reads every secret, fills the cache)", planNeeded), ("plan, warm cache (no drift)", 10 + 10 * 5 + 10)] {
                 let start = emulator.requests.count
@@ -84,6 +88,22 @@ enum AzureBenchmark {
                 runs.append(Run(name: name, milliseconds: result.1, calls: emulator.requests.count - start, ideal: ideal(needed), succeeded: result.0 == .success))
             }
             environment["HOOKAPPLY_CACHE_DIR"] = nil
+            environment["HOOKAPPLY_CACHE_KEY"] = nil
+            // reconcile's delivery health: one listEvents page per declared webhook, one webhook after
+            // another (gentle on ARM's read budget), no callback config read.
+            let settings = try AzureSettings(environment: environment, parallelism: parallelism, endpointFlag: emulator.endpoint)
+            if let url = URL(string: emulator.endpoint) {
+                let provider = settings.provider(endpoint: url, subscriptionId: subscription, resourceGroup: "rg", registry: "registry0x")
+                let healthStart = emulator.requests.count
+                let counted = provider.callStatistics.calls
+                let began = DispatchTime.now().uptimeNanoseconds
+                var read = 0
+                for index in 0..<100 where (try? await provider.deliveryOutcomes(name: "hook\(index)x", limit: 20)) != nil { read += 1 }
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
+                let calls = emulator.requests.count - healthStart
+                runs.append(Run(name: "delivery health, 100 webhooks (one listEvents page each, in turn; \(provider.callStatistics.calls - counted) calls counted, \(calls * 6) an hour at every 10m)",
+                                milliseconds: elapsed, calls: calls, ideal: Double(100) * latency * 1000, succeeded: read == 100))
+            }
             // What anyone would write with Microsoft's SDK: webhooks.list per registry, then
             // get_callback_config for each webhook in a pool of 10 threads (the same ARM calls, in Swift).
             let start = emulator.requests.count

@@ -171,3 +171,30 @@ import Testing
         #expect(!applyFailed.stdout.contains("\"verify\""))
     }
 }
+
+/// reconcile's delivery-health read on Azure, through the real binary: one listEvents call per declared
+/// webhook, and the cost said in the log line, as counted at the emulator.
+@Suite(.serialized) struct DeliveryHealthCostTests {
+    @Test("the delivery-health log line names the ARM calls it made, and they are what the registry saw", .timeLimit(.minutes(1)))
+    func azureCost() async throws {
+        let setup = try AzureCommandTests.Setup()
+        defer { setup.finish() }
+        try setup.write(AzureCommandTests.spec(endpoint: setup.emulator.endpoint, webhooks: 4))
+        #expect(await setup.run(["apply", "--auto-approve"]).code == .success)
+        let binary = try #require(BuiltBinary("hookapply"), "build the hookapply product first (swift build)")
+        let before = setup.emulator.requests.count
+        let daemon = try binary.start(["reconcile", "--interval", "1h", "--delivery-health-every", "10m", "--log-format", "json"],
+                                      environment: setup.environment, directory: setup.directory)
+        defer { daemon.send(SIGKILL); _ = daemon.wait(timeout: 5) }
+        #expect(daemon.wait(until: { daemon.stderr.contains("\"event\":\"cycle.finished\"") }, timeout: 30), "\(daemon.stderr)")
+        daemon.send(SIGTERM)
+        _ = daemon.wait(timeout: 20)
+        let line = try #require(daemon.stderr.split(separator: "\n").first { $0.contains("\"event\":\"delivery_health.checked\"") }, "\(daemon.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["webhooks"] as? Int == 4)
+        #expect(object["calls"] as? Int == 4, "one listEvents page per webhook: \(line)")
+        #expect(object["calls_per_hour"] as? Int == 24, "4 calls every 10 minutes")
+        let listEvents = setup.emulator.requests.dropFirst(before).filter { $0.contains("/listEvents") }
+        #expect(listEvents.count == 4, "\(listEvents)")
+    }
+}

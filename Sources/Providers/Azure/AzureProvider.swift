@@ -13,7 +13,7 @@ import Reconciler
 /// With an ``ObservationCache``, a webhook whose ARM id and `systemData.lastModifiedAt` are those the cache
 /// recorded is not read: it comes back sealed (``SealedSecrets``), and the planner asks for the few it
 /// needs (``hydrate(_:names:)``). A warm plan without drift makes no `getCallbackConfig` call at all.
-public final class AzureProvider: PingWaiting, WebhookProvider, CallCounting, SecretHydrating, ObservationRefreshing, AccessChecking, Sendable {
+public final class AzureProvider: PingWaiting, WebhookProvider, CallCounting, DeliveryOutcomeReading, SecretHydrating, ObservationRefreshing, AccessChecking, Sendable {
     /// The most webhooks each tier allows.
     public static let tierLimits = ["basic": 2, "standard": 10, "premium": 500]
 
@@ -421,11 +421,18 @@ public final class AzureProvider: PingWaiting, WebhookProvider, CallCounting, Se
         return SecretScrubber(webhook: webhook)
     }
 
-    func events(name: String, limit: Int, scrubber: SecretScrubber) async throws -> [DeliveryRecord] {
+    /// One listEvents page and no callback config: nothing secret is read, and nothing secret is kept.
+    public func deliveryOutcomes(name: String, limit: Int) async throws -> [DeliveryRecord] {
+        try await events(name: name, limit: limit, scrubber: SecretScrubber(secrets: []), pages: 1).map(\.outcomeOnly)
+    }
+
+    func events(name: String, limit: Int, scrubber: SecretScrubber, pages: Int = Int.max) async throws -> [DeliveryRecord] {
         var records: [DeliveryRecord] = []
+        var pagesLeft = pages
         var next: String? = webhookPath(name) + "/listEvents"
         var method = "POST"
-        while let link = next, records.count < limit {
+        while let link = next, records.count < limit, pagesLeft > 0 {
+            pagesLeft -= 1
             let page = try await client.send(method, link, what: "listing events of webhook '\(name)'")
             guard page.status == 200, let list = page.decode(ARMWire.EventPage.self) else {
                 throw failure(page, what: "listing events of webhook '\(name)'")
