@@ -98,7 +98,7 @@ public final class DeadLetterFile: Sendable {
             case "dead":
                 guard let key = strings["key"], let id = strings["id"], let webhook = strings["webhook"],
                       let action = strings["action"].flatMap(WebhookAction.init(rawValue:)), let repository = strings["repository"],
-                      let body = strings["body"] else { continue }
+                      let body = strings["body"], !key.isEmpty, !id.isEmpty, !webhook.isEmpty else { continue }
                 letters.append(DeadLetter(key: key, eventID: id, webhook: webhook, action: action, repository: repository, tag: strings["tag"],
                                           isChart: flags["chart"] ?? false, body: Array(body.utf8), attempts: numbers["attempts"] ?? 0,
                                           status: numbers["status"], answer: strings["answer"] ?? "", deadAt: strings["dead_at"] ?? ""))

@@ -255,4 +255,35 @@ import FoundationNetworking
             ResolvedHeaderLine(name: "Authorization", value: "Bearer registry-token"), ResolvedHeaderLine(name: "Content-Type", value: "application/json"),
         ])) == nil)
     }
+
+    @Test("POST /admin/replay: the admin token (not the ingest one when an admin token is set); hostile bodies get 400 and change nothing",
+          arguments: [
+            (#"[]"#, 400), (#"{"since": "yesterday"}"#, 400), (#"{"webhook": 5}"#, 400), (#"{"dry_run": "yes"}"#, 400), (#"{"bogus": 1}"#, 400),
+            (#"{"since": 1e400}"#, 400), ("not json", 400), (#"{"webhook": null, "dry_run": true}"#, 200), (#"{}"#, 200),
+          ] as [(String, Int)])
+    func replayRoute(_ body: String, _ status: Int) throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let queuePath = directory + "/q.jsonl"
+        var engine = DeliveryEngine(queue: try DeliveryQueue(path: queuePath), webhooks: { [WebhookState(name: "deploybot", serviceUri: "http://127.0.0.1:9/x", actions: [.push])] },
+                                    log: EventLog(path: directory + "/e.jsonl"))
+        engine.deadLetters = DeadLetterFile(path: DeadLetterFile.path(forQueue: queuePath))
+        try engine.deadLetters?.append([DeadLetterFileTests.letter("a")])
+        let service = ServeService(engine: engine, token: "ingest-token", adminToken: "admin-token")
+        func request(_ token: String) -> HTTPRequest {
+            HTTPRequest(method: .post, target: ServeService.replayPath, version: "HTTP/1.1",
+                        headers: [ResolvedHeaderLine(name: "Host", value: "h"), ResolvedHeaderLine(name: "Authorization", value: "Bearer " + token)],
+                        body: Array(#"{"dry_run": true}"#.utf8))
+        }
+        #expect(service.precheck(request("ingest-token"))?.status.rawValue == 401)
+        #expect(service.precheck(request("admin-token")) == nil)
+        var hostile = request("admin-token")
+        hostile.body = Array(body.utf8)
+        let answer = service.handle(hostile)
+        #expect(answer.status.rawValue == status, "\(String(decoding: answer.body, as: UTF8.self))")
+        // Only a dry run or a refusal happened: the letter is still there to replay.
+        #expect(try engine.deadLetters?.read().filter { !$0.replayed }.count == (body == "{}" ? 0 : 1))
+        let withoutTokens = ServeService(engine: engine, token: nil)
+        #expect(withoutTokens.precheck(request("anything"))?.status.rawValue == 403)
+    }
 }
