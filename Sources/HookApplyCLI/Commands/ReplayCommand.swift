@@ -37,8 +37,8 @@ enum ReplayCommand {
     static func listenFile(forQueue queue: String) -> String { queue + ".listen" }
 
     /// The answer as both paths give it (`ReplayOutcome.json()`).
-    struct Outcome: Decodable {
-        struct Letter: Decodable {
+    struct Outcome: Codable {
+        struct Letter: Codable {
             var id: String
             var webhook: String
             var action: String
@@ -115,13 +115,9 @@ enum ReplayCommand {
     /// POSTs the replay to the serve holding the queue; nil after saying why it could not.
     static func ask(running holder: String, queuePath: String, listen: ListenAddress?, selection: ReplaySelection, dryRun: Bool,
                     _ arguments: ParsedArguments, _ context: Context) -> [UInt8]? {
-        let variable = arguments.value("admin-token-env") ?? arguments.value("token-env")
-        guard let variable else {
+        guard let found = ServeCommand.token(arguments.value("admin-token-env") != nil ? "admin-token-env" : "token-env", arguments, context) else { return nil }
+        guard let token = found else {
             context.standardError.line("error: \(holder); replay asks it over POST /admin/replay, which needs its token: pass --admin-token-env VAR (or --token-env VAR, the variable serve was given)")
-            return nil
-        }
-        guard let token = context.environment[variable], !token.isEmpty else {
-            context.standardError.line("error: \(variable): the environment variable is not set or empty")
             return nil
         }
         var host: String
@@ -165,7 +161,7 @@ enum ReplayCommand {
             return .failure
         }
         if OutputFormat.from(arguments) == .json {
-            context.standardOutput.write(JSONOutput.encode(outcome.asOutput))
+            context.standardOutput.write(JSONOutput.encode(outcome))
             return .success
         }
         let verb = outcome.dry_run ? "Would queue again" : "Queued again"
@@ -183,33 +179,5 @@ enum ReplayCommand {
             context.standardError.line("warning: \(outcome.skipped.count) dead letter\(outcome.skipped.count == 1 ? " was" : "s were") left as they are: webhook \(names) no longer exists")
         }
         return .success
-    }
-}
-
-extension ReplayCommand.Outcome {
-    /// The JSON document, as `--format json` prints it (the schema's shape).
-    struct Output: Encodable {
-        var dry_run: Bool
-        var replayed: [Entry]
-        var skipped: [Entry]
-    }
-
-    struct Entry: Encodable {
-        var id: String
-        var webhook: String
-        var action: String
-        var subject: String
-        var attempts: Int
-        var dead_at: String
-        var status: Int?
-        var answer: String
-    }
-
-    var asOutput: Output {
-        func entry(_ letter: Letter) -> Entry {
-            Entry(id: letter.id, webhook: letter.webhook, action: letter.action, subject: letter.subject, attempts: letter.attempts,
-                  dead_at: letter.dead_at, status: letter.status, answer: letter.answer)
-        }
-        return Output(dry_run: dry_run, replayed: replayed.map(entry), skipped: skipped.map(entry))
     }
 }

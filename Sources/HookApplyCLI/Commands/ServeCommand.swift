@@ -51,6 +51,17 @@ enum ServeCommand {
                        allowedValues: LogWriter.Format.allCases.map(\.rawValue)),
         ])
 
+    /// The value of the variable an option names: `.some(nil)` without the option, nil (after saying
+    /// why) when the variable is unset or empty.
+    static func token(_ option: String, _ arguments: ParsedArguments, _ context: Context) -> String?? {
+        guard let variable = arguments.value(option) else { return .some(nil) }
+        guard let value = context.environment[variable], !value.isEmpty else {
+            context.standardError.line("error: --\(option) \(variable): the environment variable is not set or empty")
+            return nil
+        }
+        return .some(value)
+    }
+
     static func run(_ arguments: ParsedArguments, _ context: Context) async -> ExitCode {
         let listen = arguments.value("listen") ?? "127.0.0.1:5080"
         guard let address = ListenAddress.parse(listen) else {
@@ -58,22 +69,7 @@ enum ServeCommand {
         }
         let attempts = arguments.integer("max-attempts") ?? 5
         let timeout = arguments.seconds("timeout") ?? 5
-        var token: String? = nil
-        if let variable = arguments.value("token-env") {
-            guard let value = context.environment[variable], !value.isEmpty else {
-                context.standardError.line("error: --token-env \(variable): the environment variable is not set or empty")
-                return .failure
-            }
-            token = value
-        }
-        var adminToken: String? = nil
-        if let variable = arguments.value("admin-token-env") {
-            guard let value = context.environment[variable], !value.isEmpty else {
-                context.standardError.line("error: --admin-token-env \(variable): the environment variable is not set or empty")
-                return .failure
-            }
-            adminToken = value
-        }
+        guard let token = Self.token("token-env", arguments, context), let adminToken = Self.token("admin-token-env", arguments, context) else { return .failure }
         do {
             let reconciliation = try Reconciliation.prepare(arguments, context, requireSelection: true)
             guard let registry = reconciliation.registries.first,
