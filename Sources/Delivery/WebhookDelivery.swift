@@ -155,13 +155,14 @@ public struct WebhookDelivery: Sendable {
         var start: UInt64
         var webhook: WebhookState { target.webhook }
         var scrubber: SecretScrubber { target.scrubber }
-        /// This attempt's signatures, in case a receiver echoes them (nil when unsigned): a second, small
-        /// pass, since the webhook's own scrubber is built once per webhook and these change every attempt.
-        var signatureScrubber: SecretScrubber?
+        /// This attempt's signatures (each `v1,…` and its base64 alone), in case a receiver echoes them:
+        /// a second pass, since the webhook's own scrubber is built once per webhook and these change
+        /// every attempt (``SecretScrubber/scrubbing(_:once:)`` builds one only when the text needs it).
+        var signatures: [String] = []
 
         /// Text from the receiver with every secret and this attempt's signatures hidden.
         func scrubbed(_ text: String) -> String {
-            scrubber.scrub(signatureScrubber.map { $0.scrub(text) } ?? text)
+            scrubber.scrub(signatures.isEmpty ? text : SecretScrubber.scrubbing(text, once: signatures))
         }
 
         init(body: [UInt8], target: Target, eventID: String, action: String, attempt: Int, signing: [(name: String, value: String)]) {
@@ -178,7 +179,7 @@ public struct WebhookDelivery: Sendable {
                 loggedHeaders[header.name] = header.name == "webhook-signature" ? Redaction.sensitiveValue : header.value
                 if header.name == "webhook-signature" {
                     let parts = header.value.split(separator: " ").map(String.init)
-                    signatureScrubber = SecretScrubber(secrets: parts + parts.map { String($0.dropFirst(3)) })
+                    signatures = parts + parts.map { String($0.dropFirst(3)) }
                 }
             }
             request = DeliveryRecord.Request(method: "POST", uri: target.maskedURI, headers: loggedHeaders,
@@ -202,7 +203,7 @@ public struct WebhookDelivery: Sendable {
             }
             // Scrubbed whole, then cut: a secret crossing the limit must not leave its first half behind.
             let text = String(decoding: body, as: UTF8.self)
-            let kept = scrubber.scrub(signatureScrubber.map { $0.scrub(text) } ?? text, keepingBytes: DeliveryRecord.maxResponseBody)
+            let kept = scrubber.scrub(signatures.isEmpty ? text : SecretScrubber.scrubbing(text, once: signatures), keepingBytes: DeliveryRecord.maxResponseBody)
             return DeliveryRecord(
                 id: eventID, webhook: webhook.name, action: action, timestamp: timestamp, request: request,
                 response: .init(status: status, headers: logged, body: kept.text, bodyTruncated: truncated || kept.truncated),

@@ -71,6 +71,19 @@ public struct SecretScrubber: Sendable {
     /// Whether there is nothing to hide.
     public var isEmpty: Bool { secrets.isEmpty }
 
+    /// `text` with `secrets` hidden, for values used once (a delivery attempt's signature). Building a
+    /// scrubber costs tens of microseconds, as much as a delivery on loopback, so it is built only when
+    /// the text could hold one: a literal occurrence, or a byte that every re-encoded spelling begins
+    /// with (`%`, `\`, `+`). Otherwise no spelling of any of them can be in it.
+    public static func scrubbing(_ text: String, once secrets: [String]) -> String {
+        let bytes = Array(text.utf8)
+        let mayBeEncoded = bytes.contains { EncodedSecret.escapeStarts.contains($0) }
+        if !mayBeEncoded && !secrets.contains(where: { $0.count >= minimumLength && bytes.firstIndex(of: Array($0.utf8), from: 0) != nil }) {
+            return text
+        }
+        return SecretScrubber(secrets: secrets).scrub(text)
+    }
+
     /// The parts of a webhook that are secret, before their forms are added.
     public static func secrets(of webhook: WebhookState) -> [String] {
         var values: [String] = []

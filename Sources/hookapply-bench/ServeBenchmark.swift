@@ -269,22 +269,24 @@ enum LaneBenchmark {
         return try await run(events: events, serviceUri: "http://127.0.0.1:\(port)/hook0", arrivals: nil)
     }
 
-    static func run(events: Int) async throws -> Double {
+    static func run(events: Int, signingSecrets: [String] = [], payloadFormat: PayloadFormat = .acr) async throws -> Double {
         let arrivals = ServeBenchmark.Arrivals(webhooks: 1)
         let receiver = try RawReceiver { body in
             if let id = ServeBenchmark.eventID(body) { arrivals.record(id) }
         }
         defer { receiver.stop() }
-        return try await run(events: events, serviceUri: "http://127.0.0.1:\(receiver.port)/hook0", arrivals: arrivals)
+        return try await run(events: events, serviceUri: "http://127.0.0.1:\(receiver.port)/hook0", arrivals: arrivals,
+                             signingSecrets: signingSecrets, payloadFormat: payloadFormat)
     }
 
-    static func run(events: Int, serviceUri: String, arrivals: ServeBenchmark.Arrivals?) async throws -> Double {
+    static func run(events: Int, serviceUri: String, arrivals: ServeBenchmark.Arrivals?, signingSecrets: [String] = [],
+                    payloadFormat: PayloadFormat = .acr) async throws -> Double {
         let directory = NSTemporaryDirectory() + "hookapply-lane-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let webhook = WebhookState(name: "benchhook0", serviceUri: serviceUri, customHeaders: [ResolvedHeader(name: "Authorization", value: "Bearer x")],
-                                   actions: [.push], scope: "demo/hello:*")
+                                   actions: [.push], scope: "demo/hello:*", signingSecrets: signingSecrets, payloadFormat: payloadFormat)
         let queue = try DeliveryQueue(path: directory + "/queue.jsonl")
         let log = EventLog(path: directory + "/events.jsonl")
         let engine = DeliveryEngine(queue: queue, webhooks: { [webhook] }, log: log)

@@ -25,7 +25,7 @@ func parseOptions() -> Options {
         case "--only": options.only = arguments.next()
         case "--clients": options.clients = arguments.next().flatMap(Int.init).map { max(1, min(256, $0)) } ?? options.clients
         default:
-            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|plan-out|apply|azure|serve|serve-loop|lane|lane-stock] [--clients N]\n".utf8))
+            FileHandle.standardError.write(Data("usage: hookapply-bench [--runs N] [--megabytes M] [--only reader|positions|plan|plan-out|apply|azure|serve|serve-loop|lane|lane-stock|lane-formats] [--clients N]\n".utf8))
             exit(64)
         }
     }
@@ -268,6 +268,31 @@ if options.only == "lane-stock" || options.only == "lane" {
     print("goal, at least 500 deliveries/s per lane to the stock receiver: \(median(stock) >= 500 ? "met" : "NOT met") (\(format(median(stock))))")
 }
 
+if options.only == "lane-formats" {
+    // What signing and CloudEvents cost a lane: the same raw receiver, alternating, medians.
+    let secret = "whsec_" + Data([UInt8](repeating: 7, count: 32)).base64EncodedString()
+    let variants: [(String, [String], PayloadFormat)] = [
+        ("ACR JSON, unsigned", [], .acr), ("ACR JSON, signed (1 secret)", [secret], .acr),
+        ("ACR JSON, signed (2 secrets, a rotation)", [secret, secret.replacingOccurrences(of: "B", with: "C")], .acr),
+        ("CloudEvents, signed (1 secret)", [secret], .cloudevents),
+    ]
+    var rates = Array(repeating: [Double](), count: variants.count)
+    for _ in 0..<max(3, options.runs) {
+        for (index, variant) in variants.enumerated() {
+            rates[index].append(try await LaneBenchmark.run(events: 5_000, signingSecrets: variant.1, payloadFormat: variant.2))
+        }
+    }
+    print("")
+    print("hookapply-bench: one delivery lane to the raw receiver, 5,000 events, alternating, \(max(3, options.runs)) runs each (median)")
+    print("")
+    print("| deliveries | deliveries/s | x unsigned |")
+    print("|---|---:|---:|")
+    let base = median(rates[0])
+    for (index, variant) in variants.enumerated() {
+        print("| \(variant.0) | \(format(median(rates[index]))) | \(String(format: "%.2f", median(rates[index]) / base)) |")
+    }
+}
+
 // For profiling (perf record): only the closed loop with one webhook, 20,000 events, nothing else.
 if options.only == "serve-loop" {
     let result = try await ServeBenchmark.run(events: 20_000, clients: options.clients, webhookCount: 1)
@@ -364,3 +389,4 @@ if options.only == "serve" || options.only == nil {
     let open = try await ServeBenchmark.run(events: 10_000, clients: 8, webhookCount: 4, rate: 1000)
     print("| 1,000 | \(open.events) | \(format(open.p50)) | \(format(open.p99)) | \(format(open.max)) | \(open.p99 < 50 ? "met" : "NOT met") |")
 }
+

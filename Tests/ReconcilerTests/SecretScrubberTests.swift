@@ -212,3 +212,24 @@ import Testing
 }
 
 extension SeededRandom: RandomNumberGenerator {}
+
+/// ``SecretScrubber/scrubbing(_:once:)``: a delivery's signature hidden without building a scrubber per attempt.
+@Suite struct ScrubbingOnceTests {
+    @Test("scrubbing once: the same result as a scrubber built for the values, in every echo encoding, and no scrubber when none can match (seeded)")
+    func scrubbingOnce() {
+        var random = SeededRandom(state: 7)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=".utf8)
+        for _ in 0..<300 {
+            let signature = String(decoding: (0..<44).map { _ in alphabet[random.below(alphabet.count)] }, as: UTF8.self)
+            let secrets = ["v1," + signature, signature]
+            let full = SecretScrubber(secrets: secrets)
+            for encoding in EchoEncoding.allCases {
+                let text = "echo: " + encoding.encode("webhook-signature: v1," + signature) + " and more"
+                #expect(SecretScrubber.scrubbing(text, once: secrets) == full.scrub(text), "\(encoding): \(text)")
+                #expect(!SecretScrubber.scrubbing(text, once: secrets).contains(signature))
+            }
+            let plain = "{\"ok\": true, \"id\": \"abc\"}"
+            #expect(SecretScrubber.scrubbing(plain, once: secrets) == plain)
+        }
+    }
+}
