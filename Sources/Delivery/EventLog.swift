@@ -5,7 +5,7 @@ import Reconciler
 /// The append-only delivery log: one JSON record per line, secrets already masked by ``WebhookDelivery``.
 public struct EventLog: Sendable {
     /// Why the log could not be written.
-    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Failure: MessageError, Hashable, Sendable, CustomStringConvertible {
         public enum Code: String, Hashable, Sendable {
             case open
             case append

@@ -4,7 +4,7 @@ import Foundation
 /// say who is holding it. The kernel releases it if the process dies, so it never goes stale.
 public final class FileLock: Sendable {
     /// Why a lock could not be taken.
-    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Failure: MessageError, Hashable, Sendable, CustomStringConvertible {
         public enum Code: String, Hashable, Sendable {
             /// The lock file could not be opened or locked (permissions, a missing folder).
             case unavailable

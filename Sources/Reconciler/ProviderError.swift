@@ -69,6 +69,7 @@ public struct ProviderError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Any error as a ProviderError: providers throw ProviderError, and anything else is a fatal surprise.
     public static func from(_ error: any Error) -> ProviderError {
         if let error = error as? ProviderError { return error }
+        if let error = error as? any MessageError { return .fatal(.unexpected, error.message) }
         // Never a raw NSError dump ("NSCocoaErrorDomain error 256"): the system's reason in a sentence.
         let system = error as NSError
         let posix = (system.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }

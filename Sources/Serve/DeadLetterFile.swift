@@ -50,7 +50,7 @@ public final class DeadLetterFile: Sendable {
         (queue.hasSuffix(".jsonl") ? String(queue.dropLast(6)) : queue) + ".dead.jsonl"
     }
 
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    public struct Failure: MessageError, Sendable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
     }

@@ -1,6 +1,8 @@
+import HookKit
+
 /// The durable queue could not be read, written or synced. Serve answers 503 and does not acknowledge
 /// the batch, so the registry sends it again.
-public struct QueueError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct QueueError: MessageError, Hashable, Sendable, CustomStringConvertible {
     public enum Code: String, Hashable, Sendable {
         /// The file could not be opened.
         case open

@@ -2,6 +2,7 @@ import Delivery
 import Foundation
 import HookKit
 import HookSpec
+import Reconciler
 import TestSupport
 import Testing
 
@@ -77,5 +78,11 @@ import Testing
         let fifo = DeadLetterFile(path: directory + "/fifo.dead.jsonl")
         #expect(throws: (any Error).self) { try fifo.append([Self.letter("a")]) }
         #expect(throws: (any Error).self) { try fifo.read() }
+        // Said as a sentence wherever a command prints it, never as a type name.
+        do {
+            _ = try fifo.read()
+        } catch {
+            #expect(ProviderError.from(error).message.hasPrefix("cannot read the dead letters"), "\(ProviderError.from(error).message)")
+        }
     }
 }

@@ -96,8 +96,11 @@ enum ReplayCommand {
                 var engine = DeliveryEngine(queue: try DeliveryQueue(path: queuePath), webhooks: { try provider.currentWebhooks() },
                                             log: EventLog(path: provider.eventLogPath))
                 engine.deadLetters = DeadLetterFile(path: DeadLetterFile.path(forQueue: queuePath))
-                answer = try engine.replay(selection, dryRun: dryRun).json()
-                if !dryRun { context.standardError.line("No serve is running: the replayed deliveries wait in the queue for the next 'hookapply serve'.") }
+                let outcome = try engine.replay(selection, dryRun: dryRun)
+                answer = outcome.json()
+                if !dryRun && !outcome.replayed.isEmpty {
+                    context.standardError.line("No serve is running: the replayed deliveries wait in the queue for the next 'hookapply serve'.")
+                }
             } catch let failure as FileLock.Failure where failure.code == .held {
                 guard let fetched = ask(running: failure.message, queuePath: queuePath, listen: listen, selection: selection, dryRun: dryRun,
                                         arguments, context) else { return .failure }
