@@ -193,6 +193,12 @@ import Testing
         #expect(try Self.complete(result.stdout, ["hookapply", "plan", "--format", ""]) == ["json", "markdown", "text"])
         #expect(try Self.complete(result.stdout, ["hookapply", "serve", "--log-format", "j"]) == ["json"])
         #expect(try Self.complete(result.stdout, ["hookapply", "help", "ex"]) == ["export"])
+        // A subcommand: its word after its parent, then its own options, not the parent's.
+        #expect(try Self.complete(result.stdout, ["hookapply", "serve", "re"]) == ["replay"])
+        #expect(try Self.complete(result.stdout, ["hookapply", "serve", "replay", "--d"]) == ["--dry-run"])
+        #expect(try Self.complete(result.stdout, ["hookapply", "serve", "replay", "--max"]) == [])
+        #expect(try Self.complete(result.stdout, ["hookapply", "serve", "--max-a"]) == ["--max-attempts"])
+        #expect(try Self.complete(result.stdout, ["hookapply", "serve", "replay", "-o", ""]) == ["json", "text"])
         // Every option of every command is offered for it.
         for command in HookApply.commands.map(\.spec) where !command.options.isEmpty {
             let offered = try Self.complete(result.stdout, ["hookapply", command.name, "--"])

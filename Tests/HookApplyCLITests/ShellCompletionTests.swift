@@ -83,6 +83,11 @@ import Testing
         let all = try setup.words("hookapply ")
         #expect(all == CompletionCommand.commands.map(\.name).sorted())
         #expect(try setup.zsh("hookapply plan --fo") == ["--format -- Output format."])
+        // A subcommand: offered after its parent's word, with its description; then its own options.
+        #expect(try setup.words("hookapply serve re") == ["replay"])
+        #expect(try setup.zsh("hookapply serve replay --dr") == ["--dry-run -- List what would be queued again, and change nothing."])
+        #expect(try setup.words("hookapply serve replay --max").isEmpty)
+        #expect(try setup.words("hookapply serve --max-a") == ["--max-attempts"])
     }
 
     @Test("zsh: every option of every command is offered, with its help", .enabled(if: zsh != nil))
@@ -129,6 +134,10 @@ import Testing
         let setup = try await Setup()
         defer { setup.remove() }
         #expect(try setup.fish("hookapply pl") == ["plan"])
+        #expect(try setup.fish("hookapply serve re") == ["replay"])
+        #expect(try setup.fish("hookapply serve replay --d") == ["--dry-run"])
+        #expect(try setup.fish("hookapply serve replay --max-a").isEmpty)
+        #expect(try setup.fish("hookapply serve --max-a") == ["--max-attempts"])
         #expect(try setup.fish("hookapply plan -f other.json -r ") == ["dev", "prod"])
         #expect(try setup.fish("hookapply plan -f other.json --target ") == ["dev/deploybot", "prod/scanner"])
         for line in ["hookapply plan --out sa", "hookapply export --local sa", "hookapply export --secrets-env sa", "hookapply validate -f sa"] {

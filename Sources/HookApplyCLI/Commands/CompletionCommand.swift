@@ -33,6 +33,11 @@ enum CompletionCommand {
 
     static var commands: [CommandSpec] { HookApply.commands.map(\.spec) + [HookApply.helpSpec] }
 
+    /// The subcommands under a command (`serve` → `serve replay`), completed after its word.
+    static func subcommands(of name: String) -> [CommandSpec] {
+        HookApply.subcommands.map(\.spec).filter { $0.name.hasPrefix(name + " ") }
+    }
+
     /// Commands whose positional is a webhook name.
     static let webhookPositional: Set<String> = ["get", "ping", "events"]
 
@@ -109,7 +114,7 @@ enum CompletionCommand {
             "    COMPREPLY=( $(compgen -W \"$words\" -- \"$cur\") )",
             "}",
             "_hookapply() {",
-            "    local cur prev opts",
+            "    local cur prev opts=\"\"",
             "    cur=\"${COMP_WORDS[COMP_CWORD]}\"",
             "    prev=\"${COMP_WORDS[COMP_CWORD-1]}\"",
             "    if [ \"$COMP_CWORD\" -eq 1 ]; then",
@@ -118,7 +123,9 @@ enum CompletionCommand {
             "    fi",
             "    case \"${COMP_WORDS[1]}\" in",
         ]
-        for command in commands {
+        /// A command's part of the `case`: its option values, its positionals, then `opts` (no `;;`).
+        func body(_ command: CommandSpec, indent: String) -> [String] {
+            var lines: [String] = []
             var words: [String] = ["--help", "--no-color"]
             var values: [String] = []
             for option in command.options {
@@ -137,23 +144,47 @@ enum CompletionCommand {
                     values.append("            \(names.joined(separator: "|"))) return ;;")
                 }
             }
-            lines.append("    \(command.name))")
             if !values.isEmpty {
-                lines.append("        case \"$prev\" in")
-                lines += values
-                lines.append("        esac")
+                lines.append(indent + "case \"$prev\" in")
+                lines += values.map { indent + String($0.dropFirst(8)) }
+                lines.append(indent + "esac")
             }
             if command.name == "help" || command.name == "completion" {
                 let next = command.name == "help" ? commands.map(\.name).joined(separator: " ") : shells.joined(separator: " ")
-                lines.append("        if [ \"$COMP_CWORD\" -eq 2 ]; then COMPREPLY=( $(compgen -W \"\(next)\" -- \"$cur\") ); return; fi")
+                lines.append(indent + "if [ \"$COMP_CWORD\" -eq 2 ]; then COMPREPLY=( $(compgen -W \"\(next)\" -- \"$cur\") ); return; fi")
             }
             if webhookPositional.contains(command.name) {
-                lines.append("        if [[ \"$cur\" != -* ]]; then _hookapply_names webhooks; return; fi")
+                lines.append(indent + "if [[ \"$cur\" != -* ]]; then _hookapply_names webhooks; return; fi")
             }
             if command.positionals.contains(where: { $0.name == "planfile" }) {
-                lines.append("        if [[ \"$cur\" != -* ]]; then COMPREPLY=( $(compgen -f -- \"$cur\") ); return; fi")
+                lines.append(indent + "if [[ \"$cur\" != -* ]]; then COMPREPLY=( $(compgen -f -- \"$cur\") ); return; fi")
             }
-            lines.append("        opts=\"\(words.joined(separator: " "))\" ;;")
+            lines.append(indent + "opts=\"\(words.joined(separator: " "))\"")
+            return lines
+        }
+        for command in commands {
+            lines.append("    \(command.name))")
+            let children = subcommands(of: command.name)
+            if children.isEmpty {
+                lines += body(command, indent: "        ")
+            } else {
+                // `serve replay …`: the subcommand's own options once its word is there; before, its word.
+                lines.append("        case \"${COMP_WORDS[2]}\" in")
+                for child in children {
+                    let word = child.name.split(separator: " ").last.map(String.init) ?? child.name
+                    lines.append("        \(word))")
+                    lines.append("            if [ \"$COMP_CWORD\" -gt 2 ]; then")
+                    lines += body(child, indent: "                ")
+                    lines.append("            fi ;;")
+                }
+                lines.append("        esac")
+                lines.append("        if [ -z \"$opts\" ]; then")
+                let words = children.map { $0.name.split(separator: " ").last.map(String.init) ?? $0.name }.joined(separator: " ")
+                lines.append("            if [ \"$COMP_CWORD\" -eq 2 ] && [[ \"$cur\" != -* ]]; then COMPREPLY=( $(compgen -W \"\(words)\" -- \"$cur\") ); return; fi")
+                lines += body(command, indent: "            ")
+                lines.append("        fi")
+            }
+            lines[lines.count - 1] += " ;;"
         }
         lines += [
             "    *) opts=\"--help\" ;;",
@@ -181,13 +212,26 @@ enum CompletionCommand {
             "end",
             "complete -c hookapply -f",
         ]
-        for command in commands {
+        /// The condition under which a command's options apply: its word typed, and none of its subcommands'.
+        func condition(_ command: CommandSpec) -> String {
+            let words = command.name.split(separator: " ").map(String.init)
+            var parts = words.map { "__fish_seen_subcommand_from \($0)" }
+            let children = subcommands(of: command.name).compactMap { $0.name.split(separator: " ").last.map(String.init) }
+            if !children.isEmpty { parts.append("not __fish_seen_subcommand_from \(children.joined(separator: " "))") }
+            return "'" + parts.joined(separator: "; and ") + "'"
+        }
+        for command in commands + HookApply.subcommands.map(\.spec) {
             if webhookPositional.contains(command.name) {
                 lines.append("complete -c hookapply -n '__fish_seen_subcommand_from \(command.name)' -a '(__hookapply_names webhooks)'")
             }
-            lines.append("complete -c hookapply -n __fish_use_subcommand -a \(command.name) -d \(quoted(command.abstract))")
+            let words = command.name.split(separator: " ").map(String.init)
+            if words.count == 1 {
+                lines.append("complete -c hookapply -n __fish_use_subcommand -a \(command.name) -d \(quoted(command.abstract))")
+            } else if let parent = words.first, let word = words.last {
+                lines.append("complete -c hookapply -n '__fish_seen_subcommand_from \(parent); and not __fish_seen_subcommand_from \(word)' -a \(word) -d \(quoted(command.abstract))")
+            }
             for option in command.options {
-                var line = "complete -c hookapply -n '__fish_seen_subcommand_from \(command.name)' -l \(option.long)"
+                var line = "complete -c hookapply -n \(condition(command)) -l \(option.long)"
                 if let short = option.short { line += " -s \(short)" }
                 if let allowed = option.allowedValues { line += " -x -a \(quoted(allowed.joined(separator: " ")))" }
                 else if option.long == "registry" { line += " -x -a '(__hookapply_names registries)'" }
@@ -258,7 +302,8 @@ enum CompletionCommand {
             "      curcontext=${curcontext%:*:*}:hookapply-$words[1]:",
             "      case $words[1] in",
         ]
-        for command in commands {
+        /// A command's `_arguments` specs: help, every option with its values, its positionals.
+        func specs(_ command: CommandSpec) -> [String] {
             var specs: [String] = ["'(- *)'{-h,--help}'[Show help]'", "'--no-color[Never colour output]'"]
             for option in command.options {
                 let help = described(option.help)
@@ -295,10 +340,38 @@ enum CompletionCommand {
                 else { action = " " }
                 specs.append(quoted("\(index + 1)\(positional.isOptional ? "::" : ":")\(message):\(action)"))
             }
+            return specs
+        }
+        func arguments(_ specs: [String], indent: String) -> [String] {
+            [indent + "_arguments \\"] + specs.enumerated().map { index, spec in indent + "  " + spec + (index < specs.count - 1 ? " \\" : "") }
+        }
+        for command in commands {
             lines.append("        \(command.name))")
-            lines.append("          _arguments \\")
-            for (index, spec) in specs.enumerated() {
-                lines.append("            \(spec)" + (index < specs.count - 1 ? " \\" : ""))
+            let children = subcommands(of: command.name)
+            if children.isEmpty {
+                lines += arguments(specs(command), indent: "          ")
+            } else {
+                // `serve replay …`: past the subcommand's word, its own options; before it, the word too.
+                var first = true
+                for child in children {
+                    let word = child.name.split(separator: " ").last.map(String.init) ?? child.name
+                    lines.append("          \(first ? "if" : "elif") [[ $words[2] == \(word) ]] && (( CURRENT > 2 )); then")
+                    lines.append("            shift words; (( CURRENT-- ))")
+                    lines += arguments(specs(child), indent: "            ")
+                    first = false
+                }
+                lines.append("          else")
+                let choices = children.map { child -> String in
+                    let word = child.name.split(separator: " ").last.map(String.init) ?? child.name
+                    var text = ""
+                    for character in described(child.abstract) {
+                        if " ()".contains(character) { text.append("\\") }
+                        text.append(character)
+                    }
+                    return "\(word)\\:\(text)"
+                }.joined(separator: " ")
+                lines += arguments(specs(command) + [quoted("1:subcommand:((\(choices)))")], indent: "            ")
+                lines.append("          fi")
             }
             lines.append("          ;;")
         }
