@@ -34,6 +34,28 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    @Test("signing secrets and payload formats survive a round trip; only then is the file format 2, which 1-only readers refuse")
+    func formatTwo() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let provider = Self.provider(directory)
+        var signed = Fixture.state("signedhook")
+        signed.signingSecrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_" + String(repeating: "A", count: 32)]
+        signed.payloadFormat = .cloudevents
+        try await provider.create(signed)
+        let path = directory + "/state/dev.json"
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("{\n  \"formatVersion\": 2,"))
+        let read = try await Self.provider(directory).observe().webhooks.first
+        #expect(read?.signingSecrets == signed.signingSecrets && read?.payloadFormat == .cloudevents)
+        // Back to plain webhooks: format 1 again, readable by every hookapply.
+        try await provider.update(Fixture.state("signedhook"), changedFields: [.signingSecret, .payloadFormat])
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("{\n  \"formatVersion\": 1,"))
+        // A payload format this build does not know is corruption, not a guess.
+        try #"{"formatVersion": 2, "webhooks": [{"name": "a", "serviceUri": "https://h/", "actions": ["push"], "status": "enabled", "scope": "", "payloadFormat": "xml"}]}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        await #expect(throws: ProviderError.self) { _ = try await Self.provider(directory).observe() }
+    }
+
     @Test("a reader (serve) sees every change another process writes, though it parses the file only when it changed")
     func readerSeesChanges() async throws {
         let directory = try makeTemporaryDirectory()
@@ -77,7 +99,7 @@ import Testing
         ("not json", "corrupt-state"),
         ("{\"webhooks\": []}", "corrupt-state"),
         ("{\"formatVersion\": 1, \"webhooks\": [{\"name\": 5}]}", "corrupt-state"),
-        ("{\"formatVersion\": 2, \"webhooks\": [], \"future\": true}", "newer-state-format"),
+        ("{\"formatVersion\": 3, \"webhooks\": [], \"future\": true}", "newer-state-format"),
     ])
     func refusesBadState(_ content: String, _ code: String) async throws {
         let directory = try makeTemporaryDirectory()

@@ -13,7 +13,15 @@ import Reconciler
 /// Its work is short synchronous file I/O that never awaits while holding the state, so the state is a
 /// ``Locked`` box rather than an actor, which keeps ``currentWebhooks()`` synchronous for `serve`.
 public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, BatchCommitting, DeliveryHosting, Sendable {
-    public static let formatVersion = 1
+    /// The newest state format this build reads. 2 adds signing secrets and payload formats; a file is
+    /// written as 2 only when a webhook uses them, so that an older hookapply refuses it ("upgrade")
+    /// rather than reading it, dropping them, and writing the webhooks back unsigned.
+    public static let formatVersion = 2
+
+    /// The format a set of webhooks needs.
+    static func formatVersion(for webhooks: [WebhookState]) -> Int {
+        webhooks.contains { !$0.signingSecrets.isEmpty || $0.payloadFormat != .acr } ? 2 : 1
+    }
 
     public let paths: LocalRegistryPaths
     public let displayName: String
@@ -128,7 +136,7 @@ public final class LocalRegistryProvider: WebhookProvider, ApplyLocking, BatchCo
         writes.withLock { $0 += 1 }
         let sorted = webhooks.sorted { $0.name.lowercased() < $1.name.lowercased() }
         do {
-            try AtomicFile.write(LocalStateCodec.encode(sorted, formatVersion: Self.formatVersion), to: path)
+            try AtomicFile.write(LocalStateCodec.encode(sorted, formatVersion: Self.formatVersion(for: sorted)), to: path)
         } catch {
             throw ProviderError.fatal(.writeFailed, "cannot save the local registry state: \(error)")
         }
