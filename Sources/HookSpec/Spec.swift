@@ -155,6 +155,10 @@ public struct Webhook: Hashable, Sendable, Codable {
 }
 
 extension Webhook {
+    /// Every value of the webhook that may hold `${env:…}` references, in document order: the places a
+    /// new templated property must be added to (resolution, environment checks, validate's listing).
+    public var templates: [Template] { [serviceUri] + customHeaders.map(\.value) + signingSecrets }
+
     /// Where the `index`th signing secret sits: the property itself when it holds one string.
     func signingSecretPointer(_ webhook: JSONPointer, _ index: Int) -> JSONPointer {
         signingSecretIsList ? webhook.appending("signingSecret").appending(index) : webhook.appending("signingSecret")

@@ -46,9 +46,7 @@ public enum SpecResolver {
             if case .azure(let azure) = registry.target { note(azure.subscriptionId) }
             guard scope.secrets else { continue }
             for webhook in registry.webhooks where scope.needsSecrets(of: webhook.name, in: registry.name) {
-                note(webhook.serviceUri)
-                for header in webhook.customHeaders { note(header.value) }
-                for secret in webhook.signingSecrets { note(secret) }
+                for template in webhook.templates { note(template) }
             }
         }
         let unsatisfied = needsValue.filter { environment[$0].map(\.isEmpty) ?? true }

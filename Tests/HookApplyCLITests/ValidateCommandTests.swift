@@ -31,6 +31,7 @@ import Testing
         #expect(result.code == .success)
         #expect(result.stdout.contains("DEPLOY_BOT_TOKEN (has a fallback) [not set]: /registries/0/webhooks/0/customHeaders/Authorization"))
         #expect(result.stdout.contains("CHAT_TOKEN (has a fallback) [set]"))
+        #expect(result.stdout.contains("RELEASE_SIGNING_SECRET (has a fallback) [not set]: /registries/1/webhooks/0/signingSecret"))
     }
 
     @Test("rendered diagnostics, sorted by position with a count line (pins the wording)")

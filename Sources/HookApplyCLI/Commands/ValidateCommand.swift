@@ -74,10 +74,7 @@ extension Spec {
         var templates: [Template] = []
         for registry in registries {
             if case .azure(let azure) = registry.target { templates.append(azure.subscriptionId) }
-            for webhook in registry.webhooks {
-                templates.append(webhook.serviceUri)
-                templates += webhook.customHeaders.map(\.value)
-            }
+            for webhook in registry.webhooks { templates += webhook.templates }
         }
         var uses = 0
         for template in templates {
