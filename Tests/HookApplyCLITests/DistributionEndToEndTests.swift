@@ -50,6 +50,29 @@ struct DistributionEndToEndTests {
         return manifestDigest
     }
 
+    /// An OCI layout holding a Helm chart as Helm 3 pushes one: a config of media type
+    /// `application/vnd.cncf.helm.config.v1+json` and one `…chart.content.v1.tar+gzip` layer.
+    static func writeChart(at directory: String, name: String, version: String) throws {
+        let blobs = directory + "/blobs/sha256"
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        func blob(_ bytes: [UInt8]) throws -> String {
+            let digest = sha256(bytes)
+            try Data(bytes).write(to: URL(fileURLWithPath: blobs + "/" + digest.dropFirst(7)))
+            return digest
+        }
+        // A gzip member holding an empty tar archive: what a chart layer is made of, minus the chart.
+        let layer: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x63, 0x60, 0x18, 0x05, 0xA3, 0x60, 0x14, 0x0C, 0x77, 0x00, 0x00,
+                              0xF9, 0xA5, 0xB6, 0xC3, 0x00, 0x04, 0x00, 0x00]
+        let layerDigest = try blob(layer)
+        let config = Array(#"{"apiVersion":"v2","name":"\#(name)","version":"\#(version)"}"#.utf8)
+        let configDigest = try blob(config)
+        let manifest = Array(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"\#(configDigest)","size":\#(config.count)},"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"\#(layerDigest)","size":\#(layer.count)}]}"#.utf8)
+        let manifestDigest = try blob(manifest)
+        try #"{"imageLayoutVersion":"1.0.0"}"#.write(toFile: directory + "/oci-layout", atomically: true, encoding: .utf8)
+        try #"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(manifestDigest)","size":\#(manifest.count),"annotations":{"org.opencontainers.image.ref.name":"\#(version)"}}]}"#
+            .write(toFile: directory + "/index.json", atomically: true, encoding: .utf8)
+    }
+
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
@@ -163,5 +186,91 @@ struct DistributionEndToEndTests {
         #expect(requests.filter { $0.target == "/v1" }.allSatisfy { $0.headers["x-hook"] == "v1" })
         service.stop()
         await deliveries.value
+    }
+
+    @Test("the real binary: a chart and an image pushed, the image deleted; a signed CloudEvents webhook gets ChartPushed, ImagePushed, ImageDeleted, each verifiable",
+          .timeLimit(.minutes(2)))
+    func signedCloudEvents() async throws {
+        let binary = try #require(BuiltBinary("hookapply"), "build the hookapply product first (swift build)")
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let secret = "whsec_" + Data([UInt8](repeating: 0x5A, count: 32)).base64EncodedString()
+        let key = try #require(SigningSecret.key(secret))
+        let verified = Locked<[(type: String, subject: String, ok: Bool)]>([])
+        let receiver = try LoopbackReceiver { request in
+            let id = request.headers["webhook-id"] ?? ""
+            let stamp = request.headers["webhook-timestamp"] ?? ""
+            let expected = "v1," + Data(HMAC(key: key).code(Array("\(id).\(stamp).".utf8) + request.body)).base64EncodedString()
+            let event = (try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]) ?? [:]
+            let ok = request.headers["webhook-signature"] == expected && request.headers["content-type"] == "application/cloudevents+json"
+                && event["id"] as? String == id && event["specversion"] as? String == "1.0"
+            verified.withLock { $0.append((event["type"] as? String ?? "", event["subject"] as? String ?? "", ok)) }
+            return LoopbackReceiver.Response(status: ok ? 200 : 401)
+        }
+        defer { receiver.stop() }
+        try """
+            {"version": 1, "registries": [{"name": "selfhosted", "local": {}, "webhooks": [
+              {"name": "eventgrid", "serviceUri": "\(receiver.url)/ce", "actions": ["push", "delete"], "signingSecret": "${env:SIGNING_SECRET}", "payloadFormat": "cloudevents"}]}]}
+            """.write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
+        let environment = ["SIGNING_SECRET": secret, "REGISTRY_TOKEN": "registry-token"]
+        #expect(try binary.start(["apply", "--auto-approve"], environment: environment, directory: directory).wait(timeout: 30) == 0)
+        let serve = try binary.start(["serve", "--listen", "127.0.0.1:0", "--token-env", "REGISTRY_TOKEN"], environment: environment, directory: directory)
+        defer { serve.send(SIGKILL); _ = serve.wait(timeout: 5) }
+        #expect(serve.wait(until: { serve.stderr.contains("serving registry") }, timeout: 20), "\(serve.stderr)")
+        let servePort = try #require(serve.stderr.range(of: #"127\.0\.0\.1:(\d+)/events"#, options: .regularExpression)
+            .flatMap { UInt16(serve.stderr[$0].dropFirst("127.0.0.1:".count).dropLast("/events".count)) })
+        let registryPort = try Self.freePort()
+        // includereferences: the only place Distribution shows a chart's config media type.
+        try """
+            version: 0.1
+            log: {level: warn}
+            storage: {cache: {blobdescriptor: inmemory}, filesystem: {rootdirectory: \(directory)/registry}, delete: {enabled: true}}
+            http: {addr: 127.0.0.1:\(registryPort)}
+            notifications:
+              events: {includereferences: true}
+              endpoints:
+                - name: hookapply
+                  url: http://127.0.0.1:\(servePort)/events
+                  headers: {Authorization: [Bearer registry-token]}
+                  timeout: 2s
+                  threshold: 5
+                  backoff: 1s
+            """.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
+        let registry = Process()
+        registry.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        registry.arguments = ["serve", directory + "/config.yml"]
+        registry.standardOutput = FileHandle.nullDevice
+        registry.standardError = FileHandle.nullDevice
+        try registry.run()
+        defer {
+            registry.terminate()
+            registry.waitUntilExit()
+        }
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? Data(contentsOf: try #require(URL(string: "http://127.0.0.1:\(registryPort)/v2/")))) != nil
+            if !ready { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(ready, "docker-registry did not start")
+        try Self.writeChart(at: directory + "/chart", name: "web", version: "1.2.0")
+        let chart = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "oci:\(directory)/chart:1.2.0", "docker://127.0.0.1:\(registryPort)/charts/web:1.2.0"])
+        #expect(chart.0 == 0, "\(chart.1)")
+        _ = try Self.writeImage(at: directory + "/image", tag: "v1", label: "one")
+        let image = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "--digestfile", directory + "/image.digest",
+                                                     "oci:\(directory)/image:v1", "docker://127.0.0.1:\(registryPort)/demo/hello:v1"])
+        #expect(image.0 == 0, "\(image.1)")
+        let digest = try String(contentsOfFile: directory + "/image.digest", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let deleted = try Self.run("/usr/bin/skopeo", ["delete", "--tls-verify=false", "docker://127.0.0.1:\(registryPort)/demo/hello@\(digest)"])
+        #expect(deleted.0 == 0, "\(deleted.1)")
+        for _ in 0..<200 where verified.value.count < 3 { try await Task.sleep(nanoseconds: 25_000_000) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let seen = verified.value
+        #expect(seen.map(\.type) == ["Microsoft.ContainerRegistry.ChartPushed", "Microsoft.ContainerRegistry.ImagePushed", "Microsoft.ContainerRegistry.ImageDeleted"],
+                "\(seen)")
+        #expect(seen.map(\.subject) == ["charts/web:1.2.0", "demo/hello:v1", "demo/hello@\(digest)"])
+        #expect(seen.allSatisfy { $0.ok }, "every delivery verifies with the key: \(seen)")
+        serve.send(SIGTERM)
+        #expect(serve.wait(timeout: 20) == 0)
+        #expect(!serve.stderr.contains(String(secret.dropFirst(6))))
     }
 }
