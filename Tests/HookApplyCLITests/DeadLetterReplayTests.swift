@@ -71,6 +71,21 @@ import Testing
         #expect((planned["replayed"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == (1...5).map { "ev-\($0)" })
         #expect((planned["replayed"] as? [[String: Any]])?.first?["answer"] as? String == "down for maintenance")
 
+        // The token goes only where a trustworthy listen file says: not one others may write, not a host name.
+        let listen = directory + "/.hookapply/selfhosted.queue.jsonl.listen"
+        let written = try String(contentsOfFile: listen, encoding: .utf8)
+        #expect(chmod(listen, 0o666) == 0)
+        let loose = try binary.start(["serve", "replay", "--admin-token-env", "ADMIN_TOKEN"], environment: environment, directory: directory)
+        #expect(loose.wait(timeout: 20) == 1)
+        #expect(loose.stderr.contains("is writable by others"), "\(loose.stderr)")
+        try "attacker.example.com:80\n".write(toFile: listen, atomically: true, encoding: .utf8)
+        #expect(chmod(listen, 0o644) == 0)
+        let named = try binary.start(["serve", "replay", "--admin-token-env", "ADMIN_TOKEN"], environment: environment, directory: directory)
+        #expect(named.wait(timeout: 20) == 1)
+        #expect(named.stderr.contains("does not hold an IP address"), "\(named.stderr)")
+        try written.write(toFile: listen, atomically: true, encoding: .utf8)
+        #expect(chmod(listen, 0o644) == 0)
+
         receiver.up.set(true)
         let replay = try binary.start(["serve", "replay", "--admin-token-env", "ADMIN_TOKEN", "--webhook", "deploybot", "--since", "1h"],
                                       environment: environment, directory: directory)

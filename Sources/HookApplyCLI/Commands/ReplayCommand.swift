@@ -129,9 +129,17 @@ enum ReplayCommand {
             host = listen.hosts.first ?? "127.0.0.1"
             port = Int(listen.port)
         } else {
-            let written = (try? FileBytes.read(listenFile(forQueue: queuePath), limit: 4096)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            guard let parsed = ListenAddress.parse(written.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                context.standardError.line("error: \(holder), but where it listens is unknown (no readable \(listenFile(forQueue: queuePath))); pass --listen HOST:PORT")
+            let path = listenFile(forQueue: queuePath)
+            // The token goes where this file says: only a file of this user's that no one else may write,
+            // naming an IP address (serve writes the address it bound), is believed.
+            if let problem = untrusted(path) {
+                context.standardError.line("error: \(holder), but \(path) \(problem); pass --listen HOST:PORT")
+                return nil
+            }
+            let written = (try? FileBytes.read(path, limit: 4096)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard let parsed = ListenAddress.parse(written.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let address = parsed.hosts.first, address.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) else {
+                context.standardError.line("error: \(holder), but where it listens is unknown (\(path) does not hold an IP address and port); pass --listen HOST:PORT")
                 return nil
             }
             host = parsed.hosts.first ?? "127.0.0.1"
@@ -156,6 +164,17 @@ enum ReplayCommand {
             context.standardError.line("error: \(holder), but it could not be reached at \(host):\(port): \(failure.message(timeout: 30)); pass --listen HOST:PORT")
             return nil
         }
+    }
+
+    /// Why the listen file is not to be believed, or nil: it must be a regular file (not a link) owned by
+    /// this user, writable by no one else.
+    static func untrusted(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "is missing (serve writes it at start)" }
+        guard info.st_mode & S_IFMT == S_IFREG else { return "is not a regular file" }
+        guard info.st_uid == getuid() else { return "belongs to another user" }
+        guard info.st_mode & 0o022 == 0 else { return "is writable by others" }
+        return nil
     }
 
     static func render(_ answer: [UInt8], _ arguments: ParsedArguments, _ context: Context) -> ExitCode {
