@@ -32,7 +32,8 @@ enum ServeCommand {
         discussion: """
             Point a CNCF Distribution registry's notifications at http://HOST:PORT/events. Accepted events are
             stored durably before they are acknowledged and delivered at least once, in order per webhook,
-            retried with backoff. Stops on SIGINT or SIGTERM after finishing what is in flight.
+            retried with backoff; deliveries given up are kept as dead letters, which 'hookapply serve
+            replay' queues again. Stops on SIGINT or SIGTERM after finishing what is in flight.
             """,
         options: [
             .specFile,
