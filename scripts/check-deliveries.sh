@@ -18,11 +18,7 @@ if ! "$venv/bin/python" -c "import standardwebhooks, cloudevents.core, cloudeven
     sleep 5
   done
 fi
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]:-}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. scripts/smoke-lib.sh
 receiver_port=$(free_port)
 serve_port=$(free_port)
 key() { echo "whsec_$(python3 -c "import base64,os; print(base64.b64encode(os.urandom($1)).decode())")"; }

@@ -5,11 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary="$PWD/.build/debug/hookapply"
 [ -x "$binary" ] || swift build --product hookapply >/dev/null
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]:-}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. scripts/smoke-lib.sh
 receiver_port=$(free_port)
 serve_port=$(free_port)
 cat > "$work/webhooks.json" <<JSON

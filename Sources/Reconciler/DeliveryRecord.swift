@@ -138,3 +138,13 @@ public struct DeliveryRecord: Hashable, Sendable, Codable {
     /// True when the endpoint answered 2xx.
     public var isSuccess: Bool { response.map { (200..<300).contains($0.status) } ?? false }
 }
+
+extension DeliveryRecord {
+    /// The record with only what delivery health reads: id, attempt, time and status (or that it failed).
+    public var outcomeOnly: DeliveryRecord {
+        DeliveryRecord(id: id, webhook: webhook, action: action, timestamp: timestamp,
+                       request: Request(method: request.method, uri: "", headers: [:], body: ""),
+                       response: response.map { Response(status: $0.status, headers: [:], body: "", bodyTruncated: false) },
+                       error: error == nil ? nil : "failed", durationMilliseconds: durationMilliseconds, attempt: attempt)
+    }
+}

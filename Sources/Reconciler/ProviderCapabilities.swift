@@ -115,13 +115,3 @@ public protocol DeliveryOutcomeReading: WebhookProvider {
     /// no URI, headers, bodies or error text, so nothing in them can hold a secret.
     func deliveryOutcomes(name: String, limit: Int) async throws -> [DeliveryRecord]
 }
-
-extension DeliveryRecord {
-    /// The record with only what delivery health reads: id, attempt, time and status (or that it failed).
-    public var outcomeOnly: DeliveryRecord {
-        DeliveryRecord(id: id, webhook: webhook, action: action, timestamp: timestamp,
-                       request: Request(method: request.method, uri: "", headers: [:], body: ""),
-                       response: response.map { Response(status: $0.status, headers: [:], body: "", bodyTruncated: false) },
-                       error: error == nil ? nil : "failed", durationMilliseconds: durationMilliseconds, attempt: attempt)
-    }
-}

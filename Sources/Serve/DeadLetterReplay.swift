@@ -40,7 +40,16 @@ extension DeliveryEngine {
         guard let deadLetters else { return ReplayOutcome(replayed: [], skipped: [], dryRun: dryRun) }
         let live = Set(try webhooks().map { $0.name.lowercased() })
         let queue = self.queue
-        let replayed = try deadLetters.replay(selecting: { selection.takes($0) && live.contains($0.webhook.lowercased()) }, dryRun: dryRun) { chosen in
+        // One read of the file, under its lock: the selection's letters of deleted webhooks are noted as
+        // skipped while the others are chosen.
+        var skipped: [DeadLetter] = []
+        let choose = { (letter: DeadLetter) -> Bool in
+            guard selection.takes(letter) else { return false }
+            if live.contains(letter.webhook.lowercased()) { return true }
+            skipped.append(letter)
+            return false
+        }
+        let replayed = try deadLetters.replay(selecting: choose, dryRun: dryRun) { chosen in
             let events = chosen.map { letter -> QueuedEvent in
                 var notification = RegistryNotification(id: "\(letter.eventID)#replay-\(letter.key)", action: letter.action, repository: letter.repository,
                                                         tag: letter.tag, body: letter.body, isChart: letter.isChart)
@@ -50,7 +59,6 @@ extension DeliveryEngine {
             _ = try queue.enqueue(events)
         }
         if !dryRun { metrics.add(.replayed, replayed.count) }
-        let skipped = try deadLetters.read().filter { !$0.replayed && selection.takes($0.letter) && !live.contains($0.letter.webhook.lowercased()) }.map(\.letter)
         return ReplayOutcome(replayed: replayed, skipped: skipped, dryRun: dryRun)
     }
 

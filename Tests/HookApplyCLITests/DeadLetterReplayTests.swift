@@ -37,6 +37,17 @@ import Testing
         return connection.readAll().text
     }
 
+    /// The binary, a receiver that is down, and a folder whose spec's webhooks are applied.
+    static func workspace() throws -> (BuiltBinary, Switchable, String) {
+        let binary = try #require(BuiltBinary("hookapply"), "build the hookapply product first (swift build)")
+        let receiver = try Switchable()
+        let directory = try makeTemporaryDirectory()
+        try spec.replacingOccurrences(of: "URL", with: receiver.url).write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
+        let applied = try binary.start(["apply", "--auto-approve"], environment: [:], directory: directory)
+        #expect(applied.wait(timeout: 30) == 0, "\(applied.stderr)")
+        return (binary, receiver, directory)
+    }
+
     static func port(_ serve: BuiltBinary.Running) -> UInt16? {
         serve.stderr.range(of: #"127\.0\.0\.1:(\d+)/events"#, options: .regularExpression)
             .flatMap { UInt16(serve.stderr[$0].dropFirst("127.0.0.1:".count).dropLast("/events".count)) }
@@ -44,13 +55,8 @@ import Testing
 
     @Test("down for the whole budget, then up: replay through the running serve delivers each event once more, in order", .timeLimit(.minutes(2)))
     func replayThroughServe() throws {
-        let binary = try #require(BuiltBinary("hookapply"), "build the hookapply product first (swift build)")
-        let receiver = try Switchable()
-        defer { receiver.receiver?.stop() }
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.spec.replacingOccurrences(of: "URL", with: receiver.url).write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
-        #expect(try binary.start(["apply", "--auto-approve"], environment: [:], directory: directory).wait(timeout: 30) == 0)
+        let (binary, receiver, directory) = try Self.workspace()
+        defer { receiver.receiver?.stop(); try? FileManager.default.removeItem(atPath: directory) }
         let environment = ["INGEST_TOKEN": "ingest-token-planted-1234", "ADMIN_TOKEN": "admin-token-planted-5678"]
         let serve = try binary.start(["serve", "--listen", "127.0.0.1:0", "--token-env", "INGEST_TOKEN", "--admin-token-env", "ADMIN_TOKEN", "--max-attempts", "2"],
                                      environment: environment, directory: directory)
@@ -118,13 +124,8 @@ import Testing
 
     @Test("with no serve running, replay works on the queue under its lock; the next serve delivers; a serve without tokens refuses replay over HTTP", .timeLimit(.minutes(2)))
     func replayOffline() throws {
-        let binary = try #require(BuiltBinary("hookapply"), "build the hookapply product first (swift build)")
-        let receiver = try Switchable()
-        defer { receiver.receiver?.stop() }
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.spec.replacingOccurrences(of: "URL", with: receiver.url).write(toFile: directory + "/webhooks.json", atomically: true, encoding: .utf8)
-        #expect(try binary.start(["apply", "--auto-approve"], environment: [:], directory: directory).wait(timeout: 30) == 0)
+        let (binary, receiver, directory) = try Self.workspace()
+        defer { receiver.receiver?.stop(); try? FileManager.default.removeItem(atPath: directory) }
         let first = try binary.start(["serve", "--listen", "127.0.0.1:0", "--max-attempts", "1"], environment: [:], directory: directory)
         defer { first.send(SIGKILL); _ = first.wait(timeout: 5) }
         #expect(first.wait(until: { first.stderr.contains("serving registry") }, timeout: 20), "\(first.stderr)")

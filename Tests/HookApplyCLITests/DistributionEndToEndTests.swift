@@ -73,6 +73,53 @@ struct DistributionEndToEndTests {
             .write(toFile: directory + "/index.json", atomically: true, encoding: .utf8)
     }
 
+    /// Debian's docker-registry on a free loopback port, notifying serve at `servePort` with its token,
+    /// ready to take pushes; `includeReferences` makes push events list the manifest's references (the
+    /// only place Distribution shows a chart's config media type).
+    struct RunningRegistry {
+        let process: Process
+        let port: UInt16
+
+        func stop() {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    static func startRegistry(in directory: String, servePort: UInt16, includeReferences: Bool = false) async throws -> RunningRegistry {
+        let port = try freePort()
+        let events = includeReferences ? "  events: {includereferences: true}\n" : ""
+        try """
+            version: 0.1
+            log: {level: warn}
+            storage: {cache: {blobdescriptor: inmemory}, filesystem: {rootdirectory: \(directory)/registry}, delete: {enabled: true}}
+            http: {addr: 127.0.0.1:\(port)}
+            notifications:
+            \(events)  endpoints:
+                - name: hookapply
+                  url: http://127.0.0.1:\(servePort)/events
+                  headers: {Authorization: [Bearer registry-token]}
+                  timeout: 2s
+                  threshold: 5
+                  backoff: 1s
+            """.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        process.arguments = ["serve", directory + "/config.yml"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let registry = RunningRegistry(process: process, port: port)
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? Data(contentsOf: try #require(URL(string: "http://127.0.0.1:\(port)/v2/")))) != nil
+            if !ready { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        if !ready { registry.stop() }
+        try #require(ready, "docker-registry did not start")
+        return registry
+    }
+
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
@@ -117,44 +164,14 @@ struct DistributionEndToEndTests {
             service.stop()
         }
         // docker-registry on another free port, notifying serve.
-        let registryPort = try Self.freePort()
-        let config = """
-            version: 0.1
-            log: {level: warn}
-            storage: {cache: {blobdescriptor: inmemory}, filesystem: {rootdirectory: \(directory)/registry}, delete: {enabled: true}}
-            http: {addr: 127.0.0.1:\(registryPort)}
-            notifications:
-              endpoints:
-                - name: hookapply
-                  url: http://127.0.0.1:\(server.port)/events
-                  headers: {Authorization: [Bearer registry-token]}
-                  timeout: 2s
-                  threshold: 5
-                  backoff: 1s
-            """
-        try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
-        let registry = Process()
-        registry.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        registry.arguments = ["serve", directory + "/config.yml"]
-        registry.standardOutput = FileHandle.nullDevice
-        registry.standardError = FileHandle.nullDevice
-        try registry.run()
-        defer {
-            registry.terminate()
-            registry.waitUntilExit()
-        }
-        var ready = false
-        for _ in 0..<100 where !ready {
-            ready = (try? Data(contentsOf: try #require(URL(string: "http://127.0.0.1:\(registryPort)/v2/")))) != nil
-            if !ready { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        #expect(ready, "docker-registry did not start")
+        let registry = try await Self.startRegistry(in: directory, servePort: UInt16(server.port))
+        defer { registry.stop() }
         // Push v1 and v2, then delete v1's manifest by digest (v2 is a different image, different digest).
         let layoutV1 = try Self.writeImage(at: directory + "/oci-v1", tag: "v1", label: "one")
         // skopeo compresses the uncompressed layer on the way to a registry, so the pushed manifest (and its
         // digest) differ from the layout's: ask skopeo for the digest it pushed.
         let pushV1 = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "--digestfile", directory + "/v1.digest",
-                                                      "oci:\(directory)/oci-v1:v1", "docker://127.0.0.1:\(registryPort)/demo/hello:v1"])
+                                                      "oci:\(directory)/oci-v1:v1", "docker://127.0.0.1:\(registry.port)/demo/hello:v1"])
         #expect(pushV1.0 == 0, "\(pushV1.1)")
         let v1 = try String(contentsOfFile: directory + "/v1.digest", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(v1.hasPrefix("sha256:") && !layoutV1.isEmpty)
@@ -162,9 +179,9 @@ struct DistributionEndToEndTests {
         // A second, distinct image: a different config makes a different manifest digest.
         let v2 = try Self.writeImage(at: v2Directory, tag: "v2", label: "two")
         #expect(v2 != layoutV1)
-        let pushV2 = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "oci:\(v2Directory):v2", "docker://127.0.0.1:\(registryPort)/demo/hello:v2"])
+        let pushV2 = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "oci:\(v2Directory):v2", "docker://127.0.0.1:\(registry.port)/demo/hello:v2"])
         #expect(pushV2.0 == 0, "\(pushV2.1)")
-        let deleted = try Self.run("/usr/bin/skopeo", ["delete", "--tls-verify=false", "docker://127.0.0.1:\(registryPort)/demo/hello@\(v1)"])
+        let deleted = try Self.run("/usr/bin/skopeo", ["delete", "--tls-verify=false", "docker://127.0.0.1:\(registry.port)/demo/hello@\(v1)"])
         #expect(deleted.0 == 0, "\(deleted.1)")
         // Expected: /all gets push v1, push v2, delete; /v1 gets push v1; /other and /paused nothing.
         for _ in 0..<200 where receiver.requests.count < 4 { try await Task.sleep(nanoseconds: 25_000_000) }
@@ -219,48 +236,17 @@ struct DistributionEndToEndTests {
         #expect(serve.wait(until: { serve.stderr.contains("serving registry") }, timeout: 20), "\(serve.stderr)")
         let servePort = try #require(serve.stderr.range(of: #"127\.0\.0\.1:(\d+)/events"#, options: .regularExpression)
             .flatMap { UInt16(serve.stderr[$0].dropFirst("127.0.0.1:".count).dropLast("/events".count)) })
-        let registryPort = try Self.freePort()
-        // includereferences: the only place Distribution shows a chart's config media type.
-        try """
-            version: 0.1
-            log: {level: warn}
-            storage: {cache: {blobdescriptor: inmemory}, filesystem: {rootdirectory: \(directory)/registry}, delete: {enabled: true}}
-            http: {addr: 127.0.0.1:\(registryPort)}
-            notifications:
-              events: {includereferences: true}
-              endpoints:
-                - name: hookapply
-                  url: http://127.0.0.1:\(servePort)/events
-                  headers: {Authorization: [Bearer registry-token]}
-                  timeout: 2s
-                  threshold: 5
-                  backoff: 1s
-            """.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
-        let registry = Process()
-        registry.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        registry.arguments = ["serve", directory + "/config.yml"]
-        registry.standardOutput = FileHandle.nullDevice
-        registry.standardError = FileHandle.nullDevice
-        try registry.run()
-        defer {
-            registry.terminate()
-            registry.waitUntilExit()
-        }
-        var ready = false
-        for _ in 0..<100 where !ready {
-            ready = (try? Data(contentsOf: try #require(URL(string: "http://127.0.0.1:\(registryPort)/v2/")))) != nil
-            if !ready { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        #expect(ready, "docker-registry did not start")
+        let registry = try await Self.startRegistry(in: directory, servePort: servePort, includeReferences: true)
+        defer { registry.stop() }
         try Self.writeChart(at: directory + "/chart", name: "web", version: "1.2.0")
-        let chart = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "oci:\(directory)/chart:1.2.0", "docker://127.0.0.1:\(registryPort)/charts/web:1.2.0"])
+        let chart = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "oci:\(directory)/chart:1.2.0", "docker://127.0.0.1:\(registry.port)/charts/web:1.2.0"])
         #expect(chart.0 == 0, "\(chart.1)")
         _ = try Self.writeImage(at: directory + "/image", tag: "v1", label: "one")
         let image = try Self.run("/usr/bin/skopeo", ["copy", "--dest-tls-verify=false", "--digestfile", directory + "/image.digest",
-                                                     "oci:\(directory)/image:v1", "docker://127.0.0.1:\(registryPort)/demo/hello:v1"])
+                                                     "oci:\(directory)/image:v1", "docker://127.0.0.1:\(registry.port)/demo/hello:v1"])
         #expect(image.0 == 0, "\(image.1)")
         let digest = try String(contentsOfFile: directory + "/image.digest", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let deleted = try Self.run("/usr/bin/skopeo", ["delete", "--tls-verify=false", "docker://127.0.0.1:\(registryPort)/demo/hello@\(digest)"])
+        let deleted = try Self.run("/usr/bin/skopeo", ["delete", "--tls-verify=false", "docker://127.0.0.1:\(registry.port)/demo/hello@\(digest)"])
         #expect(deleted.0 == 0, "\(deleted.1)")
         for _ in 0..<200 where verified.value.count < 3 { try await Task.sleep(nanoseconds: 25_000_000) }
         try await Task.sleep(nanoseconds: 300_000_000)
